@@ -1,0 +1,150 @@
+/**
+ * @module A fake of the read-only RealtimeKit API (shared/upstream), used by `npm start`
+ * and by the tests. It checks the bearer token like Cloudflare does, serves seeded
+ * sessions with every documented filter, sort and paging, and can be told to fail.
+ */
+import { type Context, Hono } from "hono";
+import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID, type SeededSession, type Session, seedSessions } from "./data.ts";
+
+/** What the next request gets instead of a normal answer (tests queue these). */
+export type Fault =
+  | { status: number; body?: string; headers?: Record<string, string> }
+  | { network: true }
+  | { hang: true }
+  /** Answer normally once `until` settles: lets a test hold requests in flight. */
+  | { until: Promise<unknown> };
+
+export interface FakeUpstreamOptions {
+  token?: string;
+  accountId?: string;
+  appId?: string;
+}
+
+const DEFAULT_PER_PAGE = 20;
+
+function v4Error(c: Context, status: 401 | 403, code: number, message: string) {
+  return c.json({ success: false, errors: [{ code, message }], messages: [], result: null }, status);
+}
+
+function realtimeKitError(c: Context, status: 400 | 404, message: string) {
+  return c.json({ success: false, error: { code: status, message } }, status);
+}
+
+function matchesText(haystack: readonly string[], needle: string): boolean {
+  const lowered = needle.toLowerCase();
+  return haystack.some((value) => value.toLowerCase().includes(lowered));
+}
+
+function filterSessions(seeded: readonly SeededSession[], query: URLSearchParams): Session[] {
+  const associatedId = query.get("associated_id");
+  const status = query.get("status");
+  const search = query.get("search");
+  const participants = query.get("participants");
+  const start = query.get("start_time");
+  const end = query.get("end_time");
+  return seeded
+    .filter(({ session, participants: names }) => {
+      if (associatedId !== null && session.associated_id !== associatedId) return false;
+      if (status !== null && session.status !== status) return false;
+      if (start !== null && Date.parse(session.created_at) < Date.parse(start)) return false;
+      if (end !== null && Date.parse(session.created_at) > Date.parse(end)) return false;
+      if (search !== null && !matchesText([session.meeting_display_name, session.associated_id, session.id], search)) {
+        return false;
+      }
+      return participants === null || matchesText(names, participants);
+    })
+    .map(({ session }) => session);
+}
+
+function sortSessions(sessions: Session[], query: URLSearchParams): Session[] {
+  const key = query.get("sort_by") === "minutesConsumed" ? "minutes_consumed" : "created_at";
+  const direction = query.get("sort_order") === "ASC" ? 1 : -1;
+  return sessions.sort((a, b) => (a[key] < b[key] ? -direction : a[key] > b[key] ? direction : 0));
+}
+
+function wholeNumber(value: string | null, fallback: number): number | undefined {
+  if (value === null) return fallback;
+  return /^[0-9]+$/.test(value) ? Number(value) : undefined;
+}
+
+export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
+  const token = options.token ?? FAKE_API_TOKEN;
+  const accountId = options.accountId ?? FAKE_ACCOUNT_ID;
+  const appId = options.appId ?? FAKE_APP_ID;
+  const seeded = seedSessions();
+  const faults: Fault[] = [];
+  const requests: Request[] = [];
+
+  const app = new Hono().basePath("/client/v4/accounts/:account/realtime/kit/:app");
+
+  app.use(async (c, next) => {
+    if (c.req.header("Authorization") !== `Bearer ${token}`) {
+      return v4Error(c, 401, 10000, "Authentication error");
+    }
+    if (c.req.param("account") !== accountId) return v4Error(c, 403, 10000, "Authentication error");
+    if (c.req.param("app") !== appId) return realtimeKitError(c, 404, "App not found");
+    await next();
+  });
+
+  app.get("/meetings/:meetingId/active-session", (c) => {
+    const meetingId = c.req.param("meetingId");
+    const live = seeded.find(({ session }) => session.associated_id === meetingId && session.status === "LIVE");
+    if (!live) return realtimeKitError(c, 404, `No active session found for meeting_id ${meetingId}`);
+    return c.json({ success: true, data: live.session });
+  });
+
+  app.get("/sessions", (c) => {
+    const query = new URL(c.req.url).searchParams;
+    const pageNo = wholeNumber(query.get("page_no"), 1);
+    const perPage = wholeNumber(query.get("per_page"), DEFAULT_PER_PAGE);
+    if (pageNo === undefined || perPage === undefined) {
+      return realtimeKitError(c, 400, "page_no and per_page must be whole numbers");
+    }
+    const sessions = sortSessions(filterSessions(seeded, query), query);
+    // Pages count from 1; page 0 is read as the first page.
+    const startOffset = (Math.max(pageNo, 1) - 1) * perPage;
+    const page = sessions.slice(startOffset, startOffset + perPage);
+    return c.json({
+      success: true,
+      data: { sessions: page },
+      paging: { start_offset: startOffset, end_offset: startOffset + page.length, total_count: sessions.length },
+    });
+  });
+
+  app.notFound((c) => realtimeKitError(c, 404, "Route not found"));
+
+  async function answer(request: Request): Promise<Response> {
+    requests.push(request.clone());
+    const fault = faults.shift();
+    if (fault === undefined) return app.fetch(request);
+    if ("network" in fault) throw new TypeError("Network connection lost.");
+    if ("hang" in fault) return hangUntilAborted(request.signal);
+    if ("until" in fault) {
+      await fault.until;
+      return app.fetch(request);
+    }
+    return new Response(fault.body ?? "", { status: fault.status, headers: fault.headers });
+  }
+
+  return {
+    /** The fake as a fetch handler: the same one `npm start` serves on its own port. */
+    fetch: answer,
+    /** Every request received, oldest first. */
+    requests,
+    /** Queue faults: each is used by one request, in order. */
+    failNext(...next: Fault[]) {
+      faults.push(...next);
+    },
+    /** Seeded sessions, for tests that compute expected answers. */
+    sessions: seeded.map(({ session }) => session),
+  };
+}
+
+function hangUntilAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+}
+
+export type FakeUpstream = ReturnType<typeof createFakeUpstream>;

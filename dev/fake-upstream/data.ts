@@ -1,0 +1,104 @@
+/** @module The fake upstream's seeded data: realistic sessions of V1 and V2 meetings. */
+
+/** Local-only credentials and ids: the fake accepts nothing else. Never real values. */
+export const FAKE_API_TOKEN = "local-fake-cloudflare-api-token";
+export const FAKE_ACCOUNT_ID = "0123456789abcdef0123456789abcdef";
+export const FAKE_APP_ID = "5f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+
+export interface Session {
+  id: string;
+  associated_id: string;
+  created_at: string;
+  started_at: string;
+  updated_at: string;
+  ended_at?: string;
+  live_participants: number;
+  max_concurrent_participants: number;
+  meeting_display_name: string;
+  minutes_consumed: number;
+  organization_id: string;
+  status: "LIVE" | "ENDED";
+  type: "meeting" | "livestream" | "participant";
+  breakout_rooms?: unknown[];
+  meta?: Record<string, unknown>;
+}
+
+/** A seeded session with the names of who took part (not part of the upstream's session object). */
+export interface SeededSession {
+  session: Session;
+  participants: string[];
+}
+
+export interface Meeting {
+  id: string;
+  title: string;
+  /** Whether the meeting has a LIVE session now. */
+  live: boolean;
+}
+
+/** V2 meetings have UUIDs, V1 meetings room names; some are live now, some are not. */
+export const MEETINGS: readonly Meeting[] = [
+  { id: "6bf2b8be-04dd-4191-b602-1128921a306b", title: "Weekly engineering sync", live: true },
+  { id: "0d4e6a8c-2b1f-4e3d-9c5b-7a6f8e9d0c1b", title: "Customer onboarding", live: false },
+  { id: "A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C5D", title: "Board meeting (upper-case id)", live: false },
+  { id: "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a", title: "Product launch livestream", live: true },
+  { id: "3c2b1a09-8f7e-4d6c-9b5a-4e3d2c1b0a9f", title: "Design review", live: false },
+  { id: "qwerty-asdfgh", title: "Legacy support room", live: true },
+  { id: "zxcvbn-poiuyt", title: "Legacy standup", live: false },
+  { id: "lkjhgf-mnbvcx", title: "Legacy all-hands", live: false },
+];
+
+const PEOPLE = ["Ada Lovelace", "Grace Hopper", "Alan Turing", "Katherine Johnson", "Linus Torvalds", "Margaret Hamilton", "Dennis Ritchie", "Barbara Liskov"];
+
+/** Sessions start from here, one every few hours, so tests can reason about time ranges. */
+export const SEED_EPOCH = Date.UTC(2026, 9, 1, 8, 0, 0);
+const HOUR = 3_600_000;
+
+function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state / 2_147_483_648;
+  };
+}
+
+function sessionId(n: number): string {
+  const hex = n.toString(16).padStart(12, "0");
+  return `5e551011-0000-4000-8000-${hex}`;
+}
+
+export function seedSessions(): SeededSession[] {
+  const random = seededRandom(42);
+  const seeded: SeededSession[] = [];
+  let n = 0;
+  MEETINGS.forEach((meeting, meetingIndex) => {
+    const pastSessions = 3 + (meetingIndex % 3);
+    for (let i = 0; i <= pastSessions; i++) {
+      const isLive = meeting.live && i === pastSessions;
+      if (i === pastSessions && !isLive) break;
+      n++;
+      const createdAt = SEED_EPOCH + (n * 7 + meetingIndex) * HOUR;
+      const minutes = isLive ? 12 + Math.floor(random() * 30) : 5 + Math.floor(random() * 115);
+      const peak = 2 + Math.floor(random() * 40);
+      const participants = PEOPLE.filter(() => random() < 0.5);
+      const session: Session = {
+        id: sessionId(n),
+        associated_id: meeting.id,
+        created_at: new Date(createdAt).toISOString(),
+        started_at: new Date(createdAt + 60_000).toISOString(),
+        updated_at: new Date(createdAt + minutes * 60_000).toISOString(),
+        live_participants: isLive ? Math.max(1, Math.floor(peak / 2)) : 0,
+        max_concurrent_participants: peak,
+        meeting_display_name: meeting.title,
+        minutes_consumed: minutes,
+        organization_id: FAKE_APP_ID,
+        status: isLive ? "LIVE" : "ENDED",
+        type: meeting.title.includes("livestream") ? "livestream" : "meeting",
+        meta: {},
+      };
+      if (!isLive) session.ended_at = session.updated_at;
+      seeded.push({ session, participants: participants.length ? participants : [PEOPLE[0] as string] });
+    }
+  });
+  return seeded;
+}

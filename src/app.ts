@@ -1,0 +1,61 @@
+/** @module The architecture in one place: middleware order, routes, and error handling. */
+import { Hono } from "hono";
+import { secureHeaders } from "hono/secure-headers";
+import packageJson from "../package.json" with { type: "json" };
+import type { Config } from "./config.ts";
+import { ApiError, renderError } from "./errors.ts";
+import { proxyRoute } from "./proxy.ts";
+import { requestIdentity } from "./request-id.ts";
+import { activeSessionRoute, sessionsRoute } from "./routes.ts";
+import { createUpstreamClient } from "./upstream.ts";
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: { requestId: string };
+}
+
+const ALLOWED_METHODS = "GET, HEAD";
+
+function baseApp() {
+  const app = new Hono<AppEnv>();
+  app.use(requestIdentity());
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      referrerPolicy: "no-referrer",
+    }),
+  );
+  app.onError(renderError);
+  app.notFound(() => {
+    throw new ApiError("not_found", "no such route");
+  });
+  return app;
+}
+
+function methodNotAllowed(): never {
+  throw new ApiError("method_not_allowed", `method not allowed; use ${ALLOWED_METHODS}`, {
+    headers: { Allow: ALLOWED_METHODS },
+  });
+}
+
+/** The proxy for one valid configuration; built once per isolate. */
+export function createApp(config: Config) {
+  const upstream = createUpstreamClient(config);
+  const app = baseApp()
+    .get("/health", (c) => c.json({ status: "ok", version: packageJson.version }))
+    .get(activeSessionRoute.path, ...proxyRoute(activeSessionRoute, config, upstream))
+    .get(sessionsRoute.path, ...proxyRoute(sessionsRoute, config, upstream));
+  for (const path of ["/health", activeSessionRoute.path, sessionsRoute.path]) app.all(path, methodNotAllowed);
+  return app;
+}
+
+/** Answers every request with the misconfiguration error: the proxy fails closed. */
+export function createMisconfiguredApp(problem: string) {
+  const app = baseApp();
+  app.all("*", () => {
+    throw new ApiError("misconfigured", `proxy misconfigured: ${problem}`);
+  });
+  return app;
+}
+
+export type AppType = ReturnType<typeof createApp>;

@@ -1,0 +1,92 @@
+/** @module The proxy's configuration: vars and secrets checked once per isolate with zod. */
+import * as z from "zod";
+
+/** Route names an operator may list in `PUBLIC_ROUTES`. */
+export const ROUTE_NAMES = ["active-session", "sessions", "health"] as const;
+export type RouteName = (typeof ROUTE_NAMES)[number];
+
+const DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4";
+const DEFAULT_PUBLIC_ROUTES = "active-session,health";
+
+/** Vars arrive as strings (`wrangler dev --var NAME:value`) or, from TOML, as numbers. */
+function wholeNumber(min: number, max: number, fallback: number) {
+  return z
+    .union([z.string(), z.number()])
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return fallback;
+      const text = String(value).trim();
+      const number = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
+      if (Number.isInteger(number) && number >= min && number <= max) return number;
+      ctx.issues.push({ code: "custom", input: value, message: `must be a whole number from ${min} to ${max}` });
+      return z.NEVER;
+    });
+}
+
+function splitCommaList(value: string): string[] {
+  return value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+}
+
+function isAllowedBaseUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  if (url.username || url.password || url.search || url.hash) return false;
+  if (url.protocol === "https:") return true;
+  return url.protocol === "http:" && (url.hostname === "localhost" || url.hostname === "127.0.0.1");
+}
+
+function isExactOrigin(value: string): boolean {
+  return URL.canParse(value) && new URL(value).origin === value;
+}
+
+export const configSchema = z.object({
+  CLOUDFLARE_API_TOKEN: z.string({ error: "is required (a Worker secret)" }).min(1, "is required (a Worker secret)"),
+  CLOUDFLARE_ACCOUNT_ID: z
+    .string({ error: "is required" })
+    .regex(/^[A-Za-z0-9]{1,32}$/, "must be 1 to 32 letters or digits"),
+  REALTIMEKIT_APP_ID: z
+    .string({ error: "is required" })
+    .regex(/^[A-Za-z0-9-]{1,64}$/, "must be 1 to 64 letters, digits or hyphens"),
+  CLOUDFLARE_API_BASE_URL: z
+    .string()
+    .optional()
+    .transform((value) => value ?? DEFAULT_BASE_URL)
+    .refine(isAllowedBaseUrl, "must be an https URL (http only to localhost or 127.0.0.1), without credentials, query or fragment")
+    .transform((value) => value.replace(/\/+$/, "")),
+  SESSIONS_CACHE_TTL_SECONDS: wholeNumber(0, 3600, 10),
+  STALE_WHILE_REVALIDATE_SECONDS: wholeNumber(0, 86400, 30),
+  STALE_IF_ERROR_SECONDS: wholeNumber(0, 86400, 300),
+  UPSTREAM_TIMEOUT_MS: wholeNumber(100, 60000, 5000),
+  UPSTREAM_MAX_RETRIES: wholeNumber(0, 5, 2),
+  MAX_PER_PAGE: wholeNumber(1, 1000, 100),
+  ALLOWED_ORIGINS: z
+    .string()
+    .optional()
+    .transform((value) => splitCommaList(value ?? ""))
+    .refine(
+    (origins) => origins.every(isExactOrigin),
+    "must be a comma list of exact origins such as https://app.example.com",
+  ),
+  PUBLIC_ROUTES: z
+    .string()
+    .optional()
+    .transform((value) => splitCommaList(value ?? DEFAULT_PUBLIC_ROUTES))
+    .pipe(z.array(z.enum(ROUTE_NAMES, { error: `must list only route names (${ROUTE_NAMES.join(", ")})` }))),
+});
+
+export type Config = z.output<typeof configSchema>;
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problem: string };
+
+/** Checks the Worker's env. A failure names what is wrong and never a value: secrets may be among them. */
+export function parseConfig(env: object): ConfigResult {
+  const parsed = configSchema.safeParse(env);
+  if (parsed.success) return { ok: true, config: parsed.data };
+  const problem = parsed.error.issues
+    .map((issue) => `${issue.path.filter((part) => typeof part === "string").join(".")} ${issue.message}`)
+    .join("; ");
+  return { ok: false, problem };
+}

@@ -1,0 +1,101 @@
+/** @module One error class, one envelope, one mapping from error kind to HTTP status. */
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** Every way a request can fail, as the proxy names it. */
+export type ErrorKind =
+  | "bad_request"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "method_not_allowed"
+  | "rate_limited"
+  | "upstream_client_error"
+  | "upstream_credentials"
+  | "upstream_rate_limited"
+  | "upstream_unavailable"
+  | "upstream_timeout"
+  | "misconfigured"
+  | "internal";
+
+const statusOfKind = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  rate_limited: 429,
+  // The upstream's own 4xx status is passed through; 400 is only the fallback.
+  upstream_client_error: 400,
+  upstream_credentials: 502,
+  upstream_rate_limited: 503,
+  upstream_unavailable: 502,
+  upstream_timeout: 504,
+  misconfigured: 500,
+  internal: 500,
+} as const satisfies Record<ErrorKind, ContentfulStatusCode>;
+
+/** The upstream failed in a way a stale cached copy may cover (SPEC section 5). */
+export const STALE_IF_ERROR_KINDS: ReadonlySet<ErrorKind> = new Set([
+  "upstream_rate_limited",
+  "upstream_unavailable",
+  "upstream_timeout",
+]);
+
+export interface ValidationIssue {
+  path: string;
+  message: string;
+}
+
+export interface ApiErrorOptions {
+  /** Overrides the kind's status; only for `upstream_client_error`. */
+  status?: ContentfulStatusCode;
+  issues?: ValidationIssue[];
+  /** Seconds, sent as `Retry-After`. */
+  retryAfter?: number;
+  /** Extra response headers, e.g. `Allow` or `WWW-Authenticate`. */
+  headers?: Record<string, string>;
+}
+
+export class ApiError extends HTTPException {
+  readonly kind: ErrorKind;
+  readonly issues: ValidationIssue[] | undefined;
+  readonly retryAfter: number | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(kind: ErrorKind, message: string, options: ApiErrorOptions = {}) {
+    super(options.status ?? statusOfKind[kind], { message });
+    this.kind = kind;
+    this.issues = options.issues;
+    this.retryAfter = options.retryAfter;
+    this.headers = options.headers ?? {};
+  }
+}
+
+export interface ErrorEnvelope {
+  success: false;
+  error: { code: number; message: string; issues?: ValidationIssue[] };
+}
+
+/** Renders any thrown value as the envelope; unknown errors become a fixed generic 500. */
+export function renderError(err: unknown, c: Context): Response {
+  const apiError = err instanceof ApiError ? err : new ApiError("internal", "internal error");
+  if (!(err instanceof ApiError)) {
+    console.error(JSON.stringify({ level: "error", event: "unhandled_error", name: errorName(err) }));
+  }
+  const body: ErrorEnvelope = {
+    success: false,
+    error: { code: apiError.status, message: apiError.message },
+  };
+  if (apiError.issues) body.error.issues = apiError.issues;
+  for (const [name, value] of Object.entries(apiError.headers)) c.header(name, value);
+  if (apiError.retryAfter !== undefined) c.header("Retry-After", String(apiError.retryAfter));
+  c.header("Cache-Control", "no-store");
+  return c.json(body, apiError.status);
+}
+
+/** Only the error's class name is logged: its message could carry anything. */
+function errorName(err: unknown): string {
+  return err instanceof Error ? err.name : typeof err;
+}

@@ -1,0 +1,24 @@
+/** @module The Worker entry: one app per isolate, built from the checked config. */
+import { type AppType, createApp, createMisconfiguredApp } from "./app.ts";
+import { parseConfig } from "./config.ts";
+
+type App = AppType | ReturnType<typeof createMisconfiguredApp>;
+
+// Keyed by the env object, which is the same for every request of an isolate.
+const apps = new WeakMap<object, App>();
+
+function appFor(env: Env): App {
+  let app = apps.get(env);
+  if (!app) {
+    const result = parseConfig(env);
+    app = result.ok ? createApp(result.config) : createMisconfiguredApp(result.problem);
+    apps.set(env, app);
+  }
+  return app;
+}
+
+export default {
+  fetch(request, env, ctx) {
+    return appFor(env).fetch(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,23 @@
+/** @module X-Request-Id on every response: the caller's when well formed, else a new one. */
+import type { Context, MiddlewareHandler } from "hono";
+import { requestId } from "hono/request-id";
+
+const REQUEST_ID_HEADER = "X-Request-Id";
+// Stricter than hono/request-id's own check, which also lets "=" through.
+const CALLER_REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+function callerOrNewRequestId(c: Context): string {
+  const callerId = c.req.header(REQUEST_ID_HEADER);
+  return callerId !== undefined && CALLER_REQUEST_ID.test(callerId) ? callerId : crypto.randomUUID();
+}
+
+export function requestIdentity(): MiddlewareHandler {
+  // headerName "" makes hono/request-id leave the header to our generator.
+  const assignRequestId = requestId({ headerName: "", generator: callerOrNewRequestId });
+  return async function requestIdentity(c, next) {
+    await assignRequestId(c, async () => {
+      c.header(REQUEST_ID_HEADER, c.get("requestId"));
+      await next();
+    });
+  };
+}

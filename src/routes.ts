@@ -1,0 +1,100 @@
+/**
+ * @module Every proxied route in one table: its path, param schemas, upstream request,
+ * cache policy and scope. Adding a read-only route is one more entry here and one
+ * line in app.ts.
+ */
+import * as z from "zod";
+import type { RouteName } from "./config.ts";
+import type { UpstreamRequest } from "./upstream.ts";
+import { dateTime, digits, freeText, meetingId, oneOf, singleValue } from "./validation.ts";
+
+/** `live`: never stored, but identical concurrent requests share one upstream call. `list`: cached (SPEC section 5). */
+export type CachePolicy = "live" | "list";
+
+export interface RouteLimits {
+  maxPerPage: number;
+}
+
+export interface ProxyRoute<Params extends z.ZodType, Query extends z.ZodType> {
+  name: RouteName;
+  /** Hono path pattern. */
+  path: string;
+  /** The scope an API key needs when the route is not public. */
+  scope: `${string}:read`;
+  /** Whether callers need no key unless `PUBLIC_ROUTES` says otherwise. */
+  publicByDefault: boolean;
+  cache: CachePolicy;
+  params: Params;
+  query: (limits: RouteLimits) => Query;
+  upstream: (input: { params: z.output<Params>; query: z.output<Query> }) => UpstreamRequest;
+}
+
+function defineRoute<Params extends z.ZodType, Query extends z.ZodType>(route: ProxyRoute<Params, Query>) {
+  return route;
+}
+
+/** Only validated params, in one fixed (alphabetical) order, each URL-encoded. */
+export function encodeQuery(params: Record<string, string | number | Date | undefined>): string {
+  return Object.keys(params)
+    .sort()
+    .flatMap((name) => {
+      const value = params[name];
+      if (value === undefined) return [];
+      const text = value instanceof Date ? value.toISOString() : String(value);
+      return [`${encodeURIComponent(name)}=${encodeURIComponent(text)}`];
+    })
+    .join("&");
+}
+
+const noQuery = () => z.strictObject({});
+
+export const activeSessionRoute = defineRoute({
+  name: "active-session",
+  path: "/meetings/:meetingId/active-session",
+  scope: "active-session:read",
+  publicByDefault: true,
+  cache: "live",
+  params: z.object({ meetingId: singleValue(meetingId) }),
+  query: noQuery,
+  upstream: ({ params }) => ({
+    path: `/meetings/${encodeURIComponent(params.meetingId)}/active-session`,
+    query: "",
+  }),
+});
+
+const MAX_PAGE_NO = 2_147_483_647;
+const MAX_TEXT_LENGTH = 200;
+
+function sessionsQuery({ maxPerPage }: RouteLimits) {
+  return z
+    .strictObject({
+      associated_id: singleValue(meetingId).optional(),
+      start_time: singleValue(dateTime).optional(),
+      end_time: singleValue(dateTime).optional(),
+      page_no: singleValue(digits(0, MAX_PAGE_NO)).optional(),
+      per_page: singleValue(digits(1, maxPerPage)).optional(),
+      sort_by: singleValue(oneOf(["minutesConsumed", "createdAt"])).optional(),
+      sort_order: singleValue(oneOf(["ASC", "DESC"])).optional(),
+      status: singleValue(oneOf(["LIVE", "ENDED"])).optional(),
+      search: singleValue(freeText(MAX_TEXT_LENGTH)).optional(),
+      participants: singleValue(freeText(MAX_TEXT_LENGTH)).optional(),
+    })
+    .check((ctx) => {
+      const { start_time: start, end_time: end } = ctx.value;
+      // Each may still be its raw string here if its own check failed.
+      if (start instanceof Date && end instanceof Date && start > end) {
+        ctx.issues.push({ code: "custom", path: ["start_time"], message: "must not be after end_time", input: start });
+      }
+    });
+}
+
+export const sessionsRoute = defineRoute({
+  name: "sessions",
+  path: "/sessions",
+  scope: "sessions:read",
+  publicByDefault: false,
+  cache: "list",
+  params: z.object({}),
+  query: sessionsQuery,
+  upstream: ({ query }) => ({ path: "/sessions", query: encodeQuery(query) }),
+});

@@ -1,0 +1,178 @@
+/**
+ * @module The only code that talks to the RealtimeKit API and the only reader of the
+ * token: builds each request, bounds it in time, retries what is safe to retry, and
+ * maps every outcome to a success or an ApiError.
+ */
+import packageJson from "../package.json" with { type: "json" };
+import type { Config } from "./config.ts";
+import { ApiError } from "./errors.ts";
+import { runtime } from "./runtime.ts";
+
+export const USER_AGENT = `realtimekit-proxy/${packageJson.version}`;
+
+/** A path below `/accounts/{account}/realtime/kit/{app}` and an encoded query ("" for none). */
+export interface UpstreamRequest {
+  path: string;
+  query: string;
+}
+
+export interface UpstreamSuccess {
+  status: number;
+  /** The upstream's JSON success envelope, as sent. */
+  body: string;
+  attempts: number;
+}
+
+type AttemptOutcome =
+  | { kind: "success"; status: number; body: string }
+  | { kind: "status"; status: number; body: string; retryAfterMs: number | undefined }
+  | { kind: "malformed"; status: number }
+  | { kind: "timeout" }
+  | { kind: "network" };
+
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_CAP_MS = 2_000;
+const OVERALL_DEADLINE_CAP_MS = 10_000;
+/** Sent with a 503 when the upstream's 429 said nothing: its global limit blocks for minutes. */
+const DEFAULT_RETRY_AFTER_SECONDS = 60;
+const MAX_UPSTREAM_MESSAGE_LENGTH = 300;
+
+export type UpstreamClient = ReturnType<typeof createUpstreamClient>;
+
+export function createUpstreamClient(config: Config) {
+  const token = config.CLOUDFLARE_API_TOKEN;
+  const appUrl = `${config.CLOUDFLARE_API_BASE_URL}/accounts/${config.CLOUDFLARE_ACCOUNT_ID}/realtime/kit/${config.REALTIMEKIT_APP_ID}`;
+  const headers = { Authorization: `Bearer ${token}`, Accept: "application/json", "User-Agent": USER_AGENT };
+  const attemptTimeoutMs = config.UPSTREAM_TIMEOUT_MS;
+  const deadlineMs = Math.min(attemptTimeoutMs * (config.UPSTREAM_MAX_RETRIES + 1), OVERALL_DEADLINE_CAP_MS);
+
+  async function attempt(url: string, timeoutMs: number): Promise<AttemptOutcome> {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    try {
+      // redirect "manual": a redirect must never carry the token to another host.
+      const response = await fetch(url, { headers, signal: timeout, redirect: "manual" });
+      const body = await response.text();
+      if (response.status >= 200 && response.status < 300) {
+        return isSuccessEnvelope(body)
+          ? { kind: "success", status: response.status, body }
+          : { kind: "malformed", status: response.status };
+      }
+      return { kind: "status", status: response.status, body, retryAfterMs: parseRetryAfter(response.headers) };
+    } catch {
+      return timeout.aborted ? { kind: "timeout" } : { kind: "network" };
+    }
+  }
+
+  /** GET with per-attempt timeouts and retries bounded by an overall deadline (SPEC section 4). */
+  async function get(request: UpstreamRequest): Promise<UpstreamSuccess> {
+    const url = `${appUrl}${request.path}${request.query ? `?${request.query}` : ""}`;
+    const startedAt = runtime.now();
+    const timeLeft = () => deadlineMs - (runtime.now() - startedAt);
+    for (let attempts = 1; ; attempts++) {
+      const outcome = await attempt(url, Math.min(attemptTimeoutMs, timeLeft()));
+      if (outcome.kind === "success") return { status: outcome.status, body: outcome.body, attempts };
+      if (!isRetryable(outcome) || attempts > config.UPSTREAM_MAX_RETRIES) throw toApiError(outcome, token);
+      const waitMs = retryDelay(outcome, attempts);
+      // Never wait past the deadline: answer now, with the mapped error.
+      if (waitMs >= timeLeft()) throw toApiError(outcome, token);
+      await runtime.sleep(waitMs);
+    }
+  }
+
+  return { get };
+}
+
+function isRetryable(outcome: AttemptOutcome): boolean {
+  if (outcome.kind === "timeout" || outcome.kind === "network") return true;
+  if (outcome.kind !== "status") return false;
+  return outcome.status === 408 || outcome.status === 429 || outcome.status >= 500;
+}
+
+/** Retry-After when the upstream sent one, else exponential backoff with full jitter. */
+function retryDelay(outcome: AttemptOutcome, attempts: number): number {
+  if (outcome.kind === "status" && outcome.retryAfterMs !== undefined) return outcome.retryAfterMs;
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempts - 1));
+  return Math.floor(runtime.random() * ceiling);
+}
+
+/** Retry-After in delta-seconds or as an HTTP date (RFC 9110 section 10.2.3). */
+function parseRetryAfter(headers: Headers): number | undefined {
+  const value = headers.get("Retry-After")?.trim();
+  if (!value) return undefined;
+  if (/^[0-9]+$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - runtime.now());
+}
+
+function isSuccessEnvelope(body: string): boolean {
+  const parsed = parseJson(body);
+  return isRecord(parsed) && parsed.success === true;
+}
+
+function toApiError(outcome: Exclude<AttemptOutcome, { kind: "success" }>, token: string): ApiError {
+  switch (outcome.kind) {
+    case "timeout":
+      return new ApiError("upstream_timeout", "upstream did not answer in time");
+    case "network":
+      return new ApiError("upstream_unavailable", "upstream could not be reached");
+    case "malformed":
+      return new ApiError("upstream_unavailable", "upstream answered with a malformed body");
+    case "status":
+      return statusError(outcome, token);
+  }
+}
+
+function statusError(outcome: { status: number; body: string; retryAfterMs: number | undefined }, token: string) {
+  const { status } = outcome;
+  if (status === 401 || status === 403) {
+    console.error(JSON.stringify({ level: "error", event: "upstream_credentials_rejected", upstreamStatus: status }));
+    return new ApiError("upstream_credentials", "upstream rejected the proxy's credentials");
+  }
+  if (status === 429) {
+    const retryAfter = Math.max(1, Math.ceil((outcome.retryAfterMs ?? DEFAULT_RETRY_AFTER_SECONDS * 1000) / 1000));
+    return new ApiError("upstream_rate_limited", "upstream rate limit reached; retry later", { retryAfter });
+  }
+  if (status >= 400 && status < 500) {
+    const message = upstreamMessage(outcome.body, token);
+    if (status === 404) return new ApiError("not_found", message ?? "not found upstream");
+    return new ApiError("upstream_client_error", message ?? `upstream refused the request (${status})`, {
+      status: status as 400,
+    });
+  }
+  return new ApiError("upstream_unavailable", `upstream failed with status ${status}`);
+}
+
+/**
+ * The message of either upstream error shape: RealtimeKit's `{error: {message}}` or
+ * the Cloudflare v4 `{errors: [{message}]}`. Cleaned, bounded, and never the token.
+ */
+export function upstreamMessage(body: string, token: string): string | undefined {
+  const parsed = parseJson(body);
+  if (!isRecord(parsed)) return undefined;
+  const messages: unknown[] = [];
+  if (isRecord(parsed.error)) messages.push(parsed.error.message);
+  if (Array.isArray(parsed.errors)) messages.push(...parsed.errors.map((e) => (isRecord(e) ? e.message : undefined)));
+  const text = messages
+    .filter((m): m is string => typeof m === "string")
+    .join("; ")
+    .replace(/\p{Cc}/gu, " ")
+    .trim();
+  if (!text) return undefined;
+  return redact(text, token).slice(0, MAX_UPSTREAM_MESSAGE_LENGTH);
+}
+
+function redact(text: string, secret: string): string {
+  return secret ? text.split(secret).join("[redacted]") : text;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,84 @@
+/** @module Request validation: the zValidator wrapper and the shared param schemas. */
+import { zValidator } from "@hono/zod-validator";
+import type { ValidationTargets } from "hono";
+import * as z from "zod";
+import { ApiError, type ValidationIssue } from "./errors.ts";
+
+const UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
+const V1_ROOM_NAME = /^[a-z]{6}-[a-z]{6}$/;
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
+/**
+ * One query or path value. Hono hands a repeated query param over as an array,
+ * and a param given without a value (`?status` or `?status=`) as "".
+ */
+export function singleValue<Out>(schema: z.ZodType<Out, string>) {
+  return z
+    .string({ error: (issue) => (Array.isArray(issue.input) ? "is given more than once; give it once" : "must be text") })
+    .min(1, "must not be empty")
+    .pipe(schema);
+}
+
+/** A meeting id: a UUID (any version, any case) or a V1 room name. Nothing else reaches the upstream path. */
+export const meetingId = z
+  .string()
+  .refine(
+    (value) => UUID.test(value) || V1_ROOM_NAME.test(value),
+    "must be a UUID or a V1 room name (six lowercase letters, a hyphen, six lowercase letters)",
+  );
+
+/** An ISO 8601 date-time with `Z` or an offset, as a Date (forwarded in UTC). */
+export const dateTime = z
+  .iso.datetime({
+    offset: true,
+    error: "must be an ISO 8601 date-time with Z or an offset, e.g. 2026-01-31T09:00:00Z",
+  })
+  .transform((value) => new Date(value));
+
+/** Digits only: no sign, exponent, hex, decimal point or spaces. */
+export function digits(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^[0-9]+$/, "must be digits only")
+    .transform(Number)
+    .refine((value) => value >= min && value <= max, `must be from ${min} to ${max}`);
+}
+
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: `must be one of ${values.join(", ")}` });
+}
+
+/** 1..max characters of free text, without control characters. */
+export function freeText(max: number) {
+  return z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .refine((value) => !CONTROL_CHARACTER.test(value), "must not contain control characters");
+}
+
+/** zod's issues, one per param, with unknown params named one by one. */
+export function toValidationIssues(error: z.core.$ZodError): ValidationIssue[] {
+  return error.issues.flatMap((issue) => {
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({ path: key, message: "is not a known parameter" }));
+    }
+    return [{ path: issue.path.map(String).join("."), message: issue.message }];
+  });
+}
+
+function describe(issues: ValidationIssue[]): string {
+  return `invalid request: ${issues.map((issue) => `${issue.path} ${issue.message}`).join("; ")}`;
+}
+
+/** zValidator whose failures throw the app's own 400, listing every problem at once. */
+export function validate<Target extends keyof ValidationTargets, Schema extends z.ZodType>(
+  target: Target,
+  schema: Schema,
+) {
+  return zValidator(target, schema, (result) => {
+    if (!result.success) {
+      const issues = toValidationIssues(result.error);
+      throw new ApiError("bad_request", describe(issues), { issues });
+    }
+  });
+}

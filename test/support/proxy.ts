@@ -1,0 +1,73 @@
+/** Test helpers: the fake upstream behind the Worker's fetch, calls into the real entry, a fake clock. */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { vi } from "vitest";
+import { createFakeUpstream, type FakeUpstreamOptions } from "../../dev/fake-upstream/app.ts";
+import { FAKE_API_TOKEN } from "../../dev/fake-upstream/data.ts";
+import worker from "../../src/index.ts";
+import { runtime } from "../../src/runtime.ts";
+
+export const TOKEN = FAKE_API_TOKEN;
+export const LIVE_V2_MEETING = "6bf2b8be-04dd-4191-b602-1128921a306b";
+export const LIVE_V1_MEETING = "qwerty-asdfgh";
+export const IDLE_V2_MEETING = "0d4e6a8c-2b1f-4e3d-9c5b-7a6f8e9d0c1b";
+export const UPSTREAM_APP_URL =
+  "https://api.cloudflare.com/client/v4/accounts/0123456789abcdef0123456789abcdef/realtime/kit/5f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+
+/** Routes the Worker's outbound fetch to the bundled fake upstream (undone after each test). */
+export function useFakeUpstream(options?: FakeUpstreamOptions) {
+  const fake = createFakeUpstream(options);
+  vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => fake.fetch(new Request(input, init)));
+  return fake;
+}
+
+/** A request through the Worker's real entry, with the test config of vitest.config.ts. */
+export function callProxy(path: string, init?: RequestInit): Promise<Response> {
+  return exports.default.fetch(`http://proxy.test${path}`, init);
+}
+
+/** The same entry with some vars or secrets changed, as another deployment would have them. */
+export async function callProxyWith(
+  overrides: Record<string, string | undefined>,
+  path: string,
+  init?: RequestInit,
+): Promise<Response> {
+  const ctx = createExecutionContext();
+  const request = new Request(`http://proxy.test${path}`, init);
+  const response = await worker.fetch(request, { ...env, ...overrides } as Env, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+/** A clock that only moves when the proxy sleeps, recording each wait; jitter fixed to `random`. */
+export function useFakeClock(random = 0.5) {
+  let now = Date.UTC(2026, 10, 22, 12, 0, 0);
+  const waits: number[] = [];
+  vi.spyOn(runtime, "now").mockImplementation(() => now);
+  vi.spyOn(runtime, "random").mockReturnValue(random);
+  vi.spyOn(runtime, "sleep").mockImplementation(async (ms) => {
+    waits.push(ms);
+    now += ms;
+  });
+  return {
+    waits,
+    advance(ms: number) {
+      now += ms;
+    },
+  };
+}
+
+/** Records console output, so tests can assert what reaches the logs. */
+export function captureLogs() {
+  const lines: string[] = [];
+  for (const method of ["log", "info", "warn", "error", "debug"] as const) {
+    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+      lines.push(args.map((arg) => (typeof arg === "string" ? arg : JSON.stringify(arg))).join(" "));
+    });
+  }
+  return lines;
+}
+
+export async function errorBody(response: Response) {
+  return (await response.json()) as { success: false; error: { code: number; message: string; issues?: unknown[] } };
+}

@@ -1,0 +1,23 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID } from "./dev/fake-upstream/data.ts";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        // Test values for the vars and secrets that wrangler.toml leaves to each deployment.
+        bindings: {
+          CLOUDFLARE_API_TOKEN: FAKE_API_TOKEN,
+          CLOUDFLARE_ACCOUNT_ID: FAKE_ACCOUNT_ID,
+          REALTIMEKIT_APP_ID: FAKE_APP_ID,
+        },
+      },
+    }),
+  ],
+  test: {
+    include: ["test/**/*.test.ts"],
+    setupFiles: ["test/support/setup.ts"],
+  },
+});
