@@ -2,8 +2,8 @@
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import packageJson from "../package.json" with { type: "json" };
-import type { Config } from "./config.ts";
-import { ApiError, renderError } from "./errors.ts";
+import { type Config, secretsOf } from "./config.ts";
+import { ApiError, errorHandler } from "./errors.ts";
 import { proxyRoute } from "./proxy.ts";
 import { requestIdentity } from "./request-id.ts";
 import { activeSessionRoute, sessionsRoute } from "./routes.ts";
@@ -16,16 +16,16 @@ export interface AppEnv {
 
 const ALLOWED_METHODS = "GET, HEAD";
 
-function baseApp() {
+function baseApp(secrets: readonly string[]) {
   const app = new Hono<AppEnv>();
-  app.use(requestIdentity());
+  app.use(requestIdentity(secrets));
   app.use(
     secureHeaders({
       contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
       referrerPolicy: "no-referrer",
     }),
   );
-  app.onError(renderError);
+  app.onError(errorHandler(secrets));
   app.notFound(() => {
     throw new ApiError("not_found", "no such route");
   });
@@ -41,7 +41,7 @@ function methodNotAllowed(): never {
 /** The proxy for one valid configuration; built once per isolate. */
 export function createApp(config: Config) {
   const upstream = createUpstreamClient(config);
-  const app = baseApp()
+  const app = baseApp(secretsOf(config))
     .get("/health", (c) => c.json({ status: "ok", version: packageJson.version }))
     .get(activeSessionRoute.path, ...proxyRoute(activeSessionRoute, config, upstream))
     .get(sessionsRoute.path, ...proxyRoute(sessionsRoute, config, upstream));
@@ -50,8 +50,8 @@ export function createApp(config: Config) {
 }
 
 /** Answers every request with the misconfiguration error: the proxy fails closed. */
-export function createMisconfiguredApp(problem: string) {
-  const app = baseApp();
+export function createMisconfiguredApp(problem: string, secrets: readonly string[]) {
+  const app = baseApp(secrets);
   app.all("*", () => {
     throw new ApiError("misconfigured", `proxy misconfigured: ${problem}`);
   });

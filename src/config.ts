@@ -54,7 +54,10 @@ export const configSchema = z.object({
     .string()
     .optional()
     .transform((value) => value ?? DEFAULT_BASE_URL)
-    .refine(isAllowedBaseUrl, "must be an https URL (http only to localhost or 127.0.0.1), without credentials, query or fragment")
+    .refine(
+      isAllowedBaseUrl,
+      "must be an https URL (http only to localhost or 127.0.0.1), without credentials, query or fragment",
+    )
     .transform((value) => value.replace(/\/+$/, "")),
   SESSIONS_CACHE_TTL_SECONDS: wholeNumber(0, 3600, 10),
   STALE_WHILE_REVALIDATE_SECONDS: wholeNumber(0, 86400, 30),
@@ -67,9 +70,9 @@ export const configSchema = z.object({
     .optional()
     .transform((value) => splitCommaList(value ?? ""))
     .refine(
-    (origins) => origins.every(isExactOrigin),
-    "must be a comma list of exact origins such as https://app.example.com",
-  ),
+      (origins) => origins.every(isExactOrigin),
+      "must be a comma list of exact origins such as https://app.example.com",
+    ),
   PUBLIC_ROUTES: z
     .string()
     .optional()
@@ -89,4 +92,10 @@ export function parseConfig(env: object): ConfigResult {
     .map((issue) => `${issue.path.filter((part) => typeof part === "string").join(".")} ${issue.message}`)
     .join("; ");
   return { ok: false, problem };
+}
+
+/** The secret values present in env, even when the rest of it is invalid: never to be echoed. */
+export function secretsOf(env: object): string[] {
+  const token: unknown = Reflect.get(env, "CLOUDFLARE_API_TOKEN");
+  return typeof token === "string" && token !== "" ? [token] : [];
 }

@@ -78,21 +78,30 @@ export interface ErrorEnvelope {
   error: { code: number; message: string; issues?: ValidationIssue[] };
 }
 
-/** Renders any thrown value as the envelope; unknown errors become a fixed generic 500. */
-export function renderError(err: unknown, c: Context): Response {
-  const apiError = err instanceof ApiError ? err : new ApiError("internal", "internal error");
-  if (!(err instanceof ApiError)) {
-    console.error(JSON.stringify({ level: "error", event: "unhandled_error", name: errorName(err) }));
-  }
-  const body: ErrorEnvelope = {
-    success: false,
-    error: { code: apiError.status, message: apiError.message },
+/**
+ * The app's onError: renders any thrown value as the envelope; unknown errors become a
+ * fixed generic 500. Text a caller sent (a param name) is echoed in messages, so every
+ * secret is scrubbed from them: the token never leaves, whatever the input.
+ */
+export function errorHandler(secrets: readonly string[]) {
+  const scrub = (text: string) => secrets.reduce((clean, secret) => clean.split(secret).join("[redacted]"), text);
+  return function renderError(err: unknown, c: Context): Response {
+    const apiError = err instanceof ApiError ? err : new ApiError("internal", "internal error");
+    if (!(err instanceof ApiError)) {
+      console.error(JSON.stringify({ level: "error", event: "unhandled_error", name: errorName(err) }));
+    }
+    const body: ErrorEnvelope = {
+      success: false,
+      error: { code: apiError.status, message: scrub(apiError.message) },
+    };
+    if (apiError.issues) {
+      body.error.issues = apiError.issues.map((issue) => ({ path: scrub(issue.path), message: scrub(issue.message) }));
+    }
+    for (const [name, value] of Object.entries(apiError.headers)) c.header(name, value);
+    if (apiError.retryAfter !== undefined) c.header("Retry-After", String(apiError.retryAfter));
+    c.header("Cache-Control", "no-store");
+    return c.json(body, apiError.status);
   };
-  if (apiError.issues) body.error.issues = apiError.issues;
-  for (const [name, value] of Object.entries(apiError.headers)) c.header(name, value);
-  if (apiError.retryAfter !== undefined) c.header("Retry-After", String(apiError.retryAfter));
-  c.header("Cache-Control", "no-store");
-  return c.json(body, apiError.status);
 }
 
 /** Only the error's class name is logged: its message could carry anything. */

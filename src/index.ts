@@ -1,6 +1,6 @@
 /** @module The Worker entry: one app per isolate, built from the checked config. */
 import { type AppType, createApp, createMisconfiguredApp } from "./app.ts";
-import { parseConfig } from "./config.ts";
+import { parseConfig, secretsOf } from "./config.ts";
 
 type App = AppType | ReturnType<typeof createMisconfiguredApp>;
 
@@ -11,7 +11,7 @@ function appFor(env: Env): App {
   let app = apps.get(env);
   if (!app) {
     const result = parseConfig(env);
-    app = result.ok ? createApp(result.config) : createMisconfiguredApp(result.problem);
+    app = result.ok ? createApp(result.config) : createMisconfiguredApp(result.problem, secretsOf(env));
     apps.set(env, app);
   }
   return app;

@@ -6,12 +6,16 @@ const REQUEST_ID_HEADER = "X-Request-Id";
 // Stricter than hono/request-id's own check, which also lets "=" through.
 const CALLER_REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-function callerOrNewRequestId(c: Context): string {
-  const callerId = c.req.header(REQUEST_ID_HEADER);
-  return callerId !== undefined && CALLER_REQUEST_ID.test(callerId) ? callerId : crypto.randomUUID();
-}
-
-export function requestIdentity(): MiddlewareHandler {
+/** A caller's id is echoed back, so one that carries a secret is replaced like a malformed one. */
+export function requestIdentity(secrets: readonly string[]): MiddlewareHandler {
+  function callerOrNewRequestId(c: Context): string {
+    const callerId = c.req.header(REQUEST_ID_HEADER);
+    const usable =
+      callerId !== undefined &&
+      CALLER_REQUEST_ID.test(callerId) &&
+      !secrets.some((secret) => callerId.includes(secret));
+    return usable ? callerId : crypto.randomUUID();
+  }
   // headerName "" makes hono/request-id leave the header to our generator.
   const assignRequestId = requestId({ headerName: "", generator: callerOrNewRequestId });
   return async function requestIdentity(c, next) {

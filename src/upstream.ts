@@ -53,7 +53,8 @@ export function createUpstreamClient(config: Config) {
       const response = await fetch(url, { headers, signal: timeout, redirect: "manual" });
       const body = await response.text();
       if (response.status >= 200 && response.status < 300) {
-        return isSuccessEnvelope(body)
+        // The body is passed through unchanged, so it must not carry the token back.
+        return isSuccessEnvelope(body) && !body.includes(token)
           ? { kind: "success", status: response.status, body }
           : { kind: "malformed", status: response.status };
       }

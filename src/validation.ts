@@ -14,7 +14,9 @@ const CONTROL_CHARACTER = /\p{Cc}/u;
  */
 export function singleValue<Out>(schema: z.ZodType<Out, string>) {
   return z
-    .string({ error: (issue) => (Array.isArray(issue.input) ? "is given more than once; give it once" : "must be text") })
+    .string({
+      error: (issue) => (Array.isArray(issue.input) ? "is given more than once; give it once" : "must be text"),
+    })
     .min(1, "must not be empty")
     .pipe(schema);
 }
@@ -28,8 +30,8 @@ export const meetingId = z
   );
 
 /** An ISO 8601 date-time with `Z` or an offset, as a Date (forwarded in UTC). */
-export const dateTime = z
-  .iso.datetime({
+export const dateTime = z.iso
+  .datetime({
     offset: true,
     error: "must be an ISO 8601 date-time with Z or an offset, e.g. 2026-01-31T09:00:00Z",
   })

@@ -4,7 +4,14 @@
  * sessions with every documented filter, sort and paging, and can be told to fail.
  */
 import { type Context, Hono } from "hono";
-import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID, type SeededSession, type Session, seedSessions } from "./data.ts";
+import {
+  FAKE_ACCOUNT_ID,
+  FAKE_API_TOKEN,
+  FAKE_APP_ID,
+  type SeededSession,
+  type Session,
+  seedSessions,
+} from "./data.ts";
 
 /** What the next request gets instead of a normal answer (tests queue these). */
 export type Fault =

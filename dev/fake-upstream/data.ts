@@ -48,7 +48,16 @@ export const MEETINGS: readonly Meeting[] = [
   { id: "lkjhgf-mnbvcx", title: "Legacy all-hands", live: false },
 ];
 
-const PEOPLE = ["Ada Lovelace", "Grace Hopper", "Alan Turing", "Katherine Johnson", "Linus Torvalds", "Margaret Hamilton", "Dennis Ritchie", "Barbara Liskov"];
+const PEOPLE = [
+  "Ada Lovelace",
+  "Grace Hopper",
+  "Alan Turing",
+  "Katherine Johnson",
+  "Linus Torvalds",
+  "Margaret Hamilton",
+  "Dennis Ritchie",
+  "Barbara Liskov",
+];
 
 /** Sessions start from here, one every few hours, so tests can reason about time ranges. */
 export const SEED_EPOCH = Date.UTC(2026, 9, 1, 8, 0, 0);

@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import type { Fault } from "../dev/fake-upstream/app.ts";
+import {
+  callProxy,
+  callProxyWith,
+  captureLogs,
+  LIVE_V2_MEETING,
+  TOKEN,
+  useFakeClock,
+  useFakeUpstream,
+} from "./support/proxy.ts";
+
+const ENCODED_TOKEN = encodeURIComponent(TOKEN);
+
+/** Caller inputs, good and bad, several of them carrying the token itself. */
+const CALLER_INPUTS: { path: string; init?: RequestInit }[] = [
+  { path: "/health" },
+  { path: `/meetings/${LIVE_V2_MEETING}/active-session` },
+  { path: "/meetings/0d4e6a8c-2b1f-4e3d-9c5b-7a6f8e9d0c1b/active-session" },
+  { path: `/meetings/${ENCODED_TOKEN}/active-session` },
+  { path: `/meetings/${LIVE_V2_MEETING}/active-session?token=${ENCODED_TOKEN}` },
+  { path: `/meetings/${LIVE_V2_MEETING}/active-session?${ENCODED_TOKEN}=1` },
+  { path: "/sessions" },
+  { path: `/sessions?search=${ENCODED_TOKEN}` },
+  { path: `/sessions?participants=${ENCODED_TOKEN}&per_page=0` },
+  { path: `/sessions?${ENCODED_TOKEN}=x&status=${ENCODED_TOKEN}` },
+  { path: `/sessions?associated_id=${ENCODED_TOKEN}&start_time=${ENCODED_TOKEN}` },
+  { path: `/${ENCODED_TOKEN}` },
+  { path: "/sessions", init: { method: "POST", body: TOKEN } },
+  { path: "/sessions", init: { method: "OPTIONS" } },
+  { path: "/sessions", init: { method: "HEAD" } },
+  { path: "/sessions", init: { headers: { "X-Request-Id": TOKEN } } },
+  { path: "/sessions", init: { headers: { "X-Request-Id": `${TOKEN}-suffix` } } },
+  { path: "/sessions", init: { headers: { Authorization: `Bearer ${TOKEN}`, Cookie: `t=${TOKEN}` } } },
+];
+
+/** Upstream answers, several of them echoing the token back. */
+const UPSTREAM_FAULTS: (Fault | undefined)[] = [
+  undefined,
+  { status: 401, body: JSON.stringify({ success: false, errors: [{ code: 10000, message: `bad token ${TOKEN}` }] }) },
+  { status: 404, body: JSON.stringify({ success: false, error: { code: 404, message: `no meeting for ${TOKEN}` } }) },
+  { status: 400, body: JSON.stringify({ success: false, errors: [{ message: `Authorization: Bearer ${TOKEN}` }] }) },
+  { status: 422, body: TOKEN },
+  { status: 200, body: JSON.stringify({ success: true, data: { echoed: TOKEN } }) },
+  { status: 200, body: `<html>${TOKEN}</html>`, headers: { "X-Debug-Token": TOKEN } },
+  { status: 429, headers: { "Retry-After": TOKEN } },
+  { status: 500, body: TOKEN, headers: { "Set-Cookie": `t=${TOKEN}` } },
+  { network: true },
+];
+
+function expectNoToken(response: Response, text: string, logs: string[], label: string) {
+  expect(text, `${label}: body`).not.toContain(TOKEN);
+  for (const [name, value] of response.headers) {
+    expect(`${name}: ${value}`, `${label}: header`).not.toContain(TOKEN);
+  }
+  for (const line of logs) expect(line, `${label}: log line`).not.toContain(TOKEN);
+}
+
+describe("the API token never leaks", () => {
+  it("not in any body, header or log line, for every caller input against every upstream answer", async () => {
+    useFakeClock(0);
+    const logs = captureLogs();
+    let checked = 0;
+    for (const fault of UPSTREAM_FAULTS) {
+      for (const input of CALLER_INPUTS) {
+        const fake = useFakeUpstream();
+        if (fault) fake.failNext(fault, fault, fault);
+        const response = await callProxy(input.path, input.init);
+        expectNoToken(response, await response.text(), logs, `${input.path} ${JSON.stringify(fault)}`);
+        checked++;
+      }
+    }
+    expect(checked).toBe(CALLER_INPUTS.length * UPSTREAM_FAULTS.length);
+    // The inputs really did reach the upstream and its failures, so the check above meant something.
+    expect(logs.some((line) => line.includes("upstream_credentials_rejected"))).toBe(true);
+  });
+
+  it("not in a misconfiguration error", async () => {
+    const logs = captureLogs();
+    for (const overrides of [
+      { CLOUDFLARE_ACCOUNT_ID: TOKEN },
+      { CLOUDFLARE_API_BASE_URL: TOKEN },
+      { MAX_PER_PAGE: TOKEN },
+    ]) {
+      const response = await callProxyWith(overrides, "/sessions", { headers: { "X-Request-Id": TOKEN } });
+      expect(response.status).toBe(500);
+      expectNoToken(response, await response.text(), logs, JSON.stringify(overrides));
+    }
+  });
+
+  it("a success body that carries the token is refused, not passed through", async () => {
+    const fake = useFakeUpstream();
+    fake.failNext({ status: 200, body: JSON.stringify({ success: true, data: { echoed: TOKEN } }) });
+    expect((await callProxy("/sessions")).status).toBe(502);
+  });
+
+  it("an upstream message that carries the token is kept, with the token redacted", async () => {
+    const fake = useFakeUpstream();
+    fake.failNext({ status: 404, body: JSON.stringify({ success: false, error: { message: `no ${TOKEN} here` } }) });
+    const response = await callProxy(`/meetings/${LIVE_V2_MEETING}/active-session`);
+    expect(await response.json()).toMatchObject({ error: { code: 404, message: "no [redacted] here" } });
+  });
+
+  it("a param name that is the token is named in the 400, redacted", async () => {
+    const response = await callProxy(`/sessions?${ENCODED_TOKEN}=1`);
+    expect(await response.json()).toMatchObject({ error: { code: 400, issues: [{ path: "[redacted]" }] } });
+  });
+});

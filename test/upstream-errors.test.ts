@@ -1,0 +1,244 @@
+import { describe, expect, it } from "vitest";
+import {
+  callProxy,
+  callProxyWith,
+  captureLogs,
+  errorBody,
+  LIVE_V2_MEETING,
+  useFakeClock,
+  useFakeUpstream,
+} from "./support/proxy.ts";
+
+const ACTIVE = `/meetings/${LIVE_V2_MEETING}/active-session`;
+const realtimeKitError = (code: number, message: string) =>
+  JSON.stringify({ success: false, error: { code, message } });
+const v4Error = (code: number, message: string) =>
+  JSON.stringify({ success: false, errors: [{ code, message }], messages: [], result: null });
+const HTML_PAGE = "<html><body><h1>502 Bad Gateway</h1></body></html>";
+
+async function expectError(response: Response, status: number, message: string | RegExp) {
+  expect(response.status).toBe(status);
+  expect(response.headers.get("Content-Type")).toMatch(/^application\/json/);
+  expect(response.headers.get("Cache-Control")).toBe("no-store");
+  const body = await errorBody(response);
+  expect(body).toMatchObject({ success: false, error: { code: status } });
+  expect(body.error.message).toMatch(message);
+}
+
+describe("upstream 4xx", () => {
+  it.each([
+    ["the RealtimeKit shape", realtimeKitError(404, "Meeting not found"), "Meeting not found"],
+    ["the Cloudflare v4 shape", v4Error(7003, "Could not route to /accounts"), "Could not route to /accounts"],
+    ["a non-JSON body", "Not Found", "not found upstream"],
+  ])("404 in %s is a 404 with the upstream's message", async (_, body, message) => {
+    const fake = useFakeUpstream();
+    fake.failNext({ status: 404, body });
+    await expectError(await callProxy(ACTIVE), 404, message);
+  });
+
+  it.each([
+    [400, realtimeKitError(400, "per_page is too large"), "per_page is too large"],
+    [422, v4Error(1004, "Invalid time range"), "Invalid time range"],
+    [409, "conflict", "upstream refused the request (409)"],
+  ])("%i keeps its status and the upstream's message", async (status, body, message) => {
+    const fake = useFakeUpstream();
+    fake.failNext({ status, body });
+    await expectError(await callProxy("/sessions"), status, message);
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it("joins every message of a v4 error list", async () => {
+    const fake = useFakeUpstream();
+    fake.failNext({
+      status: 400,
+      body: JSON.stringify({ success: false, errors: [{ message: "first" }, { message: "second" }] }),
+    });
+    await expectError(await callProxy("/sessions"), 400, "first; second");
+  });
+
+  it.each([401, 403])(
+    "%i becomes a 502 about the proxy's credentials, logged as an error, not retried",
+    async (status) => {
+      const logs = captureLogs();
+      const fake = useFakeUpstream();
+      fake.failNext({ status, body: v4Error(10000, "Authentication error") });
+      await expectError(await callProxy("/sessions"), 502, "upstream rejected the proxy's credentials");
+      expect(fake.requests).toHaveLength(1);
+      expect(logs.some((line) => line.includes('"level":"error"') && line.includes("upstream_credentials"))).toBe(true);
+    },
+  );
+
+  it("a wrong token is answered 401 by the fake and mapped to 502", async () => {
+    useFakeUpstream({ token: "another-token" });
+    captureLogs();
+    await expectError(await callProxy(ACTIVE), 502, "credentials");
+  });
+});
+
+describe("upstream 429", () => {
+  it("becomes a 503 with the upstream's Retry-After when it is longer than the deadline", async () => {
+    const clock = useFakeClock();
+    const fake = useFakeUpstream();
+    fake.failNext({ status: 429, body: v4Error(971, "Please wait"), headers: { "Retry-After": "120" } });
+    const response = await callProxy("/sessions");
+    await expectError(response, 503, /rate limit/);
+    expect(response.headers.get("Retry-After")).toBe("120");
+    expect(fake.requests).toHaveLength(1);
+    expect(clock.waits).toEqual([]);
+  });
+
+  it("is retried after a Retry-After that fits in the deadline", async () => {
+    const clock = useFakeClock();
+    const fake = useFakeUpstream();
+    fake.failNext({ status: 429, body: "", headers: { "Retry-After": "2" } });
+    const response = await callProxy("/sessions");
+    expect(response.status).toBe(200);
+    expect(fake.requests).toHaveLength(2);
+    expect(clock.waits).toEqual([2000]);
+  });
+
+  it("honours Retry-After given as an HTTP date", async () => {
+    const clock = useFakeClock();
+    const fake = useFakeUpstream();
+    const inThreeSeconds = new Date(Date.UTC(2026, 10, 22, 12, 0, 3)).toUTCString();
+    fake.failNext({ status: 429, body: "", headers: { "Retry-After": inThreeSeconds } });
+    expect((await callProxy("/sessions")).status).toBe(200);
+    expect(clock.waits).toEqual([3000]);
+  });
+
+  it("without Retry-After, after every retry, is a 503 with a default Retry-After", async () => {
+    const clock = useFakeClock(0.5);
+    const fake = useFakeUpstream();
+    fake.failNext({ status: 429 }, { status: 429 }, { status: 429 }, { status: 429 });
+    const response = await callProxy("/sessions");
+    await expectError(response, 503, /rate limit/);
+    expect(response.headers.get("Retry-After")).toBe("60");
+    expect(fake.requests).toHaveLength(3);
+    expect(clock.waits).toEqual([50, 100]);
+  });
+});
+
+describe("upstream 5xx, network errors and bad bodies", () => {
+  it.each([500, 502, 503, 504])("%i is retried twice, with full-jitter backoff, then a 502", async (status) => {
+    const clock = useFakeClock(0.5);
+    const fake = useFakeUpstream();
+    fake.failNext({ status, body: HTML_PAGE }, { status, body: HTML_PAGE }, { status, body: HTML_PAGE });
+    await expectError(await callProxy("/sessions"), 502, `upstream failed with status ${status}`);
+    expect(fake.requests).toHaveLength(3);
+    expect(clock.waits).toEqual([50, 100]);
+  });
+
+  it("jitter is drawn from the whole window, from zero up", async () => {
+    const clock = useFakeClock(0.999);
+    const fake = useFakeUpstream();
+    fake.failNext({ status: 500 }, { status: 500 }, { status: 500 });
+    await callProxy("/sessions");
+    expect(clock.waits).toEqual([99, 199]);
+  });
+
+  it("a 5xx followed by a success answers the success", async () => {
+    useFakeClock();
+    const fake = useFakeUpstream();
+    fake.failNext({ status: 503, body: HTML_PAGE });
+    const response = await callProxy(ACTIVE);
+    expect(response.status).toBe(200);
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it("a network error is retried, then answered 502", async () => {
+    useFakeClock();
+    const fake = useFakeUpstream();
+    fake.failNext({ network: true }, { network: true }, { network: true });
+    await expectError(await callProxy("/sessions"), 502, "upstream could not be reached");
+    expect(fake.requests).toHaveLength(3);
+  });
+
+  it("a 408 is retried and then passed through", async () => {
+    useFakeClock();
+    const fake = useFakeUpstream();
+    fake.failNext({ status: 408 }, { status: 408 }, { status: 408 });
+    await expectError(await callProxy("/sessions"), 408, /408/);
+    expect(fake.requests).toHaveLength(3);
+  });
+
+  it.each([
+    ["HTML", HTML_PAGE],
+    ["empty", ""],
+    ["a JSON array", "[]"],
+    ["an error envelope", realtimeKitError(500, "oops")],
+    ["JSON without success", '{"data":{}}'],
+    ["truncated JSON", '{"success":true,"data":{'],
+  ])("a 200 with %s body is a 502, not retried", async (_, body) => {
+    const fake = useFakeUpstream();
+    fake.failNext({ status: 200, body });
+    await expectError(await callProxy("/sessions"), 502, "malformed");
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it("a redirect is not followed: the token stays with the upstream", async () => {
+    const fake = useFakeUpstream();
+    fake.failNext({ status: 302, headers: { Location: "https://elsewhere.example/steal" } });
+    await expectError(await callProxy("/sessions"), 502, /302/);
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it("the retry budget follows UPSTREAM_MAX_RETRIES", async () => {
+    useFakeClock();
+    const fake = useFakeUpstream();
+    fake.failNext(...Array.from({ length: 6 }, () => ({ status: 500 })));
+    const response = await callProxyWith({ UPSTREAM_MAX_RETRIES: "4" }, "/sessions");
+    expect(response.status).toBe(502);
+    expect(fake.requests).toHaveLength(5);
+  });
+
+  it("UPSTREAM_MAX_RETRIES=0 makes one attempt only", async () => {
+    const fake = useFakeUpstream();
+    fake.failNext({ status: 500 }, { status: 500 });
+    expect((await callProxyWith({ UPSTREAM_MAX_RETRIES: "0" }, "/sessions")).status).toBe(502);
+    expect(fake.requests).toHaveLength(1);
+  });
+});
+
+describe("timeouts and the overall deadline", () => {
+  it("a hanging upstream is a 504 after the per-attempt timeout", async () => {
+    const fake = useFakeUpstream();
+    fake.failNext({ hang: true });
+    const response = await callProxyWith({ UPSTREAM_TIMEOUT_MS: "100", UPSTREAM_MAX_RETRIES: "0" }, ACTIVE);
+    await expectError(response, 504, "upstream did not answer in time");
+    expect(fake.requests).toHaveLength(1);
+    expect(fake.requests[0]?.signal.aborted).toBe(true);
+  });
+
+  it("a timeout counts as a network error and is retried", async () => {
+    const fake = useFakeUpstream();
+    fake.failNext({ hang: true });
+    const response = await callProxyWith({ UPSTREAM_TIMEOUT_MS: "100", UPSTREAM_MAX_RETRIES: "1" }, ACTIVE);
+    expect(response.status).toBe(200);
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it("no retry waits past the overall deadline (capped at 10 s)", async () => {
+    // 5000 ms x (5 + 1) would be 30 s; the cap makes it 10 s: two 4 s waits fit, a third does not.
+    const clock = useFakeClock();
+    const fake = useFakeUpstream();
+    const unavailable = { status: 503, headers: { "Retry-After": "4" } };
+    fake.failNext(unavailable, unavailable, unavailable, unavailable, unavailable, unavailable);
+    const response = await callProxyWith({ UPSTREAM_TIMEOUT_MS: "5000", UPSTREAM_MAX_RETRIES: "5" }, "/sessions");
+    expect(response.status).toBe(502);
+    expect(fake.requests).toHaveLength(3);
+    expect(clock.waits).toEqual([4000, 4000]);
+  });
+
+  it("the deadline is the per-attempt timeout times the attempts when that is under 10 s", async () => {
+    // 1000 ms x 3 = 3 s: a 2 s wait fits once, not twice.
+    const clock = useFakeClock();
+    const fake = useFakeUpstream();
+    const limited = { status: 429, headers: { "Retry-After": "2" } };
+    fake.failNext(limited, limited, limited);
+    const response = await callProxyWith({ UPSTREAM_TIMEOUT_MS: "1000" }, "/sessions");
+    expect(response.status).toBe(503);
+    expect(response.headers.get("Retry-After")).toBe("2");
+    expect(fake.requests).toHaveLength(2);
+    expect(clock.waits).toEqual([2000]);
+  });
+});
