@@ -33,7 +33,7 @@ export async function callProxyWith(
   init?: RequestInit,
 ): Promise<Response> {
   const ctx = createExecutionContext();
-  const request = new Request(`http://proxy.test${path}`, init);
+  const request = new Request(`http://proxy.test${path}`, init) as Parameters<typeof worker.fetch>[0];
   const response = await worker.fetch(request, { ...env, ...overrides } as Env, ctx);
   await waitOnExecutionContext(ctx);
   return response;

@@ -1,0 +1,72 @@
+/**
+ * @module `npm start`: the fake RealtimeKit upstream on its own port, and the proxy
+ * under `wrangler dev` on http://localhost:8787 pointed at it. Offline, no account.
+ */
+import { spawn } from "node:child_process";
+import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID } from "./fake-upstream/data.ts";
+import { startFakeUpstream } from "./fake-upstream/server.ts";
+
+const PROXY_PORT = Number(process.env.PORT ?? 8787);
+const UPSTREAM_PORT = Number(process.env.FAKE_UPSTREAM_PORT ?? 8788);
+const PROXY_URL = `http://localhost:${PROXY_PORT}`;
+
+const { baseUrl, server } = await startFakeUpstream(UPSTREAM_PORT);
+console.log(`fake RealtimeKit upstream on ${baseUrl}`);
+
+// Local-only values: the fake accepts exactly these. Production sets its own with
+// `wrangler secret put` and vars (see the README).
+const localBindings = {
+  CLOUDFLARE_API_BASE_URL: baseUrl,
+  CLOUDFLARE_ACCOUNT_ID: FAKE_ACCOUNT_ID,
+  REALTIMEKIT_APP_ID: FAKE_APP_ID,
+  CLOUDFLARE_API_TOKEN: FAKE_API_TOKEN,
+};
+const varFlags = Object.entries(localBindings).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
+
+const wrangler = spawn(
+  "wrangler",
+  ["dev", "--port", String(PROXY_PORT), "--show-interactive-dev-session=false", ...varFlags, ...process.argv.slice(2)],
+  {
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+  },
+);
+
+function stop(code: number) {
+  wrangler.kill("SIGTERM");
+  server.close();
+  process.exitCode = code;
+}
+process.once("SIGINT", () => stop(0));
+process.once("SIGTERM", () => stop(0));
+wrangler.once("exit", (code) => {
+  server.close();
+  process.exit(code ?? 0);
+});
+
+await waitForHealth();
+console.log(`
+realtimekit-proxy is ready on ${PROXY_URL} (Ctrl+C stops it). Try:
+
+  curl -i ${PROXY_URL}/health
+  curl -i ${PROXY_URL}/meetings/6bf2b8be-04dd-4191-b602-1128921a306b/active-session
+  curl -i ${PROXY_URL}/meetings/qwerty-asdfgh/active-session
+  curl -i ${PROXY_URL}/meetings/0d4e6a8c-2b1f-4e3d-9c5b-7a6f8e9d0c1b/active-session   # no live session: 404
+  curl -i '${PROXY_URL}/sessions?status=LIVE'
+  curl -i '${PROXY_URL}/sessions?per_page=5&sort_by=minutesConsumed&sort_order=DESC'
+  curl -i '${PROXY_URL}/sessions?per_page=0&status=live'                              # invalid: 400
+`);
+
+async function waitForHealth(): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${PROXY_URL}/health`)).ok) return;
+    } catch {
+      // wrangler is still starting
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  console.error(`the proxy did not answer on ${PROXY_URL}/health within 2 minutes`);
+  stop(1);
+}

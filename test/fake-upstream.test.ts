@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { createFakeUpstream } from "../dev/fake-upstream/app.ts";
+import { FAKE_API_TOKEN, type Session } from "../dev/fake-upstream/data.ts";
+import { UPSTREAM_APP_URL } from "./support/proxy.ts";
+
+// The fake stands in for the real API in `npm start` and every test, so it is tested too.
+const fake = createFakeUpstream();
+
+async function get(path: string, token = FAKE_API_TOKEN) {
+  const response = await fake.fetch(
+    new Request(`${UPSTREAM_APP_URL}${path}`, { headers: { Authorization: `Bearer ${token}` } }),
+  );
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function sessions(query: string): Promise<Session[]> {
+  const { status, body } = await get(`/sessions?${query}`);
+  expect(status).toBe(200);
+  return (body.data as { sessions: Session[] }).sessions;
+}
+
+describe("the fake upstream", () => {
+  it("answers a wrong token with 401 in the Cloudflare v4 envelope", async () => {
+    expect(await get("/sessions", "wrong")).toEqual({
+      status: 401,
+      body: { success: false, errors: [{ code: 10000, message: "Authentication error" }], messages: [], result: null },
+    });
+  });
+
+  it("answers another account with 403", async () => {
+    const response = await fake.fetch(
+      new Request(UPSTREAM_APP_URL.replace(/accounts\/[0-9a-f]+/, "accounts/ffff") + "/sessions", {
+        headers: { Authorization: `Bearer ${FAKE_API_TOKEN}` },
+      }),
+    );
+    expect(response.status).toBe(403);
+  });
+
+  it("has LIVE and ENDED sessions of V1 and V2 meetings", () => {
+    const statuses = new Set(fake.sessions.map((session) => session.status));
+    expect(statuses).toEqual(new Set(["LIVE", "ENDED"]));
+    expect(fake.sessions.some((session) => /^[a-z]{6}-[a-z]{6}$/.test(session.associated_id))).toBe(true);
+    expect(fake.sessions.some((session) => /^[0-9a-f-]{36}$/i.test(session.associated_id))).toBe(true);
+    expect(fake.sessions.filter((session) => session.status === "ENDED").every((session) => session.ended_at)).toBe(
+      true,
+    );
+  });
+
+  it("answers the documented 404 for a meeting without a live session", async () => {
+    expect(await get("/meetings/zxcvbn-poiuyt/active-session")).toEqual({
+      status: 404,
+      body: { success: false, error: { code: 404, message: "No active session found for meeting_id zxcvbn-poiuyt" } },
+    });
+  });
+
+  it("filters by associated_id and status", async () => {
+    const found = await sessions("associated_id=qwerty-asdfgh&status=ENDED");
+    expect(found.length).toBeGreaterThan(0);
+    expect(found.every((s) => s.associated_id === "qwerty-asdfgh" && s.status === "ENDED")).toBe(true);
+  });
+
+  it("filters by a time range on created_at", async () => {
+    const found = await sessions("start_time=2026-10-03T00:00:00.000Z&end_time=2026-10-05T00:00:00.000Z&per_page=100");
+    const expected = fake.sessions.filter(
+      (s) => s.created_at >= "2026-10-03T00:00:00.000Z" && s.created_at <= "2026-10-05T00:00:00.000Z",
+    );
+    expect(found.map((s) => s.id).sort()).toEqual(expected.map((s) => s.id).sort());
+    expect(found.length).toBeGreaterThan(0);
+  });
+
+  it("searches meeting titles, meeting ids and session ids", async () => {
+    expect(
+      (await sessions("search=legacy&per_page=100")).every((s) => s.meeting_display_name.startsWith("Legacy")),
+    ).toBe(true);
+    expect(await sessions(`search=${fake.sessions[3]?.id}`)).toHaveLength(1);
+  });
+
+  it("filters by participants", async () => {
+    const found = await sessions("participants=nobody-by-that-name");
+    expect(found).toEqual([]);
+    expect((await sessions("participants=ada&per_page=100")).length).toBeGreaterThan(0);
+  });
+
+  it("sorts by minutesConsumed and createdAt, both ways", async () => {
+    const asc = await sessions("sort_by=minutesConsumed&sort_order=ASC&per_page=100");
+    const minutes = asc.map((s) => s.minutes_consumed);
+    expect(minutes).toEqual([...minutes].sort((a, b) => a - b));
+    const desc = await sessions("sort_by=createdAt&sort_order=DESC&per_page=100");
+    const created = desc.map((s) => s.created_at);
+    expect(created).toEqual([...created].sort().reverse());
+  });
+
+  it("pages with paging offsets", async () => {
+    const { body } = await get("/sessions?per_page=4&page_no=2&sort_by=createdAt&sort_order=ASC");
+    expect(body.paging).toEqual({ start_offset: 4, end_offset: 8, total_count: fake.sessions.length });
+    expect((body.data as { sessions: Session[] }).sessions).toHaveLength(4);
+  });
+});
