@@ -130,7 +130,7 @@ describe("X-Request-Id", () => {
     expect(response.headers.get("X-Request-Id")).toBe(id);
   });
 
-  it.each(["x".repeat(65), "a=b", "a b", "a/b", "ümlaut", "a.b"])("replaces a malformed caller id (%s)", async (id) => {
+  it.each(["x".repeat(65), "a=b", "a b", "a/b", "a.b"])("replaces a malformed caller id (%s)", async (id) => {
     useFakeUpstream();
     const response = await callProxy("/sessions", { headers: { "X-Request-Id": id } });
     const returned = response.headers.get("X-Request-Id");
