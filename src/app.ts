@@ -2,9 +2,10 @@
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import packageJson from "../package.json" with { type: "json" };
+import { Coalescer, ResponseCache } from "./cache.ts";
 import { type Config, secretsOf } from "./config.ts";
 import { ApiError, errorHandler } from "./errors.ts";
-import { proxyRoute } from "./proxy.ts";
+import { type ProxyDeps, proxyRoute } from "./proxy.ts";
 import { requestIdentity } from "./request-id.ts";
 import { activeSessionRoute, sessionsRoute } from "./routes.ts";
 import { createUpstreamClient } from "./upstream.ts";
@@ -40,11 +41,20 @@ function methodNotAllowed(): never {
 
 /** The proxy for one valid configuration; built once per isolate. */
 export function createApp(config: Config) {
-  const upstream = createUpstreamClient(config);
+  const deps: ProxyDeps = {
+    config,
+    upstream: createUpstreamClient(config),
+    cache: new ResponseCache({
+      ttlSeconds: config.SESSIONS_CACHE_TTL_SECONDS,
+      staleWhileRevalidateSeconds: config.STALE_WHILE_REVALIDATE_SECONDS,
+      staleIfErrorSeconds: config.STALE_IF_ERROR_SECONDS,
+    }),
+    live: new Coalescer(),
+  };
   const app = baseApp(secretsOf(config))
     .get("/health", (c) => c.json({ status: "ok", version: packageJson.version }))
-    .get(activeSessionRoute.path, ...proxyRoute(activeSessionRoute, config, upstream))
-    .get(sessionsRoute.path, ...proxyRoute(sessionsRoute, config, upstream));
+    .get(activeSessionRoute.path, ...proxyRoute(activeSessionRoute, deps))
+    .get(sessionsRoute.path, ...proxyRoute(sessionsRoute, deps));
   for (const path of ["/health", activeSessionRoute.path, sessionsRoute.path]) app.all(path, methodNotAllowed);
   return app;
 }

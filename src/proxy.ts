@@ -1,27 +1,67 @@
-/** @module Turns a route of the table into Hono handlers: validate, then forward. */
+/** @module Turns a route of the table into Hono handlers: validate, answer from the cache or the upstream. */
 import type { Context } from "hono";
+import { etag, RETAINED_304_HEADERS } from "hono/etag";
 import type * as z from "zod";
+import {
+  type CacheOutcome,
+  type Coalescer,
+  cacheKey,
+  type ResponseCache,
+  type StoredAnswer,
+  toStoredAnswer,
+} from "./cache.ts";
 import type { Config } from "./config.ts";
 import type { ProxyRoute } from "./routes.ts";
-import type { UpstreamClient, UpstreamSuccess } from "./upstream.ts";
+import type { UpstreamClient } from "./upstream.ts";
 import { validate } from "./validation.ts";
+
+const CACHE_NAME = "realtimekit-proxy";
+
+export interface ProxyDeps {
+  config: Config;
+  upstream: UpstreamClient;
+  cache: ResponseCache;
+  /** Shares identical in-flight requests of routes that are never stored. */
+  live: Coalescer<StoredAnswer>;
+}
+
+// A 304 keeps what the 200 would have told the caller about the answer and the request.
+const notModifiedHeaders = [...RETAINED_304_HEADERS, "age", "cache-status", "x-request-id"];
 
 export function proxyRoute<Params extends z.ZodType, Query extends z.ZodType>(
   route: ProxyRoute<Params, Query>,
-  config: Config,
-  upstream: UpstreamClient,
+  { config, upstream, cache, live }: ProxyDeps,
 ) {
   return [
+    etag({ retainedHeaders: notModifiedHeaders }),
     validate("param", route.params),
     validate("query", route.query({ maxPerPage: config.MAX_PER_PAGE })),
     async function forward(c: Context) {
-      const input = { params: c.req.valid("param" as never), query: c.req.valid("query" as never) };
-      const request = route.upstream(input);
-      return respondWith(c, await upstream.get(request));
+      const request = route.upstream({ params: c.req.valid("param" as never), query: c.req.valid("query" as never) });
+      const load = () => upstream.get(request);
+      const key = cacheKey({
+        account: config.CLOUDFLARE_ACCOUNT_ID,
+        app: config.REALTIMEKIT_APP_ID,
+        route: route.name,
+        path: request.path,
+        query: request.query,
+      });
+      if (route.cache === "list") {
+        return respondWith(c, await cache.serve(key, load, (promise) => c.executionCtx.waitUntil(promise)));
+      }
+      const answer = await live.run(key, async () => toStoredAnswer(await load()));
+      return respondWith(c, { answer, cacheStatus: "fwd=bypass", ageSeconds: 0, freshSecondsLeft: 0 }, "no-cache");
     },
   ] as const;
 }
 
-function respondWith(c: Context, result: UpstreamSuccess): Response {
-  return c.body(result.body, result.status as 200, { "Content-Type": "application/json" });
+function respondWith(c: Context, outcome: CacheOutcome, revalidate?: "no-cache"): Response {
+  const { answer } = outcome;
+  return c.body(answer.body, answer.status as 200, {
+    "Content-Type": "application/json",
+    ETag: answer.etag,
+    Age: String(outcome.ageSeconds),
+    "Cache-Status": `${CACHE_NAME}; ${outcome.cacheStatus}`,
+    "Cache-Control": revalidate ? `private, ${revalidate}` : `private, max-age=${outcome.freshSecondsLeft}`,
+  });
 }

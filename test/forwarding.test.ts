@@ -2,18 +2,23 @@ import { describe, expect, it } from "vitest";
 import packageJson from "../package.json" with { type: "json" };
 import {
   callProxy,
+  callProxyWith,
   errorBody,
   IDLE_V2_MEETING,
   LIVE_V1_MEETING,
   LIVE_V2_MEETING,
   TOKEN,
   UPSTREAM_APP_URL,
+  uncachedSessionsPath,
   useFakeUpstream,
 } from "./support/proxy.ts";
 
+const CACHE_OFF = { SESSIONS_CACHE_TTL_SECONDS: "0" };
+
+/** The request the upstream receives; with the cache off, so every call reaches it. */
 async function upstreamRequestFor(path: string, init?: RequestInit): Promise<Request> {
   const fake = useFakeUpstream();
-  const response = await callProxy(path, init);
+  const response = await callProxyWith(CACHE_OFF, path, init);
   expect(response.status).toBe(200);
   expect(fake.requests).toHaveLength(1);
   return fake.requests[0] as Request;
@@ -70,7 +75,7 @@ describe("the caller's response", () => {
     const upstreamBody =
       '{"success":true,"data":{"sessions":[]},"paging":{"start_offset":0,"end_offset":0,"total_count":0}}';
     fake.failNext({ status: 200, body: upstreamBody, headers: { "Content-Type": "text/plain" } });
-    const response = await callProxy("/sessions");
+    const response = await callProxy(uncachedSessionsPath());
     expect(response.status).toBe(200);
     expect(response.headers.get("Content-Type")).toBe("application/json");
     expect(await response.text()).toBe(upstreamBody);

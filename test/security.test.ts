@@ -11,6 +11,8 @@ import {
 } from "./support/proxy.ts";
 
 const ENCODED_TOKEN = encodeURIComponent(TOKEN);
+// The fault matrix must reach the upstream every time, so the cache is off for it.
+const CACHE_OFF = { SESSIONS_CACHE_TTL_SECONDS: "0" };
 
 /** Caller inputs, good and bad, several of them carrying the token itself. */
 const CALLER_INPUTS: { path: string; init?: RequestInit }[] = [
@@ -65,7 +67,7 @@ describe("the API token never leaks", () => {
       for (const input of CALLER_INPUTS) {
         const fake = useFakeUpstream();
         if (fault) fake.failNext(fault, fault, fault);
-        const response = await callProxy(input.path, input.init);
+        const response = await callProxyWith(CACHE_OFF, input.path, input.init);
         expectNoToken(response, await response.text(), logs, `${input.path} ${JSON.stringify(fault)}`);
         checked++;
       }
@@ -73,6 +75,17 @@ describe("the API token never leaks", () => {
     expect(checked).toBe(CALLER_INPUTS.length * UPSTREAM_FAULTS.length);
     // The inputs really did reach the upstream and its failures, so the check above meant something.
     expect(logs.some((line) => line.includes("upstream_credentials_rejected"))).toBe(true);
+  });
+
+  it("not in any answer served from the cache", async () => {
+    const logs = captureLogs();
+    useFakeUpstream();
+    for (const round of ["miss", "hit"]) {
+      for (const input of CALLER_INPUTS) {
+        const response = await callProxy(input.path, input.init);
+        expectNoToken(response, await response.text(), logs, `${round} ${input.path}`);
+      }
+    }
   });
 
   it("not in a misconfiguration error", async () => {
@@ -91,7 +104,7 @@ describe("the API token never leaks", () => {
   it("a success body that carries the token is refused, not passed through", async () => {
     const fake = useFakeUpstream();
     fake.failNext({ status: 200, body: JSON.stringify({ success: true, data: { echoed: TOKEN } }) });
-    expect((await callProxy("/sessions")).status).toBe(502);
+    expect((await callProxyWith(CACHE_OFF, "/sessions")).status).toBe(502);
   });
 
   it("an upstream message that carries the token is kept, with the token redacted", async () => {

@@ -5,6 +5,7 @@ import {
   captureLogs,
   errorBody,
   LIVE_V2_MEETING,
+  uncachedSessionsPath,
   useFakeClock,
   useFakeUpstream,
 } from "./support/proxy.ts";
@@ -43,7 +44,7 @@ describe("upstream 4xx", () => {
   ])("%i keeps its status and the upstream's message", async (status, body, message) => {
     const fake = useFakeUpstream();
     fake.failNext({ status, body });
-    await expectError(await callProxy("/sessions"), status, message);
+    await expectError(await callProxy(uncachedSessionsPath()), status, message);
     expect(fake.requests).toHaveLength(1);
   });
 
@@ -53,7 +54,7 @@ describe("upstream 4xx", () => {
       status: 400,
       body: JSON.stringify({ success: false, errors: [{ message: "first" }, { message: "second" }] }),
     });
-    await expectError(await callProxy("/sessions"), 400, "first; second");
+    await expectError(await callProxy(uncachedSessionsPath()), 400, "first; second");
   });
 
   it.each([401, 403])(
@@ -62,7 +63,7 @@ describe("upstream 4xx", () => {
       const logs = captureLogs();
       const fake = useFakeUpstream();
       fake.failNext({ status, body: v4Error(10000, "Authentication error") });
-      await expectError(await callProxy("/sessions"), 502, "upstream rejected the proxy's credentials");
+      await expectError(await callProxy(uncachedSessionsPath()), 502, "upstream rejected the proxy's credentials");
       expect(fake.requests).toHaveLength(1);
       expect(logs.some((line) => line.includes('"level":"error"') && line.includes("upstream_credentials"))).toBe(true);
     },
@@ -80,7 +81,7 @@ describe("upstream 429", () => {
     const clock = useFakeClock();
     const fake = useFakeUpstream();
     fake.failNext({ status: 429, body: v4Error(971, "Please wait"), headers: { "Retry-After": "120" } });
-    const response = await callProxy("/sessions");
+    const response = await callProxy(uncachedSessionsPath());
     await expectError(response, 503, /rate limit/);
     expect(response.headers.get("Retry-After")).toBe("120");
     expect(fake.requests).toHaveLength(1);
@@ -91,7 +92,7 @@ describe("upstream 429", () => {
     const clock = useFakeClock();
     const fake = useFakeUpstream();
     fake.failNext({ status: 429, body: "", headers: { "Retry-After": "2" } });
-    const response = await callProxy("/sessions");
+    const response = await callProxy(uncachedSessionsPath());
     expect(response.status).toBe(200);
     expect(fake.requests).toHaveLength(2);
     expect(clock.waits).toEqual([2000]);
@@ -102,7 +103,7 @@ describe("upstream 429", () => {
     const fake = useFakeUpstream();
     const inThreeSeconds = new Date(Date.UTC(2026, 10, 22, 12, 0, 3)).toUTCString();
     fake.failNext({ status: 429, body: "", headers: { "Retry-After": inThreeSeconds } });
-    expect((await callProxy("/sessions")).status).toBe(200);
+    expect((await callProxy(uncachedSessionsPath())).status).toBe(200);
     expect(clock.waits).toEqual([3000]);
   });
 
@@ -110,7 +111,7 @@ describe("upstream 429", () => {
     const clock = useFakeClock(0.5);
     const fake = useFakeUpstream();
     fake.failNext({ status: 429 }, { status: 429 }, { status: 429 }, { status: 429 });
-    const response = await callProxy("/sessions");
+    const response = await callProxy(uncachedSessionsPath());
     await expectError(response, 503, /rate limit/);
     expect(response.headers.get("Retry-After")).toBe("60");
     expect(fake.requests).toHaveLength(3);
@@ -123,7 +124,7 @@ describe("upstream 5xx, network errors and bad bodies", () => {
     const clock = useFakeClock(0.5);
     const fake = useFakeUpstream();
     fake.failNext({ status, body: HTML_PAGE }, { status, body: HTML_PAGE }, { status, body: HTML_PAGE });
-    await expectError(await callProxy("/sessions"), 502, `upstream failed with status ${status}`);
+    await expectError(await callProxy(uncachedSessionsPath()), 502, `upstream failed with status ${status}`);
     expect(fake.requests).toHaveLength(3);
     expect(clock.waits).toEqual([50, 100]);
   });
@@ -132,7 +133,7 @@ describe("upstream 5xx, network errors and bad bodies", () => {
     const clock = useFakeClock(0.999);
     const fake = useFakeUpstream();
     fake.failNext({ status: 500 }, { status: 500 }, { status: 500 });
-    await callProxy("/sessions");
+    await callProxy(uncachedSessionsPath());
     expect(clock.waits).toEqual([99, 199]);
   });
 
@@ -149,7 +150,7 @@ describe("upstream 5xx, network errors and bad bodies", () => {
     useFakeClock();
     const fake = useFakeUpstream();
     fake.failNext({ network: true }, { network: true }, { network: true });
-    await expectError(await callProxy("/sessions"), 502, "upstream could not be reached");
+    await expectError(await callProxy(uncachedSessionsPath()), 502, "upstream could not be reached");
     expect(fake.requests).toHaveLength(3);
   });
 
@@ -157,7 +158,7 @@ describe("upstream 5xx, network errors and bad bodies", () => {
     useFakeClock();
     const fake = useFakeUpstream();
     fake.failNext({ status: 408 }, { status: 408 }, { status: 408 });
-    await expectError(await callProxy("/sessions"), 408, /408/);
+    await expectError(await callProxy(uncachedSessionsPath()), 408, /408/);
     expect(fake.requests).toHaveLength(3);
   });
 
@@ -171,14 +172,14 @@ describe("upstream 5xx, network errors and bad bodies", () => {
   ])("a 200 with %s body is a 502, not retried", async (_, body) => {
     const fake = useFakeUpstream();
     fake.failNext({ status: 200, body });
-    await expectError(await callProxy("/sessions"), 502, "malformed");
+    await expectError(await callProxy(uncachedSessionsPath()), 502, "malformed");
     expect(fake.requests).toHaveLength(1);
   });
 
   it("a redirect is not followed: the token stays with the upstream", async () => {
     const fake = useFakeUpstream();
     fake.failNext({ status: 302, headers: { Location: "https://elsewhere.example/steal" } });
-    await expectError(await callProxy("/sessions"), 502, /302/);
+    await expectError(await callProxy(uncachedSessionsPath()), 502, /302/);
     expect(fake.requests).toHaveLength(1);
   });
 
@@ -186,7 +187,7 @@ describe("upstream 5xx, network errors and bad bodies", () => {
     useFakeClock();
     const fake = useFakeUpstream();
     fake.failNext(...Array.from({ length: 6 }, () => ({ status: 500 })));
-    const response = await callProxyWith({ UPSTREAM_MAX_RETRIES: "4" }, "/sessions");
+    const response = await callProxyWith({ UPSTREAM_MAX_RETRIES: "4" }, uncachedSessionsPath());
     expect(response.status).toBe(502);
     expect(fake.requests).toHaveLength(5);
   });
@@ -194,7 +195,7 @@ describe("upstream 5xx, network errors and bad bodies", () => {
   it("UPSTREAM_MAX_RETRIES=0 makes one attempt only", async () => {
     const fake = useFakeUpstream();
     fake.failNext({ status: 500 }, { status: 500 });
-    expect((await callProxyWith({ UPSTREAM_MAX_RETRIES: "0" }, "/sessions")).status).toBe(502);
+    expect((await callProxyWith({ UPSTREAM_MAX_RETRIES: "0" }, uncachedSessionsPath())).status).toBe(502);
     expect(fake.requests).toHaveLength(1);
   });
 });
@@ -223,7 +224,10 @@ describe("timeouts and the overall deadline", () => {
     const fake = useFakeUpstream();
     const unavailable = { status: 503, headers: { "Retry-After": "4" } };
     fake.failNext(unavailable, unavailable, unavailable, unavailable, unavailable, unavailable);
-    const response = await callProxyWith({ UPSTREAM_TIMEOUT_MS: "5000", UPSTREAM_MAX_RETRIES: "5" }, "/sessions");
+    const response = await callProxyWith(
+      { UPSTREAM_TIMEOUT_MS: "5000", UPSTREAM_MAX_RETRIES: "5" },
+      uncachedSessionsPath(),
+    );
     expect(response.status).toBe(502);
     expect(fake.requests).toHaveLength(3);
     expect(clock.waits).toEqual([4000, 4000]);
@@ -235,7 +239,7 @@ describe("timeouts and the overall deadline", () => {
     const fake = useFakeUpstream();
     const limited = { status: 429, headers: { "Retry-After": "2" } };
     fake.failNext(limited, limited, limited);
-    const response = await callProxyWith({ UPSTREAM_TIMEOUT_MS: "1000" }, "/sessions");
+    const response = await callProxyWith({ UPSTREAM_TIMEOUT_MS: "1000" }, uncachedSessionsPath());
     expect(response.status).toBe(503);
     expect(response.headers.get("Retry-After")).toBe("2");
     expect(fake.requests).toHaveLength(2);

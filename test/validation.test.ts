@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { callProxy, errorBody, LIVE_V1_MEETING, LIVE_V2_MEETING, useFakeUpstream } from "./support/proxy.ts";
+import {
+  callProxy,
+  callProxyWith,
+  errorBody,
+  LIVE_V1_MEETING,
+  LIVE_V2_MEETING,
+  useFakeUpstream,
+} from "./support/proxy.ts";
 
 async function expectRejected(path: string, expectedIssues: { path: string; message?: string | RegExp }[]) {
   const fake = useFakeUpstream();
@@ -21,7 +28,7 @@ async function expectRejected(path: string, expectedIssues: { path: string; mess
 
 async function expectAccepted(path: string) {
   const fake = useFakeUpstream();
-  const response = await callProxy(path);
+  const response = await callProxyWith({ SESSIONS_CACHE_TTL_SECONDS: "0" }, path);
   expect(response.status).toBe(200);
   expect(fake.requests).toHaveLength(1);
   return fake.requests[0] as Request;

@@ -71,3 +71,10 @@ export function captureLogs() {
 export async function errorBody(response: Response) {
   return (await response.json()) as { success: false; error: { code: number; message: string; issues?: unknown[] } };
 }
+
+let uncachedPaths = 0;
+/** A `/sessions` path that no earlier test in this file has put in the cache. */
+export function uncachedSessionsPath(query?: string): string {
+  uncachedPaths++;
+  return `/sessions?search=uncached-${uncachedPaths}${query ? `&${query}` : ""}`;
+}
