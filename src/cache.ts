@@ -122,7 +122,8 @@ export class ResponseCache {
     }
     try {
       const fresh = await this.#loadAndStore(key, load, waitUntil);
-      return this.#outcome(fresh, cached ? "fwd=stale; stored" : "fwd=miss; stored");
+      const forwarded = cached && freshness !== "expired" ? "fwd=stale" : "fwd=miss";
+      return this.#outcome(fresh, isStorable(fresh) ? `${forwarded}; stored` : forwarded);
     } catch (error) {
       if (cached && freshness === "stale-if-error" && isUpstreamFailure(error)) {
         return this.#outcome(cached, "hit", "stale-if-error");
@@ -134,8 +135,10 @@ export class ResponseCache {
   #loadAndStore(key: string, load: () => Promise<UpstreamSuccess>, waitUntil: (promise: Promise<unknown>) => void) {
     return this.#loads.run(key, async () => {
       const answer = await toStoredAnswer(await load());
-      this.#memory.set(key, answer);
-      waitUntil(this.#putShared(key, answer));
+      if (isStorable(answer)) {
+        this.#memory.set(key, answer);
+        waitUntil(this.#putShared(key, answer));
+      }
       return answer;
     });
   }
@@ -186,6 +189,11 @@ export class ResponseCache {
       status === "hit" ? `hit; ttl=${freshSecondsLeft}${staleDetail ? `; detail=${staleDetail}` : ""}` : status;
     return { answer, cacheStatus, ageSeconds, freshSecondsLeft: Math.max(0, freshSecondsLeft) };
   }
+}
+
+/** Only 200 success envelopes are stored (the upstream client lets no other body through as a success). */
+function isStorable(answer: StoredAnswer): boolean {
+  return answer.status === 200;
 }
 
 function isUpstreamFailure(error: unknown): boolean {

@@ -29,7 +29,7 @@ describe("the fake upstream", () => {
 
   it("answers another account with 403", async () => {
     const response = await fake.fetch(
-      new Request(UPSTREAM_APP_URL.replace(/accounts\/[0-9a-f]+/, "accounts/ffff") + "/sessions", {
+      new Request(`${UPSTREAM_APP_URL.replace(/accounts\/[0-9a-f]+/, "accounts/ffff")}/sessions`, {
         headers: { Authorization: `Bearer ${FAKE_API_TOKEN}` },
       }),
     );

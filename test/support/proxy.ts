@@ -26,17 +26,30 @@ export function callProxy(path: string, init?: RequestInit): Promise<Response> {
   return exports.default.fetch(`http://proxy.test${path}`, init);
 }
 
+/** The test env with some vars or secrets changed: a new object, so a new app, as in a new isolate. */
+export function envWith(overrides: Record<string, string | undefined> = {}): Env {
+  return { ...env, ...overrides } as Env;
+}
+
+/**
+ * A request through the Worker's real entry with the given env object (the same object
+ * means the same app, memory tier included); resolves once every `waitUntil` has settled.
+ */
+export async function callWorker(workerEnv: Env, path: string, init?: RequestInit): Promise<Response> {
+  const ctx = createExecutionContext();
+  const request = new Request(`http://proxy.test${path}`, init) as Parameters<typeof worker.fetch>[0];
+  const response = await worker.fetch(request, workerEnv, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
 /** The same entry with some vars or secrets changed, as another deployment would have them. */
-export async function callProxyWith(
+export function callProxyWith(
   overrides: Record<string, string | undefined>,
   path: string,
   init?: RequestInit,
 ): Promise<Response> {
-  const ctx = createExecutionContext();
-  const request = new Request(`http://proxy.test${path}`, init) as Parameters<typeof worker.fetch>[0];
-  const response = await worker.fetch(request, { ...env, ...overrides } as Env, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
+  return callWorker(envWith(overrides), path, init);
 }
 
 /** A clock that only moves when the proxy sleeps, recording each wait; jitter fixed to `random`. */
