@@ -28,6 +28,7 @@ export interface FakeUpstreamOptions {
 }
 
 const DEFAULT_PER_PAGE = 20;
+const MAX_RECORDED_REQUESTS = 10_000;
 
 function v4Error(c: Context, status: 401 | 403, code: number, message: string) {
   return c.json({ success: false, errors: [{ code, message }], messages: [], result: null }, status);
@@ -122,6 +123,8 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
 
   async function answer(request: Request): Promise<Response> {
     requests.push(request.clone());
+    // Bounded, so a long `npm start` does not grow without end.
+    if (requests.length > MAX_RECORDED_REQUESTS) requests.shift();
     const fault = faults.shift();
     if (fault === undefined) return app.fetch(request);
     if ("network" in fault) throw new TypeError("Network connection lost.");
@@ -136,7 +139,7 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
   return {
     /** The fake as a fetch handler: the same one `npm start` serves on its own port. */
     fetch: answer,
-    /** Every request received, oldest first. */
+    /** The requests received (the last 10,000), oldest first. */
     requests,
     /** Queue faults: each is used by one request, in order. */
     failNext(...next: Fault[]) {

@@ -1,0 +1,206 @@
+/**
+ * @module `npm run bench`: the proxy's bundle against a bare hand-written Worker, both
+ * served directly by Miniflare (workerd) on loopback, in front of the fake upstream.
+ * Every loop is bounded in time or count; only 127.0.0.1 is ever called.
+ */
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
+import autocannon from "autocannon";
+import { Miniflare } from "miniflare";
+import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID } from "../dev/fake-upstream/data.ts";
+import { startFakeUpstream } from "../dev/fake-upstream/server.ts";
+
+const HIT_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const HIT_ROUNDS = 2;
+const CONNECTIONS = 16;
+const MISS_SAMPLES = 150;
+const COLD_CONCURRENCY = 100;
+const BUNDLE_BUDGET_BYTES = 64 * 1024;
+const COMPATIBILITY_DATE = "2026-11-01";
+const HIT_PATH = "/sessions?status=LIVE&per_page=10";
+
+function bundle(outdir: string, configPath: string): string {
+  rmSync(outdir, { recursive: true, force: true });
+  const result = spawnSync(
+    "wrangler",
+    [
+      "deploy",
+      "--dry-run",
+      "--outdir",
+      outdir,
+      "--config",
+      configPath,
+      ...(process.env.BENCH_ENV ? ["--env", process.env.BENCH_ENV] : []),
+    ],
+    { encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+  );
+  if (result.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${result.stderr}`);
+  // The bundle is named after the entry file (index.js, worker.js).
+  const script = readdirSync(outdir).find((file) => file.endsWith(".js"));
+  if (!script) throw new Error(`no bundle in ${outdir}`);
+  return join(outdir, script);
+}
+
+/** Serves one bundle with Miniflare (its v5 options: a Worker config with a module manifest and typed env). */
+async function serve(scriptPath: string, upstreamBaseUrl: string): Promise<{ url: string; mf: Miniflare }> {
+  const vars = {
+    CLOUDFLARE_API_TOKEN: FAKE_API_TOKEN,
+    CLOUDFLARE_ACCOUNT_ID: FAKE_ACCOUNT_ID,
+    REALTIMEKIT_APP_ID: FAKE_APP_ID,
+    CLOUDFLARE_API_BASE_URL: upstreamBaseUrl,
+  };
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    cf: false,
+    workers: [
+      {
+        config: {
+          name: "bench",
+          compatibilityDate: COMPATIBILITY_DATE,
+          manifest: {
+            mainModule: "index.js",
+            modules: { "index.js": { type: "esm", contents: readFileSync(scriptPath, "utf8") } },
+          },
+          env: Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, { type: "text", value }])),
+        },
+      },
+    ],
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  return { url, mf };
+}
+
+async function timed(url: string, init?: RequestInit): Promise<number> {
+  const started = performance.now();
+  const response = await fetch(url, init);
+  await response.arrayBuffer();
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  return performance.now() - started;
+}
+
+function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+async function hitLoad(url: string) {
+  // Warm: the first call stores the entry; the second proves it is served from the cache.
+  await timed(url);
+  await timed(url);
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: HIT_SECONDS });
+  if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+async function missLatencies(makeUrl: (n: number) => string, init?: RequestInit): Promise<number[]> {
+  const samples: number[] = [];
+  for (let n = 0; n < MISS_SAMPLES; n++) samples.push(await timed(makeUrl(n), init));
+  return samples;
+}
+
+async function coldRequests(baseUrl: string, marker: string, countAtUpstream: () => number): Promise<number> {
+  const before = countAtUpstream();
+  await Promise.all(Array.from({ length: COLD_CONCURRENCY }, () => timed(`${baseUrl}/sessions?search=${marker}`)));
+  return countAtUpstream() - before;
+}
+
+const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+const fixed = (value: number, digits = 2) => value.toFixed(digits);
+
+async function main() {
+  console.log("bundling both Workers with wrangler deploy --dry-run ...");
+  // Absolute: wrangler resolves --outdir against the config file's folder.
+  const proxyScript = bundle(resolve("bench/out/proxy"), "wrangler.toml");
+  const bareScript = bundle(resolve("bench/out/bare"), "bench/bare-worker/wrangler.toml");
+  const gzipBytes = gzipSync(readFileSync(proxyScript)).length;
+
+  const upstream = await startFakeUpstream(0);
+  const proxy = await serve(proxyScript, upstream.baseUrl);
+  const bare = await serve(bareScript, upstream.baseUrl);
+  const upstreamRequestsWith = (marker: string) => () =>
+    upstream.fake.requests.filter((request) => request.url.includes(marker)).length;
+
+  try {
+    console.log(`cache hits: ${HIT_ROUNDS} rounds of ${HIT_SECONDS} s each, ${CONNECTIONS} connections ...`);
+    const proxyHits = [];
+    const bareHits = [];
+    for (let round = 0; round < HIT_ROUNDS; round++) {
+      bareHits.push(await hitLoad(`${bare.url}${HIT_PATH}`));
+      proxyHits.push(await hitLoad(`${proxy.url}${HIT_PATH}`));
+    }
+
+    console.log(`misses: ${MISS_SAMPLES} sequential cold requests each ...`);
+    const auth = { headers: { Authorization: `Bearer ${FAKE_API_TOKEN}` } };
+    const upstreamSessions = `${upstream.baseUrl}/accounts/${FAKE_ACCOUNT_ID}/realtime/kit/${FAKE_APP_ID}/sessions`;
+    const direct = await missLatencies((n) => `${upstreamSessions}?search=direct-${n}`, auth);
+    const viaProxy = await missLatencies((n) => `${proxy.url}/sessions?search=proxy-miss-${n}`);
+    const viaBare = await missLatencies((n) => `${bare.url}/sessions?search=bare-miss-${n}`);
+
+    console.log(`coalescing: ${COLD_CONCURRENCY} concurrent identical cold requests ...`);
+    const proxyCold = await coldRequests(proxy.url, "proxy-cold", upstreamRequestsWith("proxy-cold"));
+    const bareCold = await coldRequests(bare.url, "bare-cold", upstreamRequestsWith("bare-cold"));
+
+    const proxyRps = mean(proxyHits.map((h) => h.rps));
+    const bareRps = mean(bareHits.map((h) => h.rps));
+    const rows = [
+      [
+        "cache hits: requests/s",
+        fixed(proxyRps, 0),
+        fixed(bareRps, 0),
+        `ratio ${fixed(proxyRps / bareRps)}x (goal > 1.0x)`,
+      ],
+      [
+        "cache hits: p50 latency (ms)",
+        fixed(mean(proxyHits.map((h) => h.p50))),
+        fixed(mean(bareHits.map((h) => h.p50))),
+        "",
+      ],
+      [
+        "cache hits: p99 latency (ms)",
+        fixed(mean(proxyHits.map((h) => h.p99))),
+        fixed(mean(bareHits.map((h) => h.p99))),
+        "",
+      ],
+      [
+        "misses: p50 latency (ms)",
+        fixed(percentile(viaProxy, 50)),
+        fixed(percentile(viaBare, 50)),
+        `upstream direct ${fixed(percentile(direct, 50))} ms; proxy adds ${fixed(percentile(viaProxy, 50) - percentile(direct, 50))} ms`,
+      ],
+      [
+        "misses: p99 latency (ms)",
+        fixed(percentile(viaProxy, 99)),
+        fixed(percentile(viaBare, 99)),
+        `upstream direct ${fixed(percentile(direct, 99))} ms`,
+      ],
+      [
+        `upstream requests for ${COLD_CONCURRENCY} concurrent cold requests`,
+        String(proxyCold),
+        String(bareCold),
+        proxyCold === 1 ? "proxy: 1, as required" : "proxy: MUST be 1",
+      ],
+      [
+        "bundle gzip size (KiB)",
+        fixed(gzipBytes / 1024, 1),
+        "",
+        `budget ${BUNDLE_BUDGET_BYTES / 1024} KiB: ${gzipBytes <= BUNDLE_BUDGET_BYTES ? "within" : "OVER"}`,
+      ],
+    ];
+    printTable(["measure", "proxy", "bare Worker", "note"], rows);
+    if (proxyCold !== 1 || gzipBytes > BUNDLE_BUDGET_BYTES) process.exitCode = 1;
+  } finally {
+    await Promise.all([proxy.mf.dispose(), bare.mf.dispose()]);
+    upstream.server.close();
+  }
+}
+
+function printTable(header: string[], rows: string[][]) {
+  const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => (row[i] ?? "").length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  console.log(`\n${line(header)}\n${line(widths.map((w) => "-".repeat(w)))}\n${rows.map(line).join("\n")}\n`);
+}
+
+await main();
