@@ -1,17 +1,20 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID } from "./dev/fake-upstream/data.ts";
+import { LOCAL_API_KEYS } from "./dev/local-keys.ts";
 
 export default defineConfig({
   plugins: [
     cloudflareTest({
-      wrangler: { configPath: "./wrangler.toml" },
+      // [env.test]: rate limits that the suite's requests never trip, and one tight limiter.
+      wrangler: { configPath: "./wrangler.toml", environment: "test" },
       miniflare: {
         // Test values for the vars and secrets that wrangler.toml leaves to each deployment.
         bindings: {
           CLOUDFLARE_API_TOKEN: FAKE_API_TOKEN,
           CLOUDFLARE_ACCOUNT_ID: FAKE_ACCOUNT_ID,
           REALTIMEKIT_APP_ID: FAKE_APP_ID,
+          API_KEYS: JSON.stringify(LOCAL_API_KEYS),
         },
       },
     }),

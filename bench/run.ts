@@ -9,8 +9,10 @@ import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
 import { Miniflare } from "miniflare";
+import { unstable_readConfig } from "wrangler";
 import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID } from "../dev/fake-upstream/data.ts";
 import { startFakeUpstream } from "../dev/fake-upstream/server.ts";
+import { LOCAL_API_KEY, LOCAL_API_KEYS } from "../dev/local-keys.ts";
 
 const HIT_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const HIT_ROUNDS = 2;
@@ -20,6 +22,10 @@ const COLD_CONCURRENCY = 100;
 const BUNDLE_BUDGET_BYTES = 64 * 1024;
 const COMPATIBILITY_DATE = "2026-11-01";
 const HIT_PATH = "/sessions?status=LIVE&per_page=10";
+/** The wrangler environment whose rate limits do not get in a load test's way. */
+const BENCH_ENV = "bench";
+/** Both Workers get the same header; the bare one ignores it. */
+const AUTH = { Authorization: `Bearer ${LOCAL_API_KEY}` };
 
 function bundle(outdir: string, configPath: string): string {
   rmSync(outdir, { recursive: true, force: true });
@@ -43,14 +49,37 @@ function bundle(outdir: string, configPath: string): string {
   return join(outdir, script);
 }
 
+type EnvBinding =
+  | { type: "text"; value: string }
+  | { type: "rate-limit"; namespace: string; simple: { limit: number; period: 10 | 60 } };
+
+/** The proxy's rate-limit bindings as `[env.bench]` in wrangler.toml declares them. */
+function benchRateLimits(): Record<string, EnvBinding> {
+  const config = unstable_readConfig({ config: "wrangler.toml", env: BENCH_ENV });
+  return Object.fromEntries(
+    config.ratelimits.map(
+      (binding: { name: string; namespace_id: string; simple: { limit: number; period: number } }) => [
+        binding.name,
+        {
+          type: "rate-limit",
+          namespace: binding.namespace_id,
+          simple: { limit: binding.simple.limit, period: binding.simple.period === 10 ? 10 : 60 },
+        },
+      ],
+    ),
+  );
+}
+
 /** Serves one bundle with Miniflare (its v5 options: a Worker config with a module manifest and typed env). */
-async function serve(scriptPath: string, upstreamBaseUrl: string): Promise<{ url: string; mf: Miniflare }> {
+async function serve(scriptPath: string, upstreamBaseUrl: string, extra: Record<string, EnvBinding> = {}) {
   const vars = {
     CLOUDFLARE_API_TOKEN: FAKE_API_TOKEN,
     CLOUDFLARE_ACCOUNT_ID: FAKE_ACCOUNT_ID,
     REALTIMEKIT_APP_ID: FAKE_APP_ID,
     CLOUDFLARE_API_BASE_URL: upstreamBaseUrl,
+    API_KEYS: JSON.stringify(LOCAL_API_KEYS),
   };
+  const text = Object.entries(vars).map(([name, value]): [string, EnvBinding] => [name, { type: "text", value }]);
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: 0,
@@ -64,7 +93,7 @@ async function serve(scriptPath: string, upstreamBaseUrl: string): Promise<{ url
             mainModule: "index.js",
             modules: { "index.js": { type: "esm", contents: readFileSync(scriptPath, "utf8") } },
           },
-          env: Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, { type: "text", value }])),
+          env: { ...Object.fromEntries(text), ...extra },
         },
       },
     ],
@@ -73,9 +102,9 @@ async function serve(scriptPath: string, upstreamBaseUrl: string): Promise<{ url
   return { url, mf };
 }
 
-async function timed(url: string, init?: RequestInit): Promise<number> {
+async function timed(url: string, headers: Record<string, string> = AUTH): Promise<number> {
   const started = performance.now();
-  const response = await fetch(url, init);
+  const response = await fetch(url, { headers });
   await response.arrayBuffer();
   if (!response.ok) throw new Error(`${url} answered ${response.status}`);
   return performance.now() - started;
@@ -90,14 +119,14 @@ async function hitLoad(url: string) {
   // Warm: the first call stores the entry; the second proves it is served from the cache.
   await timed(url);
   await timed(url);
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: HIT_SECONDS });
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: HIT_SECONDS, headers: AUTH });
   if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
-async function missLatencies(makeUrl: (n: number) => string, init?: RequestInit): Promise<number[]> {
+async function missLatencies(makeUrl: (n: number) => string, headers?: Record<string, string>): Promise<number[]> {
   const samples: number[] = [];
-  for (let n = 0; n < MISS_SAMPLES; n++) samples.push(await timed(makeUrl(n), init));
+  for (let n = 0; n < MISS_SAMPLES; n++) samples.push(await timed(makeUrl(n), headers));
   return samples;
 }
 
@@ -118,7 +147,7 @@ async function main() {
   const gzipBytes = gzipSync(readFileSync(proxyScript)).length;
 
   const upstream = await startFakeUpstream(0);
-  const proxy = await serve(proxyScript, upstream.baseUrl);
+  const proxy = await serve(proxyScript, upstream.baseUrl, benchRateLimits());
   const bare = await serve(bareScript, upstream.baseUrl);
   const upstreamRequestsWith = (marker: string) => () =>
     upstream.fake.requests.filter((request) => request.url.includes(marker)).length;
@@ -133,7 +162,7 @@ async function main() {
     }
 
     console.log(`misses: ${MISS_SAMPLES} sequential cold requests each ...`);
-    const auth = { headers: { Authorization: `Bearer ${FAKE_API_TOKEN}` } };
+    const auth = { Authorization: `Bearer ${FAKE_API_TOKEN}` };
     const upstreamSessions = `${upstream.baseUrl}/accounts/${FAKE_ACCOUNT_ID}/realtime/kit/${FAKE_APP_ID}/sessions`;
     const direct = await missLatencies((n) => `${upstreamSessions}?search=direct-${n}`, auth);
     const viaProxy = await missLatencies((n) => `${proxy.url}/sessions?search=proxy-miss-${n}`);

@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID } from "./fake-upstream/data.ts";
 import { startFakeUpstream } from "./fake-upstream/server.ts";
+import { LOCAL_API_KEY, LOCAL_API_KEYS } from "./local-keys.ts";
 
 const PROXY_PORT = Number(process.env.PORT ?? 8787);
 const UPSTREAM_PORT = Number(process.env.FAKE_UPSTREAM_PORT ?? 8788);
@@ -20,6 +21,7 @@ const localBindings = {
   CLOUDFLARE_ACCOUNT_ID: FAKE_ACCOUNT_ID,
   REALTIMEKIT_APP_ID: FAKE_APP_ID,
   CLOUDFLARE_API_TOKEN: FAKE_API_TOKEN,
+  API_KEYS: JSON.stringify(LOCAL_API_KEYS),
 };
 const varFlags = Object.entries(localBindings).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
 
@@ -52,9 +54,12 @@ realtimekit-proxy is ready on ${PROXY_URL} (Ctrl+C stops it). Try:
   curl -i ${PROXY_URL}/meetings/6bf2b8be-04dd-4191-b602-1128921a306b/active-session
   curl -i ${PROXY_URL}/meetings/qwerty-asdfgh/active-session
   curl -i ${PROXY_URL}/meetings/0d4e6a8c-2b1f-4e3d-9c5b-7a6f8e9d0c1b/active-session   # no live session: 404
-  curl -i '${PROXY_URL}/sessions?status=LIVE'
-  curl -i '${PROXY_URL}/sessions?per_page=5&sort_by=minutesConsumed&sort_order=DESC'
-  curl -i '${PROXY_URL}/sessions?per_page=0&status=live'                              # invalid: 400
+  curl -i '${PROXY_URL}/sessions?status=LIVE'                                         # no key: 401
+  curl -i -H 'Authorization: Bearer ${LOCAL_API_KEY}' '${PROXY_URL}/sessions?status=LIVE'
+  curl -i -H 'Authorization: Bearer ${LOCAL_API_KEY}' '${PROXY_URL}/sessions?per_page=5&sort_by=minutesConsumed&sort_order=DESC'
+  curl -i -H 'Authorization: Bearer ${LOCAL_API_KEY}' '${PROXY_URL}/sessions?per_page=0&status=live'   # invalid: 400
+
+The key above is local-only (dev/local-keys.ts); create real ones with npm run key:create.
 `);
 
 async function waitForHealth(): Promise<void> {

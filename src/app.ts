@@ -1,21 +1,25 @@
 /** @module The architecture in one place: middleware order, routes, and error handling. */
 import { Hono } from "hono";
+import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import packageJson from "../package.json" with { type: "json" };
+import { type AccessVariables, callerIdentity, rateLimit, requireAccess } from "./access.ts";
 import { Coalescer, ResponseCache } from "./cache.ts";
 import { type Config, secretsOf } from "./config.ts";
 import { ApiError, errorHandler } from "./errors.ts";
 import { type ProxyDeps, proxyRoute } from "./proxy.ts";
 import { requestIdentity } from "./request-id.ts";
-import { activeSessionRoute, sessionsRoute } from "./routes.ts";
+import { activeSessionRoute, type RouteName, sessionsRoute } from "./routes.ts";
 import { createUpstreamClient } from "./upstream.ts";
 
 export interface AppEnv {
   Bindings: Env;
-  Variables: { requestId: string };
+  Variables: { requestId: string } & AccessVariables;
 }
 
-const ALLOWED_METHODS = "GET, HEAD";
+const ALLOWED_METHODS = "GET, HEAD, OPTIONS";
+const CORS_EXPOSED_HEADERS = ["X-Request-Id", "Cache-Status", "Age", "ETag", "Retry-After"];
+const CORS_ALLOWED_HEADERS = ["Authorization", "If-None-Match", "X-Request-Id"];
 
 function baseApp(secrets: readonly string[]) {
   const app = new Hono<AppEnv>();
@@ -51,12 +55,36 @@ export function createApp(config: Config) {
     }),
     live: new Coalescer(),
   };
-  const app = baseApp(secretsOf(config))
-    .get("/health", (c) => c.json({ status: "ok", version: packageJson.version }))
-    .get(activeSessionRoute.path, ...proxyRoute(activeSessionRoute, deps))
-    .get(sessionsRoute.path, ...proxyRoute(sessionsRoute, deps));
+  const isPublic = (route: RouteName) => config.PUBLIC_ROUTES.includes(route);
+  const app = baseApp(secretsOf(config));
+  // Preflights end in cors(), before the limiter and the routes: they never reach the upstream.
+  app.use(
+    cors({
+      origin: (origin) => (config.ALLOWED_ORIGINS.includes(origin) ? origin : null),
+      allowMethods: ["GET", "HEAD", "OPTIONS"],
+      allowHeaders: CORS_ALLOWED_HEADERS,
+      exposeHeaders: CORS_EXPOSED_HEADERS,
+      maxAge: 600,
+    }),
+  );
+  app.use(callerIdentity(config.API_KEYS));
+  app.use(rateLimit());
+  const routes = app
+    .get("/health", requireAccess(isPublic("health"), undefined), (c) =>
+      c.json({ status: "ok", version: packageJson.version }),
+    )
+    .get(
+      activeSessionRoute.path,
+      requireAccess(isPublic(activeSessionRoute.name), activeSessionRoute.scope),
+      ...proxyRoute(activeSessionRoute, deps),
+    )
+    .get(
+      sessionsRoute.path,
+      requireAccess(isPublic(sessionsRoute.name), sessionsRoute.scope),
+      ...proxyRoute(sessionsRoute, deps),
+    );
   for (const path of ["/health", activeSessionRoute.path, sessionsRoute.path]) app.all(path, methodNotAllowed);
-  return app;
+  return routes;
 }
 
 /** Answers every request with the misconfiguration error: the proxy fails closed. */

@@ -1,12 +1,9 @@
 /** @module The proxy's configuration: vars and secrets checked once per isolate with zod. */
 import * as z from "zod";
-
-/** Route names an operator may list in `PUBLIC_ROUTES`. */
-export const ROUTE_NAMES = ["active-session", "sessions", "health"] as const;
-export type RouteName = (typeof ROUTE_NAMES)[number];
+import { DEFAULT_PUBLIC_ROUTES, ROUTE_NAMES } from "./routes.ts";
+import { SCOPES } from "./scopes.ts";
 
 const DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4";
-const DEFAULT_PUBLIC_ROUTES = "active-session,health";
 
 /** Vars arrive as strings (`wrangler dev --var NAME:value`) or, from TOML, as numbers. */
 function wholeNumber(min: number, max: number, fallback: number) {
@@ -42,6 +39,41 @@ function isExactOrigin(value: string): boolean {
   return URL.canParse(value) && new URL(value).origin === value;
 }
 
+const apiKeyEntry = z.strictObject({
+  id: z.string({ error: "is required" }).regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1 to 64 letters, digits, _ . or -"),
+  sha256: z
+    .string({ error: "is required" })
+    .regex(/^[0-9a-fA-F]{64}$/, "must be the 64 hex digits of the key's SHA-256")
+    .transform((hex) => hex.toLowerCase()),
+  scopes: z
+    .array(z.enum(SCOPES, { error: `must be among ${SCOPES.join(", ")}` }), { error: "must be a list" })
+    .min(1, "must not be empty"),
+});
+export type ApiKeyEntry = z.output<typeof apiKeyEntry>;
+
+const API_KEYS_SHAPE = 'a JSON list of {"id", "sha256", "scopes"}';
+
+const apiKeys = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value.trim() === "") return [];
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      ctx.issues.push({ code: "custom", input: value, message: `must be ${API_KEYS_SHAPE} (it is not JSON)` });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(apiKeyEntry, { error: `must be ${API_KEYS_SHAPE}` }))
+  .refine((keys) => new Set(keys.map((key) => key.sha256)).size === keys.length, "must not list one key hash twice");
+
+/** A Workers Rate Limiting binding (`[[ratelimits]]` in wrangler.toml). */
+const rateLimitBinding = z.custom<RateLimit>(
+  (value) => typeof value === "object" && value !== null && typeof Reflect.get(value, "limit") === "function",
+  "binding is missing: declare it under [[ratelimits]] in wrangler.toml",
+);
+
 export const configSchema = z.object({
   CLOUDFLARE_API_TOKEN: z.string({ error: "is required (a Worker secret)" }).min(1, "is required (a Worker secret)"),
   CLOUDFLARE_ACCOUNT_ID: z
@@ -76,8 +108,11 @@ export const configSchema = z.object({
   PUBLIC_ROUTES: z
     .string()
     .optional()
-    .transform((value) => splitCommaList(value ?? DEFAULT_PUBLIC_ROUTES))
-    .pipe(z.array(z.enum(ROUTE_NAMES, { error: `must list only route names (${ROUTE_NAMES.join(", ")})` }))),
+    .transform((value) => (value === undefined ? [...DEFAULT_PUBLIC_ROUTES] : splitCommaList(value)))
+    .pipe(z.array(z.enum(ROUTE_NAMES, { error: `must be a route name (${ROUTE_NAMES.join(", ")})` }))),
+  API_KEYS: apiKeys,
+  PUBLIC_RATE_LIMITER: rateLimitBinding,
+  KEYED_RATE_LIMITER: rateLimitBinding,
 });
 
 export type Config = z.output<typeof configSchema>;
@@ -88,10 +123,13 @@ export type ConfigResult = { ok: true; config: Config } | { ok: false; problem: 
 export function parseConfig(env: object): ConfigResult {
   const parsed = configSchema.safeParse(env);
   if (parsed.success) return { ok: true, config: parsed.data };
-  const problem = parsed.error.issues
-    .map((issue) => `${issue.path.filter((part) => typeof part === "string").join(".")} ${issue.message}`)
-    .join("; ");
+  const problem = parsed.error.issues.map((issue) => `${formatPath(issue.path)} ${issue.message}`).join("; ");
   return { ok: false, problem };
+}
+
+/** `API_KEYS[0].sha256`: names the place, never the value. */
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((part, i) => (typeof part === "number" ? `[${part}]` : `${i ? "." : ""}${String(part)}`)).join("");
 }
 
 /** The secret values present in env, even when the rest of it is invalid: never to be echoed. */

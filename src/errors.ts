@@ -84,8 +84,10 @@ export interface ErrorEnvelope {
  * secret is scrubbed from them: the token never leaves, whatever the input.
  */
 export function errorHandler(secrets: readonly string[]) {
-  const scrub = (text: string) => secrets.reduce((clean, secret) => clean.split(secret).join("[redacted]"), text);
   return function renderError(err: unknown, c: Context): Response {
+    const requestSecrets = [...secrets, ...callerCredentials(c)];
+    const scrub = (text: string) =>
+      requestSecrets.reduce((clean, secret) => clean.split(secret).join("[redacted]"), text);
     const apiError = err instanceof ApiError ? err : new ApiError("internal", "internal error");
     if (!(err instanceof ApiError)) {
       console.error(JSON.stringify({ level: "error", event: "unhandled_error", name: errorName(err) }));
@@ -102,6 +104,15 @@ export function errorHandler(secrets: readonly string[]) {
     c.header("Cache-Control", "no-store");
     return c.json(body, apiError.status);
   };
+}
+
+/** The credential a caller sent in `Authorization`: theirs, but never to be echoed or logged either. */
+export function callerCredentials(c: Context): string[] {
+  const credential = c.req
+    .header("Authorization")
+    ?.replace(/^\S+\s+/, "")
+    .trim();
+  return credential && credential.length >= 8 ? [credential] : [];
 }
 
 /** Only the error's class name is logged: its message could carry anything. */

@@ -26,7 +26,14 @@ export interface ProxyDeps {
 }
 
 // A 304 keeps what the 200 would have told the caller about the answer and the request.
-const notModifiedHeaders = [...RETAINED_304_HEADERS, "age", "cache-status", "x-request-id"];
+const notModifiedHeaders = [
+  ...RETAINED_304_HEADERS,
+  "age",
+  "cache-status",
+  "x-request-id",
+  "access-control-allow-origin",
+  "access-control-expose-headers",
+];
 
 export function proxyRoute<Params extends z.ZodType, Query extends z.ZodType>(
   route: ProxyRoute<Params, Query>,
@@ -47,7 +54,8 @@ export function proxyRoute<Params extends z.ZodType, Query extends z.ZodType>(
         query: request.query,
       });
       if (route.cache === "list") {
-        return respondWith(c, await cache.serve(key, load, (promise) => c.executionCtx.waitUntil(promise)));
+        const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
+        return respondWith(c, await cache.serve(key, load, waitUntil));
       }
       const answer = await live.run(key, async () => toStoredAnswer(await load()));
       return respondWith(c, { answer, cacheStatus: "fwd=bypass", ageSeconds: 0, freshSecondsLeft: 0 }, "no-cache");

@@ -4,9 +4,16 @@
  * line in app.ts.
  */
 import * as z from "zod";
-import type { RouteName } from "./config.ts";
+import type { Scope } from "./scopes.ts";
 import type { UpstreamRequest } from "./upstream.ts";
 import { dateTime, digits, freeText, meetingId, oneOf, singleValue } from "./validation.ts";
+
+/** Every route's name, as `PUBLIC_ROUTES` lists them. */
+export const ROUTE_NAMES = ["active-session", "sessions", "health"] as const;
+export type RouteName = (typeof ROUTE_NAMES)[number];
+
+/** Routes callers need no key for, unless `PUBLIC_ROUTES` says otherwise. */
+export const DEFAULT_PUBLIC_ROUTES: readonly RouteName[] = ["active-session", "health"];
 
 /** `live`: never stored, but identical concurrent requests share one upstream call. `list`: cached (SPEC section 5). */
 export type CachePolicy = "live" | "list";
@@ -19,10 +26,8 @@ export interface ProxyRoute<Params extends z.ZodType, Query extends z.ZodType> {
   name: RouteName;
   /** Hono path pattern. */
   path: string;
-  /** The scope an API key needs when the route is not public. */
-  scope: `${string}:read`;
-  /** Whether callers need no key unless `PUBLIC_ROUTES` says otherwise. */
-  publicByDefault: boolean;
+  /** The scope an API key needs when the route is not public (see DEFAULT_PUBLIC_ROUTES). */
+  scope: Scope;
   cache: CachePolicy;
   params: Params;
   query: (limits: RouteLimits) => Query;
@@ -52,7 +57,6 @@ export const activeSessionRoute = defineRoute({
   name: "active-session",
   path: "/meetings/:meetingId/active-session",
   scope: "active-session:read",
-  publicByDefault: true,
   cache: "live",
   params: z.object({ meetingId: singleValue(meetingId) }),
   query: noQuery,
@@ -92,7 +96,6 @@ export const sessionsRoute = defineRoute({
   name: "sessions",
   path: "/sessions",
   scope: "sessions:read",
-  publicByDefault: false,
   cache: "list",
   params: z.object({}),
   query: sessionsQuery,

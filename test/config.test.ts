@@ -50,7 +50,11 @@ describe("a misconfigured proxy", () => {
     ["an SWR window over a day", { STALE_WHILE_REVALIDATE_SECONDS: "86401" }, "STALE_WHILE_REVALIDATE_SECONDS"],
     ["a stale-if-error window in words", { STALE_IF_ERROR_SECONDS: "five" }, "STALE_IF_ERROR_SECONDS"],
     ["an origin with a path", { ALLOWED_ORIGINS: "https://app.example.com/" }, "ALLOWED_ORIGINS must be"],
-    ["an unknown public route", { PUBLIC_ROUTES: "health,everything" }, "PUBLIC_ROUTES must list only route names"],
+    [
+      "an unknown public route",
+      { PUBLIC_ROUTES: "health,everything" },
+      "PUBLIC_ROUTES[1] must be a route name (active-session, sessions, health)",
+    ],
   ])("with %s answers 500 naming it", async (_, overrides, message) => {
     const fake = useFakeUpstream();
     const response = await callProxyWith(overrides, "/health");

@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { Fault } from "../dev/fake-upstream/app.ts";
+import { LOCAL_NARROW_API_KEY } from "../dev/local-keys.ts";
 import {
+  API_KEY,
   callProxy,
   callProxyWith,
   captureLogs,
   LIVE_V2_MEETING,
+  type ProxyInit,
   TOKEN,
   useFakeClock,
   useFakeUpstream,
@@ -15,7 +18,7 @@ const ENCODED_TOKEN = encodeURIComponent(TOKEN);
 const CACHE_OFF = { SESSIONS_CACHE_TTL_SECONDS: "0" };
 
 /** Caller inputs, good and bad, several of them carrying the token itself. */
-const CALLER_INPUTS: { path: string; init?: RequestInit }[] = [
+const CALLER_INPUTS: { path: string; init?: ProxyInit }[] = [
   { path: "/health" },
   { path: `/meetings/${LIVE_V2_MEETING}/active-session` },
   { path: "/meetings/0d4e6a8c-2b1f-4e3d-9c5b-7a6f8e9d0c1b/active-session" },
@@ -34,6 +37,18 @@ const CALLER_INPUTS: { path: string; init?: RequestInit }[] = [
   { path: "/sessions", init: { headers: { "X-Request-Id": TOKEN } } },
   { path: "/sessions", init: { headers: { "X-Request-Id": `${TOKEN}-suffix` } } },
   { path: "/sessions", init: { headers: { Authorization: `Bearer ${TOKEN}`, Cookie: `t=${TOKEN}` } } },
+  { path: `/sessions?${encodeURIComponent(API_KEY)}=1`, init: { headers: { "X-Request-Id": API_KEY } } },
+  { path: `/sessions?search=${encodeURIComponent(LOCAL_NARROW_API_KEY)}` },
+  {
+    path: `/meetings/${encodeURIComponent(LOCAL_NARROW_API_KEY)}/active-session`,
+    init: { headers: { Authorization: `Bearer ${LOCAL_NARROW_API_KEY}` } },
+  },
+  {
+    path: `/sessions?${encodeURIComponent(LOCAL_NARROW_API_KEY)}=x`,
+    init: { headers: { Authorization: `Bearer ${LOCAL_NARROW_API_KEY}`, "X-Request-Id": LOCAL_NARROW_API_KEY } },
+  },
+  { path: "/sessions", init: { headers: { Authorization: `Basic ${API_KEY}` } } },
+  { path: "/sessions", init: { anonymous: true, headers: { "X-Request-Id": API_KEY } } },
 ];
 
 /** Upstream answers, several of them echoing the token back. */
@@ -50,12 +65,17 @@ const UPSTREAM_FAULTS: (Fault | undefined)[] = [
   { network: true },
 ];
 
+/** The token and every API key value: none may appear in a response or a log line. */
+const SECRETS = [TOKEN, API_KEY, LOCAL_NARROW_API_KEY];
+
 function expectNoToken(response: Response, text: string, logs: string[], label: string) {
-  expect(text, `${label}: body`).not.toContain(TOKEN);
-  for (const [name, value] of response.headers) {
-    expect(`${name}: ${value}`, `${label}: header`).not.toContain(TOKEN);
+  for (const secret of SECRETS) {
+    expect(text, `${label}: body`).not.toContain(secret);
+    for (const [name, value] of response.headers) {
+      expect(`${name}: ${value}`, `${label}: header`).not.toContain(secret);
+    }
+    for (const line of logs) expect(line, `${label}: log line`).not.toContain(secret);
   }
-  for (const line of logs) expect(line, `${label}: log line`).not.toContain(TOKEN);
 }
 
 describe("the API token never leaks", () => {

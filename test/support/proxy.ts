@@ -4,6 +4,7 @@ import { env, exports } from "cloudflare:workers";
 import { vi } from "vitest";
 import { createFakeUpstream, type FakeUpstreamOptions } from "../../dev/fake-upstream/app.ts";
 import { FAKE_API_TOKEN } from "../../dev/fake-upstream/data.ts";
+import { LOCAL_API_KEY } from "../../dev/local-keys.ts";
 import worker from "../../src/index.ts";
 import { runtime } from "../../src/runtime.ts";
 
@@ -21,13 +22,29 @@ export function useFakeUpstream(options?: FakeUpstreamOptions) {
   return fake;
 }
 
+export const API_KEY = LOCAL_API_KEY;
+
+/** A request as a test sends it: `anonymous` sends no Authorization header at all. */
+export type ProxyInit = RequestInit & { anonymous?: boolean };
+
+/**
+ * Unless told otherwise, test requests come from an internal caller holding a key with
+ * every scope (dev/local-keys.ts), so tests about other things are not about access.
+ */
+function asCaller(path: string, init: ProxyInit = {}): Request {
+  const { anonymous, ...requestInit } = init;
+  const headers = new Headers(requestInit.headers);
+  if (!anonymous && !headers.has("Authorization")) headers.set("Authorization", `Bearer ${API_KEY}`);
+  return new Request(`http://proxy.test${path}`, { ...requestInit, headers });
+}
+
 /** A request through the Worker's real entry, with the test config of vitest.config.ts. */
-export function callProxy(path: string, init?: RequestInit): Promise<Response> {
-  return exports.default.fetch(`http://proxy.test${path}`, init);
+export function callProxy(path: string, init?: ProxyInit): Promise<Response> {
+  return exports.default.fetch(asCaller(path, init));
 }
 
 /** The test env with some vars or secrets changed: a new object, so a new app, as in a new isolate. */
-export function envWith(overrides: Record<string, string | undefined> = {}): Env {
+export function envWith(overrides: Record<string, unknown> = {}): Env {
   return { ...env, ...overrides } as Env;
 }
 
@@ -35,20 +52,16 @@ export function envWith(overrides: Record<string, string | undefined> = {}): Env
  * A request through the Worker's real entry with the given env object (the same object
  * means the same app, memory tier included); resolves once every `waitUntil` has settled.
  */
-export async function callWorker(workerEnv: Env, path: string, init?: RequestInit): Promise<Response> {
+export async function callWorker(workerEnv: Env, path: string, init?: ProxyInit): Promise<Response> {
   const ctx = createExecutionContext();
-  const request = new Request(`http://proxy.test${path}`, init) as Parameters<typeof worker.fetch>[0];
+  const request = asCaller(path, init) as Parameters<typeof worker.fetch>[0];
   const response = await worker.fetch(request, workerEnv, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }
 
 /** The same entry with some vars or secrets changed, as another deployment would have them. */
-export function callProxyWith(
-  overrides: Record<string, string | undefined>,
-  path: string,
-  init?: RequestInit,
-): Promise<Response> {
+export function callProxyWith(overrides: Record<string, unknown>, path: string, init?: ProxyInit): Promise<Response> {
   return callWorker(envWith(overrides), path, init);
 }
 

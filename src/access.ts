@@ -1,0 +1,124 @@
+/**
+ * @module Who is calling and what they may do: API keys (by hash, in constant time),
+ * per-route scopes, and per-caller rate limits on the Workers Rate Limiting binding.
+ */
+import type { MiddlewareHandler } from "hono";
+import type { ApiKeyEntry } from "./config.ts";
+import { ApiError } from "./errors.ts";
+import type { Scope } from "./scopes.ts";
+
+/** The window of both `[[ratelimits]]` bindings in wrangler.toml: a 429 says to retry after it. */
+export const RATE_LIMIT_PERIOD_SECONDS = 60;
+/** Keys are 43+ characters (see scripts/create-key.ts); anything far longer is not one. */
+const MAX_KEY_LENGTH = 256;
+const BEARER_CHALLENGE = 'Bearer realm="realtimekit-proxy"';
+
+/** `public`, or the id of the API key that authenticated the request. */
+export type Caller = { kind: "public" } | { kind: "key"; id: string; scopes: readonly Scope[] };
+
+interface KnownKey {
+  id: string;
+  scopes: readonly Scope[];
+  hash: Uint8Array;
+}
+
+interface RateLimiters {
+  PUBLIC_RATE_LIMITER: RateLimit;
+  KEYED_RATE_LIMITER: RateLimit;
+}
+
+function hexToBytes(hex: string): Uint8Array {
+  return Uint8Array.from(hex.match(/../g) ?? [], (pair) => Number.parseInt(pair, 16));
+}
+
+async function sha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+}
+
+function unauthorized(message: string, error?: "invalid_token" | "invalid_request"): ApiError {
+  const challenge = error ? `${BEARER_CHALLENGE}, error="${error}"` : BEARER_CHALLENGE;
+  return new ApiError("unauthorized", message, { headers: { "WWW-Authenticate": challenge } });
+}
+
+/** The key in `Authorization: Bearer <key>`, `undefined` without the header. */
+export function presentedKey(authorization: string | undefined): string | undefined {
+  if (authorization === undefined) return undefined;
+  const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(authorization);
+  if (!match?.[1]) throw unauthorized("send the API key as Authorization: Bearer <key>", "invalid_request");
+  return match[1];
+}
+
+/**
+ * Identifies the caller from an API key, if one is sent. Every configured hash is
+ * compared (timingSafeEqual, no early exit), so timing tells nothing about the keys.
+ * A key that is sent but unknown is a 401, even on a public route: the caller meant
+ * to use it and should hear that it does not work.
+ */
+export function callerIdentity(entries: readonly ApiKeyEntry[]): MiddlewareHandler<{ Variables: AccessVariables }> {
+  const keys: KnownKey[] = entries.map((entry) => ({
+    id: entry.id,
+    scopes: entry.scopes,
+    hash: hexToBytes(entry.sha256),
+  }));
+  return async function callerIdentity(c, next) {
+    const key = presentedKey(c.req.header("Authorization"));
+    if (key === undefined) {
+      c.set("caller", { kind: "public" });
+      return next();
+    }
+    const hash = await sha256(key.slice(0, MAX_KEY_LENGTH + 1));
+    let found: KnownKey | undefined;
+    for (const known of keys) {
+      if (crypto.subtle.timingSafeEqual(hash, known.hash) && !found) found = known;
+    }
+    if (!found || key.length > MAX_KEY_LENGTH) {
+      console.warn(JSON.stringify({ level: "warn", event: "unknown_api_key" }));
+      throw unauthorized("unknown API key", "invalid_token");
+    }
+    c.set("caller", { kind: "key", id: found.id, scopes: found.scopes });
+    return next();
+  };
+}
+
+export interface AccessVariables {
+  caller: Caller;
+}
+
+/**
+ * Per-caller limits on the Workers Rate Limiting binding: one bucket per API key id in
+ * the keyed limiter, else per client IP in the public one. Every request is counted,
+ * before validation, the cache and the upstream. A request without `CF-Connecting-IP`
+ * (only possible off Cloudflare's edge, e.g. locally) shares one "unknown" bucket:
+ * limited, never exempt.
+ */
+export function rateLimit(): MiddlewareHandler<{ Bindings: RateLimiters; Variables: AccessVariables }> {
+  return async function rateLimit(c, next) {
+    const caller = c.get("caller");
+    const [limiter, bucket] =
+      caller.kind === "key"
+        ? [c.env.KEYED_RATE_LIMITER, `key:${caller.id}`]
+        : [c.env.PUBLIC_RATE_LIMITER, `ip:${c.req.header("CF-Connecting-IP") ?? "unknown"}`];
+    const { success } = await limiter.limit({ key: bucket });
+    if (!success) {
+      throw new ApiError("rate_limited", "rate limit exceeded; retry later", { retryAfter: RATE_LIMIT_PERIOD_SECONDS });
+    }
+    await next();
+  };
+}
+
+/** Lets a request through when its route is public or its key holds the scope (any key, for scope-less routes). */
+export function requireAccess(
+  isPublic: boolean,
+  scope: Scope | undefined,
+): MiddlewareHandler<{ Variables: AccessVariables }> {
+  return async function requireAccess(c, next) {
+    const caller = c.get("caller");
+    if (isPublic) return next();
+    if (caller.kind !== "key") throw unauthorized("this route needs an API key: send Authorization: Bearer <key>");
+    if (scope && !caller.scopes.includes(scope)) {
+      console.warn(JSON.stringify({ level: "warn", event: "missing_scope", keyId: caller.id, scope }));
+      throw new ApiError("forbidden", `this API key lacks the scope ${scope}`);
+    }
+    return next();
+  };
+}
