@@ -115,7 +115,13 @@ function percentile(samples: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-async function hitLoad(url: string) {
+interface HitResult {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+async function hitLoad(url: string): Promise<HitResult> {
   // Warm: the first call stores the entry; the second proves it is served from the cache.
   await timed(url);
   await timed(url);
@@ -149,15 +155,21 @@ async function main() {
   const upstream = await startFakeUpstream(0);
   const proxy = await serve(proxyScript, upstream.baseUrl, benchRateLimits());
   const bare = await serve(bareScript, upstream.baseUrl);
+  const limiters = benchRateLimits();
+  const bareLimited = await serve(bareScript, upstream.baseUrl, {
+    RATE_LIMITER: limiters.KEYED_RATE_LIMITER as EnvBinding,
+  });
   const upstreamRequestsWith = (marker: string) => () =>
     upstream.fake.requests.filter((request) => request.url.includes(marker)).length;
 
   try {
     console.log(`cache hits: ${HIT_ROUNDS} rounds of ${HIT_SECONDS} s each, ${CONNECTIONS} connections ...`);
-    const proxyHits = [];
-    const bareHits = [];
+    const proxyHits: HitResult[] = [];
+    const bareHits: HitResult[] = [];
+    const bareLimitedHits: HitResult[] = [];
     for (let round = 0; round < HIT_ROUNDS; round++) {
       bareHits.push(await hitLoad(`${bare.url}${HIT_PATH}`));
+      bareLimitedHits.push(await hitLoad(`${bareLimited.url}${HIT_PATH}`));
       proxyHits.push(await hitLoad(`${proxy.url}${HIT_PATH}`));
     }
 
@@ -173,55 +185,51 @@ async function main() {
     const bareCold = await coldRequests(bare.url, "bare-cold", upstreamRequestsWith("bare-cold"));
 
     const proxyRps = mean(proxyHits.map((h) => h.rps));
-    const bareRps = mean(bareHits.map((h) => h.rps));
+    const hitRow = (label: string, pick: (h: HitResult) => number, digits: number): string[] => [
+      label,
+      ...[proxyHits, bareHits, bareLimitedHits].map((hits) => fixed(mean(hits.map(pick)), digits)),
+    ];
+    const ratio = (hits: HitResult[]) => fixed(proxyRps / mean(hits.map((h) => h.rps)));
     const rows = [
       [
-        "cache hits: requests/s",
-        fixed(proxyRps, 0),
-        fixed(bareRps, 0),
-        `ratio ${fixed(proxyRps / bareRps)}x (goal > 1.0x)`,
+        ...hitRow("cache hits: requests/s", (h) => h.rps, 0),
+        `proxy/bare ${ratio(bareHits)}x, proxy/bare+limit ${ratio(bareLimitedHits)}x (goal > 1.0x)`,
       ],
-      [
-        "cache hits: p50 latency (ms)",
-        fixed(mean(proxyHits.map((h) => h.p50))),
-        fixed(mean(bareHits.map((h) => h.p50))),
-        "",
-      ],
-      [
-        "cache hits: p99 latency (ms)",
-        fixed(mean(proxyHits.map((h) => h.p99))),
-        fixed(mean(bareHits.map((h) => h.p99))),
-        "",
-      ],
+      [...hitRow("cache hits: p50 latency (ms)", (h) => h.p50, 2), ""],
+      [...hitRow("cache hits: p99 latency (ms)", (h) => h.p99, 2), ""],
       [
         "misses: p50 latency (ms)",
         fixed(percentile(viaProxy, 50)),
         fixed(percentile(viaBare, 50)),
+        "",
         `upstream direct ${fixed(percentile(direct, 50))} ms; proxy adds ${fixed(percentile(viaProxy, 50) - percentile(direct, 50))} ms`,
       ],
       [
         "misses: p99 latency (ms)",
         fixed(percentile(viaProxy, 99)),
         fixed(percentile(viaBare, 99)),
+        "",
         `upstream direct ${fixed(percentile(direct, 99))} ms`,
       ],
       [
         `upstream requests for ${COLD_CONCURRENCY} concurrent cold requests`,
         String(proxyCold),
         String(bareCold),
+        "",
         proxyCold === 1 ? "proxy: 1, as required" : "proxy: MUST be 1",
       ],
       [
         "bundle gzip size (KiB)",
         fixed(gzipBytes / 1024, 1),
         "",
+        "",
         `budget ${BUNDLE_BUDGET_BYTES / 1024} KiB: ${gzipBytes <= BUNDLE_BUDGET_BYTES ? "within" : "OVER"}`,
       ],
     ];
-    printTable(["measure", "proxy", "bare Worker", "note"], rows);
+    printTable(["measure", "proxy", "bare Worker", "bare + rate limit", "note"], rows);
     if (proxyCold !== 1 || gzipBytes > BUNDLE_BUDGET_BYTES) process.exitCode = 1;
   } finally {
-    await Promise.all([proxy.mf.dispose(), bare.mf.dispose()]);
+    await Promise.all([proxy.mf.dispose(), bare.mf.dispose(), bareLimited.mf.dispose()]);
     upstream.server.close();
   }
 }
