@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ErrorEnvelope } from "./responses.ts";
 
 /** Every way a request can fail, as the proxy names it. */
 export type ErrorKind =
@@ -71,11 +72,6 @@ export class ApiError extends HTTPException {
     this.retryAfter = options.retryAfter;
     this.headers = options.headers ?? {};
   }
-}
-
-export interface ErrorEnvelope {
-  success: false;
-  error: { code: number; message: string; issues?: ValidationIssue[] };
 }
 
 /**

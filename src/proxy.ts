@@ -1,5 +1,5 @@
 /** @module Turns a route of the table into Hono handlers: validate, answer from the cache or the upstream. */
-import type { Context } from "hono";
+import type { Context, TypedResponse } from "hono";
 import { etag, RETAINED_304_HEADERS } from "hono/etag";
 import type * as z from "zod";
 import {
@@ -35,15 +35,15 @@ const notModifiedHeaders = [
   "access-control-expose-headers",
 ];
 
-export function proxyRoute<Params extends z.ZodType, Query extends z.ZodType>(
-  route: ProxyRoute<Params, Query>,
+export function proxyRoute<Params extends z.ZodType, Query extends z.ZodType, Body, Path extends string>(
+  route: ProxyRoute<Params, Query, Body, Path>,
   { config, upstream, cache, live }: ProxyDeps,
 ) {
   return [
     etag({ retainedHeaders: notModifiedHeaders }),
     validate("param", route.params),
     validate("query", route.query({ maxPerPage: config.MAX_PER_PAGE })),
-    async function forward(c: Context) {
+    async function forward(c: Context): Promise<TypedResponse<Body, 200, "json">> {
       const request = route.upstream({ params: c.req.valid("param" as never), query: c.req.valid("query" as never) });
       const load = () => upstream.get(request);
       const key = cacheKey({
@@ -55,21 +55,31 @@ export function proxyRoute<Params extends z.ZodType, Query extends z.ZodType>(
       });
       if (route.cache === "list") {
         const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
-        return respondWith(c, await cache.serve(key, load, waitUntil));
+        return respondWith<Body>(c, await cache.serve(key, load, waitUntil));
       }
       const answer = await live.run(key, async () => toStoredAnswer(await load()));
-      return respondWith(c, { answer, cacheStatus: "fwd=bypass", ageSeconds: 0, freshSecondsLeft: 0 }, "no-cache");
+      return respondWith<Body>(
+        c,
+        { answer, cacheStatus: "fwd=bypass", ageSeconds: 0, freshSecondsLeft: 0 },
+        "no-cache",
+      );
     },
   ] as const;
 }
 
-function respondWith(c: Context, outcome: CacheOutcome, revalidate?: "no-cache"): Response {
+/** The upstream's body as sent, typed for `hono/client` as the route's success envelope. */
+function respondWith<Body>(
+  c: Context,
+  outcome: CacheOutcome,
+  revalidate?: "no-cache",
+): Response & TypedResponse<Body, 200, "json"> {
   const { answer } = outcome;
-  return c.body(answer.body, answer.status as 200, {
+  const response: Response = c.body(answer.body, answer.status as 200, {
     "Content-Type": "application/json",
     ETag: answer.etag,
     Age: String(outcome.ageSeconds),
     "Cache-Status": `${CACHE_NAME}; ${outcome.cacheStatus}`,
     "Cache-Control": revalidate ? `private, ${revalidate}` : `private, max-age=${outcome.freshSecondsLeft}`,
   });
+  return response as Response & TypedResponse<Body, 200, "json">;
 }

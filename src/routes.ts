@@ -4,6 +4,7 @@
  * line in app.ts.
  */
 import * as z from "zod";
+import type { ActiveSessionEnvelope, SessionsEnvelope } from "./responses.ts";
 import type { Scope } from "./scopes.ts";
 import type { UpstreamRequest } from "./upstream.ts";
 import { dateTime, digits, freeText, meetingId, oneOf, singleValue } from "./validation.ts";
@@ -22,10 +23,19 @@ export interface RouteLimits {
   maxPerPage: number;
 }
 
-export interface ProxyRoute<Params extends z.ZodType, Query extends z.ZodType> {
+export interface ProxyRoute<
+  Params extends z.ZodType,
+  Query extends z.ZodType,
+  Body = unknown,
+  Path extends string = string,
+> {
   name: RouteName;
   /** Hono path pattern. */
-  path: string;
+  path: Path;
+  /** One line for the OpenAPI document and the reference page. */
+  summary: string;
+  /** Type only: the success body's shape (passed through from the upstream, never parsed). */
+  body?: Body;
   /** The scope an API key needs when the route is not public (see DEFAULT_PUBLIC_ROUTES). */
   scope: Scope;
   cache: CachePolicy;
@@ -34,8 +44,11 @@ export interface ProxyRoute<Params extends z.ZodType, Query extends z.ZodType> {
   upstream: (input: { params: z.output<Params>; query: z.output<Query> }) => UpstreamRequest;
 }
 
-function defineRoute<Params extends z.ZodType, Query extends z.ZodType>(route: ProxyRoute<Params, Query>) {
-  return route;
+/** Curried so that the body type is given while the schemas' types are inferred. */
+function defineRoute<Body>() {
+  return <Params extends z.ZodType, Query extends z.ZodType, Path extends string>(
+    route: ProxyRoute<Params, Query, Body, Path>,
+  ) => route;
 }
 
 /** Only validated params, in one fixed (alphabetical) order, each URL-encoded. */
@@ -53,9 +66,10 @@ export function encodeQuery(params: Record<string, string | number | Date | unde
 
 const noQuery = () => z.strictObject({});
 
-export const activeSessionRoute = defineRoute({
+export const activeSessionRoute = defineRoute<ActiveSessionEnvelope>()({
   name: "active-session",
   path: "/meetings/:meetingId/active-session",
+  summary: "The live session of a meeting, or 404 when it has none",
   scope: "active-session:read",
   cache: "live",
   params: z.object({ meetingId: singleValue(meetingId) }),
@@ -92,12 +106,16 @@ function sessionsQuery({ maxPerPage }: RouteLimits) {
     });
 }
 
-export const sessionsRoute = defineRoute({
+export const sessionsRoute = defineRoute<SessionsEnvelope>()({
   name: "sessions",
   path: "/sessions",
+  summary: "A page of the app's sessions, filtered and sorted; cached briefly",
   scope: "sessions:read",
   cache: "list",
   params: z.object({}),
   query: sessionsQuery,
   upstream: ({ query }) => ({ path: "/sessions", query: encodeQuery(query) }),
 });
+
+/** Every proxied route, for what lists them all (the OpenAPI document). */
+export const PROXY_ROUTES = [activeSessionRoute, sessionsRoute] as const;

@@ -1,0 +1,58 @@
+/**
+ * @module The shapes of the proxy's answers, as zod schemas: they type the routes for
+ * `hono/client` and describe the responses in the OpenAPI document. The proxy passes
+ * upstream bodies through unchanged and never parses them with these.
+ */
+import * as z from "zod";
+
+export const sessionSchema = z
+  .object({
+    id: z.string().describe("Session ID"),
+    associated_id: z.string().describe("The meeting: a UUID for V2 meetings, a room name abcdef-ghijkl for V1"),
+    created_at: z.string().describe("When the session was created (timestamp)"),
+    started_at: z.string().describe("When it started (timestamp)"),
+    updated_at: z.string().describe("When it was last updated (timestamp)"),
+    ended_at: z.string().optional().describe("When it ended (timestamp)"),
+    live_participants: z.number().describe("Participants in the session now"),
+    max_concurrent_participants: z.number().describe("Peak participants"),
+    meeting_display_name: z.string().describe("Title of the meeting"),
+    minutes_consumed: z.number().describe("Minutes consumed since the start"),
+    organization_id: z.string().describe("The app that hosted the session"),
+    status: z.enum(["LIVE", "ENDED"]),
+    type: z.enum(["meeting", "livestream", "participant"]),
+    breakout_rooms: z.array(z.record(z.string(), z.json())).optional(),
+    meta: z.record(z.string(), z.json()).optional().describe("Free-form metadata"),
+  })
+  .meta({ id: "Session" });
+
+export const activeSessionEnvelope = z
+  .object({ success: z.literal(true), data: sessionSchema })
+  .meta({ id: "ActiveSessionEnvelope", description: "The upstream's success envelope, unchanged" });
+
+export const sessionsEnvelope = z
+  .object({
+    success: z.literal(true),
+    data: z.object({ sessions: z.array(sessionSchema) }),
+    paging: z.object({ start_offset: z.number(), end_offset: z.number(), total_count: z.number() }).optional(),
+  })
+  .meta({ id: "SessionsEnvelope", description: "The upstream's success envelope, unchanged" });
+
+export const healthBody = z.object({ status: z.literal("ok"), version: z.string() }).meta({ id: "Health" });
+
+export const errorEnvelope = z
+  .object({
+    success: z.literal(false),
+    error: z.object({
+      code: z.number().describe("The HTTP status"),
+      message: z.string().describe("What went wrong, in words"),
+      issues: z
+        .array(z.object({ path: z.string().describe("The param's name"), message: z.string() }))
+        .optional()
+        .describe("On a 400: every problem, one per param"),
+    }),
+  })
+  .meta({ id: "ErrorEnvelope" });
+
+export type ActiveSessionEnvelope = z.infer<typeof activeSessionEnvelope>;
+export type SessionsEnvelope = z.infer<typeof sessionsEnvelope>;
+export type ErrorEnvelope = z.infer<typeof errorEnvelope>;
