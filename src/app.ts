@@ -4,8 +4,10 @@ import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import packageJson from "../package.json" with { type: "json" };
 import { type AccessVariables, callerIdentity, rateLimit, requireAccess } from "./access.ts";
+import { serveAsset } from "./assets.ts";
 import { Coalescer, ResponseCache } from "./cache.ts";
 import { type Config, secretsOf } from "./config.ts";
+import { REFERENCE_PAGE_CSP } from "./docs-page.ts";
 import { ApiError, errorHandler } from "./errors.ts";
 import { type ProxyDeps, proxyRoute } from "./proxy.ts";
 import { requestIdentity } from "./request-id.ts";
@@ -28,6 +30,8 @@ function baseApp(secrets: readonly string[]) {
     secureHeaders({
       contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
       referrerPolicy: "no-referrer",
+      // A route may set its own policy (the reference page's inline style).
+      overwrite: false,
     }),
   );
   app.onError(errorHandler(secrets));
@@ -82,8 +86,15 @@ export function createApp(config: Config) {
       sessionsRoute.path,
       requireAccess(isPublic(sessionsRoute.name), sessionsRoute.scope),
       ...proxyRoute(sessionsRoute, deps),
+    )
+    // The API's description is public: it holds no data and no secret.
+    .get("/openapi.json", serveAsset("/openapi.json", "application/json"))
+    .get(
+      "/docs",
+      serveAsset("/docs.html", "text/html; charset=utf-8", { "Content-Security-Policy": REFERENCE_PAGE_CSP }),
     );
-  for (const path of ["/health", activeSessionRoute.path, sessionsRoute.path]) app.all(path, methodNotAllowed);
+  const paths = ["/health", activeSessionRoute.path, sessionsRoute.path, "/openapi.json", "/docs"];
+  for (const path of paths) app.all(path, methodNotAllowed);
   return routes;
 }
 

@@ -20,8 +20,8 @@ export const sessionSchema = z
     organization_id: z.string().describe("The app that hosted the session"),
     status: z.enum(["LIVE", "ENDED"]),
     type: z.enum(["meeting", "livestream", "participant"]),
-    breakout_rooms: z.array(z.record(z.string(), z.json())).optional(),
-    meta: z.record(z.string(), z.json()).optional().describe("Free-form metadata"),
+    breakout_rooms: z.array(z.record(z.string(), z.unknown())).optional(),
+    meta: z.record(z.string(), z.unknown()).optional().describe("Free-form metadata"),
   })
   .meta({ id: "Session" });
 

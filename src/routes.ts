@@ -6,8 +6,13 @@
 import * as z from "zod";
 import type { ActiveSessionEnvelope, SessionsEnvelope } from "./responses.ts";
 import type { Scope } from "./scopes.ts";
-import type { UpstreamRequest } from "./upstream.ts";
 import { dateTime, digits, freeText, meetingId, oneOf, singleValue } from "./validation.ts";
+
+/** A path below `/accounts/{account}/realtime/kit/{app}` and an encoded query ("" for none). */
+export interface UpstreamRequest {
+  path: string;
+  query: string;
+}
 
 /** Every route's name, as `PUBLIC_ROUTES` lists them. */
 export const ROUTE_NAMES = ["active-session", "sessions", "health"] as const;
@@ -72,7 +77,7 @@ export const activeSessionRoute = defineRoute<ActiveSessionEnvelope>()({
   summary: "The live session of a meeting, or 404 when it has none",
   scope: "active-session:read",
   cache: "live",
-  params: z.object({ meetingId: singleValue(meetingId) }),
+  params: z.object({ meetingId: singleValue(meetingId.describe("The meeting: a UUID (V2) or a room name (V1)")) }),
   query: noQuery,
   upstream: ({ params }) => ({
     path: `/meetings/${encodeURIComponent(params.meetingId)}/active-session`,
@@ -86,16 +91,24 @@ const MAX_TEXT_LENGTH = 200;
 function sessionsQuery({ maxPerPage }: RouteLimits) {
   return z
     .strictObject({
-      associated_id: singleValue(meetingId).optional(),
-      start_time: singleValue(dateTime).optional(),
-      end_time: singleValue(dateTime).optional(),
-      page_no: singleValue(digits(0, MAX_PAGE_NO)).optional(),
-      per_page: singleValue(digits(1, maxPerPage)).optional(),
-      sort_by: singleValue(oneOf(["minutesConsumed", "createdAt"])).optional(),
-      sort_order: singleValue(oneOf(["ASC", "DESC"])).optional(),
-      status: singleValue(oneOf(["LIVE", "ENDED"])).optional(),
-      search: singleValue(freeText(MAX_TEXT_LENGTH)).optional(),
-      participants: singleValue(freeText(MAX_TEXT_LENGTH)).optional(),
+      associated_id: singleValue(
+        meetingId.describe("Only sessions of this meeting: a UUID or a V1 room name"),
+      ).optional(),
+      start_time: singleValue(dateTime.describe("Start of the time range: ISO 8601 with Z or an offset")).optional(),
+      end_time: singleValue(dateTime.describe("End of the time range, not before start_time")).optional(),
+      page_no: singleValue(digits(0, MAX_PAGE_NO).describe(`Page to return: digits, 0..${MAX_PAGE_NO}`)).optional(),
+      per_page: singleValue(
+        digits(1, maxPerPage).describe(`Results per page: digits, 1..${maxPerPage} (MAX_PER_PAGE)`),
+      ).optional(),
+      sort_by: singleValue(oneOf(["minutesConsumed", "createdAt"]).describe("Sort key")).optional(),
+      sort_order: singleValue(oneOf(["ASC", "DESC"]).describe("Sort direction")).optional(),
+      status: singleValue(oneOf(["LIVE", "ENDED"]).describe("Only sessions in this state")).optional(),
+      search: singleValue(
+        freeText(MAX_TEXT_LENGTH).describe("Matches meeting title, meeting ID and session ID; no control characters"),
+      ).optional(),
+      participants: singleValue(
+        freeText(MAX_TEXT_LENGTH).describe("Participant filter (undocumented upstream); no control characters"),
+      ).optional(),
     })
     .check((ctx) => {
       const { start_time: start, end_time: end } = ctx.value;

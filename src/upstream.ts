@@ -6,15 +6,10 @@
 import packageJson from "../package.json" with { type: "json" };
 import type { Config } from "./config.ts";
 import { ApiError } from "./errors.ts";
+import type { UpstreamRequest } from "./routes.ts";
 import { runtime } from "./runtime.ts";
 
 export const USER_AGENT = `realtimekit-proxy/${packageJson.version}`;
-
-/** A path below `/accounts/{account}/realtime/kit/{app}` and an encoded query ("" for none). */
-export interface UpstreamRequest {
-  path: string;
-  query: string;
-}
 
 export interface UpstreamSuccess {
   status: number;
