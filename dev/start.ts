@@ -10,6 +10,7 @@ import { LOCAL_API_KEY, LOCAL_API_KEYS } from "./local-keys.ts";
 const PROXY_PORT = Number(process.env.PORT ?? 8787);
 const UPSTREAM_PORT = Number(process.env.FAKE_UPSTREAM_PORT ?? 8788);
 const PROXY_URL = `http://localhost:${PROXY_PORT}`;
+const EXAMPLE_ORIGIN = `http://localhost:${process.env.EXAMPLE_PORT ?? 5173}`;
 
 const { baseUrl, server } = await startFakeUpstream(UPSTREAM_PORT);
 console.log(`fake RealtimeKit upstream on ${baseUrl}`);
@@ -22,6 +23,8 @@ const localBindings = {
   REALTIMEKIT_APP_ID: FAKE_APP_ID,
   CLOUDFLARE_API_TOKEN: FAKE_API_TOKEN,
   API_KEYS: JSON.stringify(LOCAL_API_KEYS),
+  // The example frontend's origin (npm run example).
+  ALLOWED_ORIGINS: EXAMPLE_ORIGIN,
 };
 const varFlags = Object.entries(localBindings).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
 
@@ -60,6 +63,7 @@ realtimekit-proxy is ready on ${PROXY_URL} (Ctrl+C stops it). Try:
   curl -i -H 'Authorization: Bearer ${LOCAL_API_KEY}' '${PROXY_URL}/sessions?per_page=0&status=live'   # invalid: 400
 
 The key above is local-only (dev/local-keys.ts); create real ones with npm run key:create.
+Reference: ${PROXY_URL}/docs and ${PROXY_URL}/openapi.json. Example frontend: npm run example.
 `);
 
 async function waitForHealth(): Promise<void> {

@@ -1,0 +1,135 @@
+/**
+ * The example frontend: shows a meeting's active session and its sessions through the
+ * proxy with the typed client, polling politely. It holds no token and no API key.
+ */
+import { hc } from "hono/client";
+// Declarations emitted by `npm run typecheck` (tsconfig.types.json): the Worker's code
+// is checked against the Workers runtime, this page against the DOM.
+import type { AppType } from "../../types/src/app.d.ts";
+
+const params = new URLSearchParams(location.search);
+const PROXY_URL = params.get("proxy") ?? "http://localhost:8787";
+const MIN_POLL_SECONDS = 5;
+const client = hc<AppType>(PROXY_URL, {
+  // A request id per call: it lets an operator find this request in the proxy's logs.
+  headers: () => ({ "X-Request-Id": `web-${crypto.randomUUID()}` }),
+});
+
+const byId = (id: string) => document.getElementById(id) as HTMLElement;
+let meetingId = params.get("meeting") ?? "6bf2b8be-04dd-4191-b602-1128921a306b";
+let timers: number[] = [];
+
+/** Seconds until the next poll: what the answer allows, never less than MIN_POLL_SECONDS. */
+function nextPollSeconds(response: Response): number {
+  const retryAfter = Number(response.headers.get("Retry-After"));
+  if (Number.isFinite(retryAfter) && retryAfter > 0) return Math.max(retryAfter, MIN_POLL_SECONDS);
+  const maxAge = /max-age=(\d+)/.exec(response.headers.get("Cache-Control") ?? "")?.[1];
+  return Math.max(Number(maxAge ?? 0), MIN_POLL_SECONDS);
+}
+
+function text(tag: string, content: string, className = ""): HTMLElement {
+  const element = document.createElement(tag);
+  element.textContent = content;
+  if (className) element.className = className;
+  return element;
+}
+
+async function errorMessage(response: Response): Promise<string> {
+  const body = (await response.json().catch(() => undefined)) as { error?: { message?: string } } | undefined;
+  return `${response.status}: ${body?.error?.message ?? response.statusText}`;
+}
+
+function showFailure(target: HTMLElement, message: string) {
+  target.replaceChildren(text("p", message, "error"));
+  target.dataset.state = "error";
+}
+
+async function pollActiveSession(): Promise<number> {
+  const target = byId("active-session");
+  const response = await client.meetings[":meetingId"]["active-session"].$get({ param: { meetingId } });
+  // The typed client knows the success status; errors arrive as other statuses.
+  const status: number = response.status;
+  if (status === 404) {
+    target.replaceChildren(text("p", "No live session right now.", "muted"));
+    target.dataset.state = "idle";
+  } else if (response.ok) {
+    const { data } = await response.json();
+    target.replaceChildren(
+      text("p", data.meeting_display_name, "title"),
+      text(
+        "p",
+        `${data.live_participants} in the call now (peak ${data.max_concurrent_participants}), ${data.minutes_consumed} minutes so far`,
+      ),
+      text("span", data.status, "live"),
+    );
+    target.dataset.state = "live";
+  } else {
+    showFailure(target, await errorMessage(response));
+  }
+  return nextPollSeconds(response);
+}
+
+async function pollSessions(): Promise<number> {
+  const target = byId("sessions");
+  const response = await client.sessions.$get({
+    query: { associated_id: meetingId, per_page: "10", sort_by: "createdAt", sort_order: "DESC" },
+  });
+  if (!response.ok) {
+    const status: number = response.status;
+    const hint = status === 401 ? " (/sessions needs a key: make it public with PUBLIC_ROUTES, see the README)" : "";
+    showFailure(target, `${await errorMessage(response)}${hint}`);
+    return nextPollSeconds(response);
+  }
+  const { data, paging } = await response.json();
+  const rows = data.sessions.map((session) => {
+    const row = document.createElement("tr");
+    row.append(
+      text("td", new Date(session.created_at).toLocaleString()),
+      text("td", session.status),
+      text("td", String(session.minutes_consumed)),
+      text("td", String(session.max_concurrent_participants)),
+    );
+    return row;
+  });
+  const table = document.createElement("table");
+  const head = document.createElement("tr");
+  head.append(text("th", "created"), text("th", "status"), text("th", "minutes"), text("th", "peak participants"));
+  table.append(head, ...rows);
+  target.replaceChildren(table, text("p", `${paging?.total_count ?? rows.length} sessions in all`, "muted"));
+  target.dataset.state = "loaded";
+  return nextPollSeconds(response);
+}
+
+/** Runs one poller forever; a network failure (CORS refusal included) is shown and retried later. */
+function schedule(poll: () => Promise<number>, target: HTMLElement) {
+  const run = async () => {
+    let seconds = MIN_POLL_SECONDS;
+    try {
+      seconds = await poll();
+      byId("status").textContent = `Updated ${new Date().toLocaleTimeString()}`;
+    } catch (error) {
+      showFailure(
+        target,
+        `The proxy could not be read from this page (${String(error)}). Is this origin in ALLOWED_ORIGINS?`,
+      );
+    }
+    timers.push(window.setTimeout(run, seconds * 1000));
+  };
+  void run();
+}
+
+function start() {
+  for (const timer of timers) clearTimeout(timer);
+  timers = [];
+  byId("proxy-url").textContent = PROXY_URL;
+  (byId("meeting-id") as HTMLInputElement).value = meetingId;
+  schedule(pollActiveSession, byId("active-session"));
+  schedule(pollSessions, byId("sessions"));
+}
+
+byId("meeting-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  meetingId = (byId("meeting-id") as HTMLInputElement).value.trim();
+  start();
+});
+start();

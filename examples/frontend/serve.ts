@@ -1,0 +1,52 @@
+/**
+ * @module `npm run example`: bundles the example page with esbuild and serves it on its
+ * own origin (http://localhost:5173 by default), apart from the proxy's.
+ */
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
+export async function bundleExample(): Promise<string> {
+  const result = await build({
+    entryPoints: [here("./main.ts")],
+    bundle: true,
+    format: "esm",
+    target: "es2022",
+    minify: true,
+    write: false,
+  });
+  return result.outputFiles[0]?.text ?? "";
+}
+
+/** Serves index.html and main.js on 127.0.0.1:port; resolves once listening. */
+export async function serveExample(port: number): Promise<Server> {
+  const files: Record<string, [string, string]> = {
+    "/": ["text/html; charset=utf-8", readFileSync(here("./index.html"), "utf8")],
+    "/main.js": ["text/javascript; charset=utf-8", await bundleExample()],
+  };
+  const server = createServer((request, response) => {
+    const file = files[new URL(request.url ?? "/", "http://x").pathname];
+    if (!file) {
+      response.writeHead(404).end("not found");
+      return;
+    }
+    response.writeHead(200, { "Content-Type": file[0], "Cache-Control": "no-store" }).end(file[1]);
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return server;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const port = Number(process.env.EXAMPLE_PORT ?? 5173);
+  await serveExample(port);
+  console.log(`example frontend on http://localhost:${port}
+
+It reads the proxy at http://localhost:8787. Start that with /sessions public, so a page
+without any key can list sessions:
+
+  npm start -- --var PUBLIC_ROUTES:active-session,sessions,health
+`);
+}
