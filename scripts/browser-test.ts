@@ -122,6 +122,21 @@ async function main() {
       await page.screenshot({ path: "docs/example-frontend.png", fullPage: true });
     }
 
+    await check("the reference page at /docs renders, with nothing fetched from elsewhere", async () => {
+      const docs = await browser.newPage();
+      const requested: string[] = [];
+      docs.on("request", (request) => requested.push(request.url()));
+      const response = await docs.goto(`http://localhost:${PROXY_PORT}/docs`);
+      assert(response?.status() === 200, `/docs answered ${response?.status()}`);
+      const title = await pageText(docs, "h1");
+      assert(title.includes("realtimekit-proxy"), `/docs title: ${title}`);
+      assert((await docs.locator("section").count()) === 3, "expected one section per route");
+      const foreign = requested.filter((url) => !url.startsWith(`http://localhost:${PROXY_PORT}/`));
+      assert(foreign.length === 0, `/docs fetched ${foreign.join(", ")}`);
+      await docs.screenshot({ path: "test-results/docs.png" });
+      await docs.close();
+    });
+
     await check("a page on an unlisted origin is refused by the browser", async () => {
       const other = await browser.newPage();
       const consoleErrors: string[] = [];

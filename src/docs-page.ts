@@ -53,7 +53,7 @@ function operationSection(path: string, method: string, operation: Json): string
   return `<section id="${escapeHtml(operation.operationId)}">
 <h2><span class="method">${escapeHtml(method.toUpperCase())}</span> <code>${escapeHtml(path)}</code></h2>
 <p>${prose(operation.summary)}</p>
-<p class="note">${prose(operation.description ?? "")} Access by default: <strong>${escapeHtml(access)}</strong>.</p>
+<p class="note">${prose(operation.description ?? "")}</p>
 <h3>Parameters</h3>
 ${parametersTable((operation.parameters as Json[] | undefined) ?? [])}
 <h3>Responses</h3>
