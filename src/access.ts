@@ -71,10 +71,7 @@ export function callerIdentity(entries: readonly ApiKeyEntry[]): MiddlewareHandl
     for (const known of keys) {
       if (crypto.subtle.timingSafeEqual(hash, known.hash) && !found) found = known;
     }
-    if (!found || key.length > MAX_KEY_LENGTH) {
-      console.warn(JSON.stringify({ level: "warn", event: "unknown_api_key" }));
-      throw unauthorized("unknown API key", "invalid_token");
-    }
+    if (!found || key.length > MAX_KEY_LENGTH) throw unauthorized("unknown API key", "invalid_token");
     c.set("caller", { kind: "key", id: found.id, scopes: found.scopes });
     return next();
   };
@@ -115,10 +112,8 @@ export function requireAccess(
     const caller = c.get("caller");
     if (isPublic) return next();
     if (caller.kind !== "key") throw unauthorized("this route needs an API key: send Authorization: Bearer <key>");
-    if (scope && !caller.scopes.includes(scope)) {
-      console.warn(JSON.stringify({ level: "warn", event: "missing_scope", keyId: caller.id, scope }));
+    if (scope && !caller.scopes.includes(scope))
       throw new ApiError("forbidden", `this API key lacks the scope ${scope}`);
-    }
     return next();
   };
 }

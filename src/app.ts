@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
+import { timing } from "hono/timing";
 import packageJson from "../package.json" with { type: "json" };
 import { type AccessVariables, callerIdentity, rateLimit, requireAccess } from "./access.ts";
 import { serveAsset } from "./assets.ts";
@@ -11,21 +12,33 @@ import { REFERENCE_PAGE_CSP } from "./docs-page.ts";
 import { ApiError, errorHandler } from "./errors.ts";
 import { type ProxyDeps, proxyRoute } from "./proxy.ts";
 import { requestIdentity } from "./request-id.ts";
+import { type ObservedVariables, requestLog } from "./request-log.ts";
 import { activeSessionRoute, type RouteName, sessionsRoute } from "./routes.ts";
 import { createUpstreamClient } from "./upstream.ts";
 
 export interface AppEnv {
   Bindings: Env;
-  Variables: { requestId: string } & AccessVariables;
+  Variables: { requestId: string } & AccessVariables & ObservedVariables;
 }
 
 const ALLOWED_METHODS = "GET, HEAD, OPTIONS";
 const CORS_EXPOSED_HEADERS = ["X-Request-Id", "Cache-Status", "Age", "ETag", "Retry-After"];
 const CORS_ALLOWED_HEADERS = ["Authorization", "If-None-Match", "X-Request-Id"];
 
+/** Route pattern → route name, for log lines. */
+const ROUTE_NAMES: Record<string, string> = {
+  "/health": "health",
+  [activeSessionRoute.path]: activeSessionRoute.name,
+  [sessionsRoute.path]: sessionsRoute.name,
+  "/openapi.json": "openapi",
+  "/docs": "docs",
+};
+
 function baseApp(secrets: readonly string[]) {
   const app = new Hono<AppEnv>();
   app.use(requestIdentity(secrets));
+  app.use(timing({ totalDescription: "proxy" }));
+  app.use(requestLog(ROUTE_NAMES));
   app.use(
     secureHeaders({
       contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
@@ -93,8 +106,7 @@ export function createApp(config: Config) {
       "/docs",
       serveAsset("/docs.html", "text/html; charset=utf-8", { "Content-Security-Policy": REFERENCE_PAGE_CSP }),
     );
-  const paths = ["/health", activeSessionRoute.path, sessionsRoute.path, "/openapi.json", "/docs"];
-  for (const path of paths) app.all(path, methodNotAllowed);
+  for (const path of Object.keys(ROUTE_NAMES)) app.all(path, methodNotAllowed);
   return routes;
 }
 

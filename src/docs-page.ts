@@ -47,9 +47,6 @@ function responsesList(responses: Json): string {
 }
 
 function operationSection(path: string, method: string, operation: Json): string {
-  const security = (operation.security as Json[] | undefined) ?? [];
-  const access =
-    security.length === 0 ? "public" : `API key with ${JSON.stringify(Object.values(security[0] ?? {}).flat())}`;
   return `<section id="${escapeHtml(operation.operationId)}">
 <h2><span class="method">${escapeHtml(method.toUpperCase())}</span> <code>${escapeHtml(path)}</code></h2>
 <p>${prose(operation.summary)}</p>

@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { logger } from "./log.ts";
 import type { ErrorEnvelope } from "./responses.ts";
 
 /** Every way a request can fail, as the proxy names it. */
@@ -85,9 +86,10 @@ export function errorHandler(secrets: readonly string[]) {
     const scrub = (text: string) =>
       requestSecrets.reduce((clean, secret) => clean.split(secret).join("[redacted]"), text);
     const apiError = err instanceof ApiError ? err : new ApiError("internal", "internal error");
-    if (!(err instanceof ApiError)) {
-      console.error(JSON.stringify({ level: "error", event: "unhandled_error", name: errorName(err) }));
-    }
+    if (!(err instanceof ApiError)) logger.write("error", { event: "unhandled_error", name: errorName(err) });
+    c.set("errorKind", apiError.kind);
+    // Names what is wrong, never a value: the operator's error line carries it.
+    if (apiError.kind === "misconfigured") c.set("problem", apiError.message);
     const body: ErrorEnvelope = {
       success: false,
       error: { code: apiError.status, message: scrub(apiError.message) },

@@ -25,6 +25,7 @@ const header = (description: string, schema: JsonObject = { type: "string" }) =>
 
 const COMMON_HEADERS = {
   "X-Request-Id": header("The caller's request id when well formed (1..64 of A-Z a-z 0-9 _ -), else a new one"),
+  "Server-Timing": header("`total` (the proxy), `upstream` (time spent on the upstream, when called), `cache` (hit or miss)"),
 };
 
 const SUCCESS_HEADERS = {
@@ -150,6 +151,7 @@ export function buildOpenApiDocument(): JsonObject {
     get: {
       operationId: "health",
       summary: "200 when the configuration is valid, else the misconfiguration 500",
+      description: "Access: public by default (`PUBLIC_ROUTES` may change it; then any valid API key).",
       security: security("health", undefined),
       responses: {
         "200": {

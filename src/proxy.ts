@@ -12,7 +12,7 @@ import {
 } from "./cache.ts";
 import type { Config } from "./config.ts";
 import type { ProxyRoute } from "./routes.ts";
-import type { UpstreamClient } from "./upstream.ts";
+import { newTrace, type UpstreamClient } from "./upstream.ts";
 import { validate } from "./validation.ts";
 
 const CACHE_NAME = "realtimekit-proxy";
@@ -45,7 +45,9 @@ export function proxyRoute<Params extends z.ZodType, Query extends z.ZodType, Bo
     validate("query", route.query({ maxPerPage: config.MAX_PER_PAGE })),
     async function forward(c: Context): Promise<TypedResponse<Body, 200, "json">> {
       const request = route.upstream({ params: c.req.valid("param" as never), query: c.req.valid("query" as never) });
-      const load = () => upstream.get(request);
+      const trace = newTrace();
+      c.set("upstreamTrace", trace);
+      const load = () => upstream.get(request, trace);
       const key = cacheKey({
         account: config.CLOUDFLARE_ACCOUNT_ID,
         app: config.REALTIMEKIT_APP_ID,

@@ -5,7 +5,7 @@
  */
 import packageJson from "../package.json" with { type: "json" };
 import type { Config } from "./config.ts";
-import { ApiError } from "./errors.ts";
+import { ApiError, type ErrorKind } from "./errors.ts";
 import type { UpstreamRequest } from "./routes.ts";
 import { runtime } from "./runtime.ts";
 
@@ -15,7 +15,16 @@ export interface UpstreamSuccess {
   status: number;
   /** The upstream's JSON success envelope, as sent. */
   body: string;
+}
+
+/** What one call to the upstream did, for the request's log line and Server-Timing. */
+export interface UpstreamTrace {
   attempts: number;
+  /** The last HTTP status the upstream answered (none after a timeout or network error). */
+  status?: number;
+  durationMs: number;
+  /** How the call failed, when it did (even if a stale copy then covered for it). */
+  failure?: ErrorKind;
 }
 
 type AttemptOutcome =
@@ -32,7 +41,13 @@ const OVERALL_DEADLINE_CAP_MS = 10_000;
 const DEFAULT_RETRY_AFTER_SECONDS = 60;
 const MAX_UPSTREAM_MESSAGE_LENGTH = 300;
 
+type FailedOutcome = Exclude<AttemptOutcome, { kind: "success" }>;
+
 export type UpstreamClient = ReturnType<typeof createUpstreamClient>;
+
+export function newTrace(): UpstreamTrace {
+  return { attempts: 0, durationMs: 0 };
+}
 
 export function createUpstreamClient(config: Config) {
   const token = config.CLOUDFLARE_API_TOKEN;
@@ -59,18 +74,29 @@ export function createUpstreamClient(config: Config) {
     }
   }
 
-  /** GET with per-attempt timeouts and retries bounded by an overall deadline (SPEC section 4). */
-  async function get(request: UpstreamRequest): Promise<UpstreamSuccess> {
+  /**
+   * GET with per-attempt timeouts and retries bounded by an overall deadline (SPEC
+   * section 4). `trace` is filled in as it goes.
+   */
+  async function get(request: UpstreamRequest, trace: UpstreamTrace = newTrace()): Promise<UpstreamSuccess> {
     const url = `${appUrl}${request.path}${request.query ? `?${request.query}` : ""}`;
     const startedAt = runtime.now();
     const timeLeft = () => deadlineMs - (runtime.now() - startedAt);
+    const fail = (outcome: FailedOutcome) => {
+      const error = toApiError(outcome, token);
+      trace.failure = error.kind;
+      return error;
+    };
     for (let attempts = 1; ; attempts++) {
       const outcome = await attempt(url, Math.min(attemptTimeoutMs, timeLeft()));
-      if (outcome.kind === "success") return { status: outcome.status, body: outcome.body, attempts };
-      if (!isRetryable(outcome) || attempts > config.UPSTREAM_MAX_RETRIES) throw toApiError(outcome, token);
+      trace.attempts = attempts;
+      trace.status = "status" in outcome ? outcome.status : undefined;
+      trace.durationMs = runtime.now() - startedAt;
+      if (outcome.kind === "success") return { status: outcome.status, body: outcome.body };
+      if (!isRetryable(outcome) || attempts > config.UPSTREAM_MAX_RETRIES) throw fail(outcome);
       const waitMs = retryDelay(outcome, attempts);
       // Never wait past the deadline: answer now, with the mapped error.
-      if (waitMs >= timeLeft()) throw toApiError(outcome, token);
+      if (waitMs >= timeLeft()) throw fail(outcome);
       await runtime.sleep(waitMs);
     }
   }
@@ -105,7 +131,7 @@ function isSuccessEnvelope(body: string): boolean {
   return isRecord(parsed) && parsed.success === true;
 }
 
-function toApiError(outcome: Exclude<AttemptOutcome, { kind: "success" }>, token: string): ApiError {
+function toApiError(outcome: FailedOutcome, token: string): ApiError {
   switch (outcome.kind) {
     case "timeout":
       return new ApiError("upstream_timeout", "upstream did not answer in time");
@@ -121,7 +147,6 @@ function toApiError(outcome: Exclude<AttemptOutcome, { kind: "success" }>, token
 function statusError(outcome: { status: number; body: string; retryAfterMs: number | undefined }, token: string) {
   const { status } = outcome;
   if (status === 401 || status === 403) {
-    console.error(JSON.stringify({ level: "error", event: "upstream_credentials_rejected", upstreamStatus: status }));
     return new ApiError("upstream_credentials", "upstream rejected the proxy's credentials");
   }
   if (status === 429) {

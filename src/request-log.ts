@@ -1,0 +1,86 @@
+/**
+ * @module One structured log line per request, a Server-Timing header, and an error
+ * line whenever an operator has something to act on. Logs name routes, statuses, the
+ * caller's key id and error kinds: never a token, a key, a URL or a caller's query values.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { setMetric } from "hono/timing";
+import type { Caller } from "./access.ts";
+import type { ErrorKind } from "./errors.ts";
+import { type LogEntry, logger } from "./log.ts";
+import { runtime } from "./runtime.ts";
+import type { UpstreamTrace } from "./upstream.ts";
+
+/** What handlers and the error handler leave in the context for the log line. */
+export interface ObservedVariables {
+  upstreamTrace?: UpstreamTrace;
+  errorKind?: ErrorKind;
+  /** The misconfiguration, in words (names only). */
+  problem?: string;
+}
+
+/** What an operator should do about each failure worth an error line. */
+const OPERATOR_HINTS: Partial<Record<ErrorKind, string>> = {
+  upstream_credentials: "the upstream refused CLOUDFLARE_API_TOKEN: check it exists and has the Realtime permission",
+  upstream_rate_limited: "the API token's rate limit is spent: check for cache-busting callers and the cache TTL",
+  upstream_unavailable: "the upstream failed, was unreachable or answered a malformed body",
+  upstream_timeout: "the upstream did not answer within UPSTREAM_TIMEOUT_MS",
+  misconfigured: "fix the named vars or secrets: every request fails until then",
+  internal: "a bug: an unexpected error reached the error handler",
+};
+
+type LoggedContext = Context<{ Variables: ObservedVariables & { requestId: string; caller?: Caller } }>;
+
+function callerOf(c: LoggedContext): string {
+  const caller = c.get("caller");
+  if (!caller) return "unidentified";
+  return caller.kind === "key" ? caller.id : "public";
+}
+
+/** `hit; ttl=7` from `realtimekit-proxy; hit; ttl=7`. */
+function cacheStatusOf(response: Response): string | undefined {
+  return response.headers.get("Cache-Status")?.replace(/^[^;]*;\s*/, "");
+}
+
+/** @param routeNames route pattern → route name, so logs never carry a raw URL. */
+export function requestLog(routeNames: Readonly<Record<string, string>>): MiddlewareHandler {
+  return async function requestLog(c: LoggedContext, next) {
+    const startedAt = runtime.now();
+    await next();
+    const trace = c.get("upstreamTrace");
+    const calledUpstream = trace !== undefined && trace.attempts > 0;
+    const cacheStatus = cacheStatusOf(c.res);
+    const errorKind = c.get("errorKind");
+    const entry: LogEntry = {
+      event: "request",
+      requestId: c.get("requestId"),
+      method: c.req.method,
+      route: routeNames[c.req.routePath] ?? "unmatched",
+      status: c.res.status,
+      durationMs: runtime.now() - startedAt,
+      cacheStatus,
+      upstreamStatus: calledUpstream ? trace.status : undefined,
+      upstreamDurationMs: calledUpstream ? trace.durationMs : undefined,
+      upstreamAttempts: calledUpstream ? trace.attempts : undefined,
+      caller: callerOf(c),
+      errorKind,
+    };
+    logger.write("info", entry);
+    if (calledUpstream) setMetric(c, "upstream", trace.durationMs, `upstream ${trace.status ?? trace.failure}`);
+    if (cacheStatus) setMetric(c, "cache", cacheStatus.split(";")[0] ?? cacheStatus);
+    const failure = trace?.failure ?? (errorKind && OPERATOR_HINTS[errorKind] ? errorKind : undefined);
+    if (failure) {
+      logger.write("error", {
+        event: failure === "misconfigured" ? "misconfigured" : "upstream_failure",
+        requestId: entry.requestId,
+        route: entry.route,
+        kind: failure,
+        hint: OPERATOR_HINTS[failure],
+        upstreamStatus: entry.upstreamStatus,
+        upstreamAttempts: entry.upstreamAttempts,
+        servedStale: failure !== errorKind && c.res.ok,
+        problem: c.get("problem"),
+      });
+    }
+  };
+}
