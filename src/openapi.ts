@@ -25,7 +25,9 @@ const header = (description: string, schema: JsonObject = { type: "string" }) =>
 
 const COMMON_HEADERS = {
   "X-Request-Id": header("The caller's request id when well formed (1..64 of A-Z a-z 0-9 _ -), else a new one"),
-  "Server-Timing": header("`total` (the proxy), `upstream` (time spent on the upstream, when called), `cache` (hit or miss)"),
+  "Server-Timing": header(
+    "`total` (the proxy), `upstream` (time spent on the upstream, when called), `cache` (hit or miss)",
+  ),
 };
 
 const SUCCESS_HEADERS = {

@@ -4,6 +4,7 @@
  * caller's key id and error kinds: never a token, a key, a URL or a caller's query values.
  */
 import type { Context, MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
 import { setMetric } from "hono/timing";
 import type { Caller } from "./access.ts";
 import type { ErrorKind } from "./errors.ts";
@@ -42,6 +43,12 @@ function cacheStatusOf(response: Response): string | undefined {
   return response.headers.get("Cache-Status")?.replace(/^[^;]*;\s*/, "");
 }
 
+/** The route the path matched, even when a middleware answered before its handler ran. */
+function routeName(c: Context, routeNames: Readonly<Record<string, string>>): string {
+  const route = matchedRoutes(c).find(({ path }) => Object.hasOwn(routeNames, path));
+  return route ? (routeNames[route.path] ?? "unmatched") : "unmatched";
+}
+
 /** @param routeNames route pattern → route name, so logs never carry a raw URL. */
 export function requestLog(routeNames: Readonly<Record<string, string>>): MiddlewareHandler {
   return async function requestLog(c: LoggedContext, next) {
@@ -55,7 +62,7 @@ export function requestLog(routeNames: Readonly<Record<string, string>>): Middle
       event: "request",
       requestId: c.get("requestId"),
       method: c.req.method,
-      route: routeNames[c.req.routePath] ?? "unmatched",
+      route: routeName(c, routeNames),
       status: c.res.status,
       durationMs: runtime.now() - startedAt,
       cacheStatus,

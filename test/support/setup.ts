@@ -1,6 +1,18 @@
-import { afterEach, vi } from "vitest";
+import { afterEach, beforeEach, expect, vi } from "vitest";
+import worker from "../../src/index.ts";
+import { logger } from "../../src/log.ts";
+
+// Every request the Worker handles in any test must produce exactly one request log
+// line: both are counted here (the spies call through) and compared after each test.
+beforeEach(() => {
+  vi.spyOn(worker, "fetch");
+  vi.spyOn(logger, "write");
+});
 
 // Every spy (the fake upstream behind fetch, the clock, console) is undone after each test.
 afterEach(() => {
+  const handled = vi.mocked(worker.fetch).mock.calls.length;
+  const requestLines = vi.mocked(logger.write).mock.calls.filter(([, entry]) => entry.event === "request").length;
   vi.restoreAllMocks();
+  expect(requestLines, "request log lines for the requests the Worker handled").toBe(handled);
 });
