@@ -68,8 +68,12 @@ const apiKeys = z
   .pipe(z.array(apiKeyEntry, { error: `must be ${API_KEYS_SHAPE}` }))
   .refine((keys) => new Set(keys.map((key) => key.sha256)).size === keys.length, "must not list one key hash twice");
 
-/** A Workers Rate Limiting binding (`[[ratelimits]]` in wrangler.toml). */
-const rateLimitBinding = z.custom<RateLimit>(
+/** A Workers Rate Limiting binding (`[[ratelimits]]` in wrangler.toml), by the one method the proxy calls. */
+export interface RateLimitBinding {
+  limit(options: { key: string }): Promise<{ success: boolean }>;
+}
+
+const rateLimitBinding = z.custom<RateLimitBinding>(
   (value) => typeof value === "object" && value !== null && typeof Reflect.get(value, "limit") === "function",
   "binding is missing: declare it under [[ratelimits]] in wrangler.toml",
 );
