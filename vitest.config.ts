@@ -23,5 +23,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     setupFiles: ["test/support/setup.ts"],
     globalSetup: ["test/global-setup.ts"],
+    // The proxy logs a JSON line per request; show them only for failing tests.
+    silent: "passed-only",
   },
 });

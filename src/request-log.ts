@@ -75,7 +75,8 @@ export function requestLog(routeNames: Readonly<Record<string, string>>): Middle
     logger.write("info", entry);
     if (calledUpstream) setMetric(c, "upstream", trace.durationMs, `upstream ${trace.status ?? trace.failure}`);
     if (cacheStatus) setMetric(c, "cache", cacheStatus.split(";")[0] ?? cacheStatus);
-    const failure = trace?.failure ?? (errorKind && OPERATOR_HINTS[errorKind] ? errorKind : undefined);
+    // Only what an operator can act on: an upstream 404 or a caller's 400 is not a failure of the proxy.
+    const failure = [trace?.failure, errorKind].find((kind) => kind !== undefined && kind in OPERATOR_HINTS);
     if (failure) {
       logger.write("error", {
         event: failure === "misconfigured" ? "misconfigured" : "upstream_failure",

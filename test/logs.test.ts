@@ -202,3 +202,15 @@ describe("Server-Timing", () => {
     expect(timing).not.toContain("upstream");
   });
 });
+
+describe("error lines", () => {
+  it.each([
+    ["an upstream 404", { status: 404, body: '{"success":false,"error":{"code":404,"message":"gone"}}' }],
+    ["an upstream 400", { status: 400, body: '{"success":false,"error":{"code":400,"message":"no"}}' }],
+  ])("are not written for %s: an answer, not a failure", async (_, fault) => {
+    const fake = useFakeUpstream();
+    fake.failNext(fault);
+    await callWorker(envWith(), uncachedSessionsPath());
+    expect(errorLines()).toEqual([]);
+  });
+});
