@@ -14,6 +14,7 @@
  *   freshness rules, bounded in bytes, least recently used first out) answers hot keys.
  */
 import { ApiError, STALE_IF_ERROR_KINDS } from "./errors.ts";
+import { logger } from "./log.ts";
 import { MemoryTier } from "./memory-tier.ts";
 import { runtime } from "./runtime.ts";
 import type { UpstreamSuccess } from "./upstream.ts";
@@ -117,7 +118,7 @@ export class ResponseCache {
     const freshness = cached ? this.#freshness(cached) : "expired";
     if (cached && freshness === "fresh") return this.#outcome(cached, "hit");
     if (cached && freshness === "stale-while-revalidate") {
-      waitUntil(this.#loadAndStore(key, load, waitUntil).catch(() => undefined));
+      waitUntil(this.#loadAndStore(key, load, waitUntil).catch(logBackgroundFailure));
       return this.#outcome(cached, "hit", "stale-while-revalidate");
     }
     try {
@@ -194,6 +195,14 @@ export class ResponseCache {
 /** Only 200 success envelopes are stored (the upstream client lets no other body through as a success). */
 function isStorable(answer: StoredAnswer): boolean {
   return answer.status === 200;
+}
+
+/** A failed background refresh keeps the stale copy; the request has already been logged, so log it here. */
+function logBackgroundFailure(error: unknown): void {
+  logger.write("error", {
+    event: "background_refresh_failed",
+    kind: error instanceof ApiError ? error.kind : "internal",
+  });
 }
 
 function isUpstreamFailure(error: unknown): boolean {

@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { logger } from "../src/log.ts";
 import {
   callProxy,
   callWorker,
@@ -6,6 +7,7 @@ import {
   errorBody,
   IDLE_V2_MEETING,
   LIVE_V2_MEETING,
+  proxyWith,
   uncachedSessionsPath,
   useFakeClock,
   useFakeUpstream,
@@ -14,11 +16,7 @@ import {
 const ACTIVE = `/meetings/${LIVE_V2_MEETING}/active-session`;
 const successBody = (marker: string) => JSON.stringify({ success: true, data: { sessions: [], marker } });
 
-/** A proxy of its own (as a fresh isolate would be) with the default cache policy. */
-function freshProxy(overrides: Record<string, string> = {}) {
-  const proxyEnv = envWith(overrides);
-  return (path: string, init?: RequestInit) => callWorker(proxyEnv, path, init);
-}
+const freshProxy = proxyWith;
 
 describe("fresh answers", () => {
   it("a miss is forwarded and stored, then the same query is a hit without the upstream", async () => {
@@ -195,6 +193,10 @@ describe("stale-while-revalidate", () => {
     const again = await call(path);
     expect(again.status).toBe(200);
     expect(again.headers.get("Cache-Status")).toMatch(/detail=stale-while-revalidate/);
+    expect(vi.mocked(logger.write)).toHaveBeenCalledWith("error", {
+      event: "background_refresh_failed",
+      kind: "upstream_unavailable",
+    });
   });
 });
 

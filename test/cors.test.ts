@@ -1,12 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { callWorker, envWith, LIVE_V2_MEETING, uncachedSessionsPath, useFakeUpstream } from "./support/proxy.ts";
+import {
+  callWorker,
+  envWith,
+  LIVE_V2_MEETING,
+  proxyWith,
+  uncachedSessionsPath,
+  useFakeUpstream,
+} from "./support/proxy.ts";
 
 const APP_ORIGIN = "https://app.example.com";
 const LOCAL_ORIGIN = "http://localhost:5173";
-const corsProxy = () => {
-  const proxyEnv = envWith({ ALLOWED_ORIGINS: `${APP_ORIGIN}, ${LOCAL_ORIGIN}` });
-  return (path: string, init?: Parameters<typeof callWorker>[2]) => callWorker(proxyEnv, path, init);
-};
+const corsProxy = () => proxyWith({ ALLOWED_ORIGINS: `${APP_ORIGIN}, ${LOCAL_ORIGIN}` });
 const ACTIVE = `/meetings/${LIVE_V2_MEETING}/active-session`;
 
 function preflight(origin: string) {

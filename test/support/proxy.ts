@@ -60,6 +60,12 @@ export async function callWorker(workerEnv: Env, path: string, init?: ProxyInit)
   return response;
 }
 
+/** A proxy of its own (as in a fresh isolate): every call goes to the same app, memory tier included. */
+export function proxyWith(overrides: Record<string, unknown> = {}) {
+  const proxyEnv = envWith(overrides);
+  return (path: string, init?: ProxyInit) => callWorker(proxyEnv, path, init);
+}
+
 /** The same entry with some vars or secrets changed, as another deployment would have them. */
 export function callProxyWith(overrides: Record<string, unknown>, path: string, init?: ProxyInit): Promise<Response> {
   return callWorker(envWith(overrides), path, init);
