@@ -113,7 +113,10 @@ export class ResponseCache {
     load: () => Promise<UpstreamSuccess>,
     waitUntil: (promise: Promise<unknown>) => void,
   ): Promise<CacheOutcome> {
-    if (!this.enabled) return this.#outcome(await toStoredAnswer(await load()), "fwd=bypass");
+    if (!this.enabled) {
+      // Nothing is stored, but identical requests in flight still share one upstream call.
+      return this.#outcome(await this.#loads.run(key, async () => toStoredAnswer(await load())), "fwd=bypass");
+    }
     const cached = await this.#lookup(key);
     const freshness = cached ? this.#freshness(cached) : "expired";
     if (cached && freshness === "fresh") return this.#outcome(cached, "hit");

@@ -4,7 +4,8 @@ import { parseConfig, secretsOf } from "./config.ts";
 
 type App = AppType | ReturnType<typeof createMisconfiguredApp>;
 
-// Keyed by the env object, which is the same for every request of an isolate.
+// Keyed by the env object, which workerd passes unchanged to every request of an isolate
+// (the memory tier and coalescing depend on it; `npm run bench` shows both at work).
 const apps = new WeakMap<object, App>();
 
 function appFor(env: Env): App {

@@ -9,7 +9,7 @@ import { ApiError, type ErrorKind } from "./errors.ts";
 import type { UpstreamRequest } from "./routes.ts";
 import { runtime } from "./runtime.ts";
 
-export const USER_AGENT = `realtimekit-proxy/${packageJson.version}`;
+const USER_AGENT = `realtimekit-proxy/${packageJson.version}`;
 
 export interface UpstreamSuccess {
   status: number;
@@ -167,7 +167,7 @@ function statusError(outcome: { status: number; body: string; retryAfterMs: numb
  * The message of either upstream error shape: RealtimeKit's `{error: {message}}` or
  * the Cloudflare v4 `{errors: [{message}]}`. Cleaned, bounded, and never the token.
  */
-export function upstreamMessage(body: string, token: string): string | undefined {
+function upstreamMessage(body: string, token: string): string | undefined {
   const parsed = parseJson(body);
   if (!isRecord(parsed)) return undefined;
   const messages: unknown[] = [];

@@ -346,6 +346,18 @@ describe("request coalescing", () => {
     expect(responses.every((r) => r.status === 200)).toBe(true);
     expect(fake.requests).toHaveLength(1);
   });
+  it("with caching off, identical requests in flight still share one upstream call", async () => {
+    const fake = useFakeUpstream();
+    let release = () => {};
+    fake.failNext({ until: new Promise<void>((resolve) => (release = resolve)) });
+    const call = freshProxy({ SESSIONS_CACHE_TTL_SECONDS: "0" });
+    const path = uncachedSessionsPath();
+    const pending = Promise.all(Array.from({ length: 10 }, () => call(path)));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    release();
+    expect((await pending).every((response) => response.status === 200)).toBe(true);
+    expect(fake.requests).toHaveLength(1);
+  });
 });
 
 describe("ETag and 304", () => {
