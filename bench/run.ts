@@ -59,6 +59,8 @@ async function serve(scriptPath: string, upstreamBaseUrl: string, extra: Record<
     host: "127.0.0.1",
     port: 0,
     cf: false,
+    // The proxy logs a JSON line per request; the benchmark does not print them.
+    handleStructuredLogs: () => {},
     workers: [
       {
         config: {
