@@ -8,7 +8,7 @@ import { ApiError } from "./errors.ts";
 import type { Scope } from "./scopes.ts";
 
 /** The window of both `[[ratelimits]]` bindings in wrangler.toml: a 429 says to retry after it. */
-export const RATE_LIMIT_PERIOD_SECONDS = 60;
+const RATE_LIMIT_PERIOD_SECONDS = 60;
 /** Keys are 43+ characters (see scripts/create-key.ts); anything far longer is not one. */
 const MAX_KEY_LENGTH = 256;
 const BEARER_CHALLENGE = 'Bearer realm="realtimekit-proxy"';
@@ -41,7 +41,7 @@ function unauthorized(message: string, error?: "invalid_token" | "invalid_reques
 }
 
 /** The key in `Authorization: Bearer <key>`, `undefined` without the header. */
-export function presentedKey(authorization: string | undefined): string | undefined {
+function presentedKey(authorization: string | undefined): string | undefined {
   if (authorization === undefined) return undefined;
   const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(authorization);
   if (!match?.[1]) throw unauthorized("send the API key as Authorization: Bearer <key>", "invalid_request");

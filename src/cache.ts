@@ -65,7 +65,7 @@ export function cacheKey({ account, app, route, path, query }: CacheKeyParts): s
 }
 
 /** A strong validator: the first 128 bits of the body's SHA-256. */
-export async function strongEtag(body: string): Promise<string> {
+async function strongEtag(body: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body));
   const hex = Array.from(new Uint8Array(digest).slice(0, 16), (byte) => byte.toString(16).padStart(2, "0")).join("");
   return `"${hex}"`;

@@ -57,7 +57,7 @@ function defineRoute<Body>() {
 }
 
 /** Only validated params, in one fixed (alphabetical) order, each URL-encoded. */
-export function encodeQuery(params: Record<string, string | number | Date | undefined>): string {
+function encodeQuery(params: Record<string, string | number | Date | undefined>): string {
   return Object.keys(params)
     .sort()
     .flatMap((name) => {

@@ -57,7 +57,7 @@ export function freeText(max: number) {
 }
 
 /** zod's issues, one per param, with unknown params named one by one. */
-export function toValidationIssues(error: z.core.$ZodError): ValidationIssue[] {
+function toValidationIssues(error: z.core.$ZodError): ValidationIssue[] {
   return error.issues.flatMap((issue) => {
     if (issue.code === "unrecognized_keys") {
       return issue.keys.map((key) => ({ path: key, message: "is not a known parameter" }));

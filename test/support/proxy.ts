@@ -68,7 +68,7 @@ export function proxyWith(overrides: Record<string, unknown> = {}) {
 
 /** The same entry with some vars or secrets changed, as another deployment would have them. */
 export function callProxyWith(overrides: Record<string, unknown>, path: string, init?: ProxyInit): Promise<Response> {
-  return callWorker(envWith(overrides), path, init);
+  return proxyWith(overrides)(path, init);
 }
 
 /** A clock that only moves when the proxy sleeps, recording each wait; jitter fixed to `random`. */
