@@ -5,6 +5,7 @@ import {
   callWorker,
   envWith,
   errorBody,
+  holdUpstream,
   IDLE_V2_MEETING,
   LIVE_V2_MEETING,
   proxyWith,
@@ -171,11 +172,9 @@ describe("stale-while-revalidate", () => {
     const path = uncachedSessionsPath();
     await callWorker(proxyEnv, path);
     clock.advance(15_000);
-    let release = () => {};
-    fake.failNext({ until: new Promise<void>((resolve) => (release = resolve)) });
+    const held = holdUpstream(fake);
     const stale = Promise.all(Array.from({ length: 10 }, () => callWorker(proxyEnv, path)));
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    release();
+    await held.releaseWhen(10);
     const answers = await stale;
     expect(answers.every((r) => r.headers.get("Cache-Status")?.includes("stale-while-revalidate"))).toBe(true);
     expect(fake.requests).toHaveLength(2);
@@ -293,12 +292,10 @@ describe("request coalescing", () => {
   it("100 concurrent identical cold requests make one upstream request", async () => {
     useFakeClock();
     const fake = useFakeUpstream();
-    let release = () => {};
-    fake.failNext({ until: new Promise<void>((resolve) => (release = resolve)) });
+    const held = holdUpstream(fake);
     const path = uncachedSessionsPath();
     const pending = Promise.all(Array.from({ length: 100 }, () => callProxy(path)));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    release();
+    await held.releaseWhen(100);
     const responses = await pending;
     expect(responses.map((r) => r.status)).toEqual(Array(100).fill(200));
     const bodies = new Set(await Promise.all(responses.map((r) => r.text())));
@@ -309,14 +306,12 @@ describe("request coalescing", () => {
   it("a failure of the shared request reaches every waiter as its own error response", async () => {
     useFakeClock();
     const fake = useFakeUpstream();
-    let release = () => {};
-    fake.failNext({ until: new Promise<void>((resolve) => (release = resolve)) });
+    const held = holdUpstream(fake);
     const path = `/meetings/${IDLE_V2_MEETING}/active-session`;
     const pending = Promise.all(
       Array.from({ length: 5 }, (_, i) => callProxy(path, { headers: { "X-Request-Id": `w${i}` } })),
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    release();
+    await held.releaseWhen(5);
     const responses = await pending;
     expect(fake.requests).toHaveLength(1);
     for (const [i, response] of responses.entries()) {
@@ -337,24 +332,20 @@ describe("request coalescing", () => {
 
   it("concurrent identical active-session requests share one upstream call", async () => {
     const fake = useFakeUpstream();
-    let release = () => {};
-    fake.failNext({ until: new Promise<void>((resolve) => (release = resolve)) });
+    const held = holdUpstream(fake);
     const pending = Promise.all(Array.from({ length: 20 }, () => callProxy(ACTIVE)));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    release();
+    await held.releaseWhen(20);
     const responses = await pending;
     expect(responses.every((r) => r.status === 200)).toBe(true);
     expect(fake.requests).toHaveLength(1);
   });
   it("with caching off, identical requests in flight still share one upstream call", async () => {
     const fake = useFakeUpstream();
-    let release = () => {};
-    fake.failNext({ until: new Promise<void>((resolve) => (release = resolve)) });
+    const held = holdUpstream(fake);
     const call = freshProxy({ SESSIONS_CACHE_TTL_SECONDS: "0" });
     const path = uncachedSessionsPath();
     const pending = Promise.all(Array.from({ length: 10 }, () => call(path)));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    release();
+    await held.releaseWhen(10);
     expect((await pending).every((response) => response.status === 200)).toBe(true);
     expect(fake.requests).toHaveLength(1);
   });

@@ -2,9 +2,10 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { vi } from "vitest";
-import { createFakeUpstream, type FakeUpstreamOptions } from "../../dev/fake-upstream/app.ts";
+import { createFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from "../../dev/fake-upstream/app.ts";
 import { FAKE_API_TOKEN } from "../../dev/fake-upstream/data.ts";
 import { LOCAL_API_KEY } from "../../dev/local-keys.ts";
+import { Coalescer } from "../../src/cache.ts";
 import worker from "../../src/index.ts";
 import { runtime } from "../../src/runtime.ts";
 
@@ -109,4 +110,24 @@ let uncachedPaths = 0;
 export function uncachedSessionsPath(query?: string): string {
   uncachedPaths++;
   return `/sessions?search=uncached-${uncachedPaths}${query ? `&${query}` : ""}`;
+}
+
+/**
+ * Holds the fake's next answer until `releaseWhen(n)` sees n callers inside the proxy's
+ * coalescing (counted on Coalescer.run), so concurrency tests never depend on timing.
+ */
+export function holdUpstream(fake: FakeUpstream) {
+  const runs = vi.spyOn(Coalescer.prototype, "run");
+  let release = () => {};
+  fake.failNext({ until: new Promise<void>((resolve) => (release = resolve)) });
+  return {
+    async releaseWhen(callers: number): Promise<void> {
+      const deadline = Date.now() + 10_000;
+      while (runs.mock.calls.length < callers) {
+        if (Date.now() > deadline) throw new Error(`only ${runs.mock.calls.length} of ${callers} callers arrived`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      release();
+    },
+  };
 }
