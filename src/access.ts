@@ -91,11 +91,8 @@ export interface AccessVariables {
 export function rateLimit(): MiddlewareHandler<{ Bindings: RateLimiters; Variables: AccessVariables }> {
   return async function rateLimit(c, next) {
     const caller = c.get("caller");
-    const [limiter, bucket] =
-      caller.kind === "key"
-        ? [c.env.KEYED_RATE_LIMITER, `key:${caller.id}`]
-        : [c.env.PUBLIC_RATE_LIMITER, `ip:${c.req.header("CF-Connecting-IP") ?? "unknown"}`];
-    const { success } = await limiter.limit({ key: bucket });
+    const limiter = caller.kind === "key" ? c.env.KEYED_RATE_LIMITER : c.env.PUBLIC_RATE_LIMITER;
+    const { success } = await limiter.limit({ key: callerBucket(caller, c.req.header("CF-Connecting-IP")) });
     if (!success) {
       throw new ApiError("rate_limited", "rate limit exceeded; retry later", { retryAfter: RATE_LIMIT_PERIOD_SECONDS });
     }
@@ -116,4 +113,26 @@ export function requireAccess(
       throw new ApiError("forbidden", `this API key lacks the scope ${scope}`);
     return next();
   };
+}
+
+/**
+ * Whom a request is counted against, for rate limits and the upstream budget: the key
+ * id when a valid key was sent, else the client IP; an IPv6 address counts by its /64,
+ * since one host usually holds a whole /64. Without `CF-Connecting-IP` (only off
+ * Cloudflare's edge, e.g. locally) every such request shares one "unknown" bucket.
+ */
+export function callerBucket(caller: Caller | undefined, clientIp: string | undefined): string {
+  if (caller?.kind === "key") return `key:${caller.id}`;
+  return `ip:${clientIp ? ipBucket(clientIp.trim()) : "unknown"}`;
+}
+
+function ipBucket(ip: string): string {
+  if (!ip.includes(":")) return ip;
+  const [head = "", tail] = ip.toLowerCase().split("::");
+  const headGroups = head ? head.split(":") : [];
+  const tailGroups = tail ? tail.split(":") : [];
+  const missing = tail === undefined ? 0 : 8 - headGroups.length - tailGroups.length;
+  const groups = [...headGroups, ...Array<string>(Math.max(0, missing)).fill("0"), ...tailGroups];
+  const prefix = groups.slice(0, 4).map((group) => (Number.parseInt(group, 16) || 0).toString(16));
+  return `${prefix.join(":")}::/64`;
 }

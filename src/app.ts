@@ -6,15 +6,22 @@ import { timing } from "hono/timing";
 import packageJson from "../package.json" with { type: "json" };
 import { type AccessVariables, callerIdentity, rateLimit, requireAccess } from "./access.ts";
 import { serveAsset } from "./assets.ts";
-import { Coalescer, ResponseCache } from "./cache.ts";
+import { gateStub } from "./budget/gate-object.ts";
+import { DirectCallThrottle, RefusalMemory } from "./budget/refusals.ts";
+import { type CacheStorageTier, LocalTier } from "./cache/local-tier.ts";
+import { loadThroughGate, type SharedRequest, type SharedResult, toFailure } from "./cache/shared-key.ts";
+import { sharedCacheStub } from "./cache/shared-object.ts";
+import { TieredCache } from "./cache/tiers.ts";
 import { type Config, secretsOf } from "./config.ts";
 import { REFERENCE_PAGE_CSP } from "./docs-page.ts";
 import { ApiError, errorHandler } from "./errors.ts";
+import { logger } from "./log.ts";
 import { type ProxyDeps, proxyRoute } from "./proxy.ts";
 import { requestIdentity } from "./request-id.ts";
 import { type ObservedVariables, requestLog } from "./request-log.ts";
 import { activeSessionRoute, type RouteName, sessionsRoute } from "./routes.ts";
-import { createUpstreamClient } from "./upstream.ts";
+import { runtime } from "./runtime.ts";
+import { newTrace, upstreamSettings } from "./upstream.ts";
 
 export interface AppEnv {
   Bindings: Env;
@@ -28,6 +35,7 @@ const CORS_ALLOWED_HEADERS = ["Authorization", "If-None-Match", "X-Request-Id"];
 /** Route pattern → route name, for log lines. */
 const ROUTE_NAMES: Record<string, string> = {
   "/health": "health",
+  "/status": "status",
   [activeSessionRoute.path]: activeSessionRoute.name,
   [sessionsRoute.path]: sessionsRoute.name,
   "/openapi.json": "openapi",
@@ -60,17 +68,54 @@ function methodNotAllowed(): never {
   });
 }
 
+export interface AppOptions {
+  /** This data centre's Cache API tier; tests stand several data centres up with named caches. */
+  localCache?: CacheStorageTier;
+}
+
+/**
+ * When the key's shared object cannot be reached, the data centre loads by itself, still
+ * through the budget gate (or, with the gate down too, one direct call a second).
+ */
+function loadWithoutSharedTier(config: Config) {
+  const deps = {
+    token: config.CLOUDFLARE_API_TOKEN,
+    gate: gateStub(config.BUDGET_GATE),
+    throttle: new DirectCallThrottle(),
+    now: () => runtime.now(),
+  };
+  return async function loadWithoutSharedTier(request: SharedRequest): Promise<SharedResult> {
+    logger.write("error", {
+      event: "shared_tier_unreachable",
+      route: request.route,
+      hint: "a shared cache Durable Object failed: this data centre calls the upstream itself, through the budget gate",
+    });
+    const trace = newTrace();
+    try {
+      const answer = await loadThroughGate(deps, request, request.hasCopy ? "refresh" : "cold", trace);
+      return { kind: "answer", answer, fetched: true, trace };
+    } catch (error) {
+      return { kind: "failure", failure: toFailure(error), trace };
+    }
+  };
+}
+
 /** The proxy for one valid configuration; built once per isolate. */
-export function createApp(config: Config) {
+export function createApp(config: Config, options: AppOptions = {}) {
   const deps: ProxyDeps = {
     config,
-    upstream: createUpstreamClient(config),
-    cache: new ResponseCache({
-      ttlSeconds: config.SESSIONS_CACHE_TTL_SECONDS,
-      staleWhileRevalidateSeconds: config.STALE_WHILE_REVALIDATE_SECONDS,
-      staleIfErrorSeconds: config.STALE_IF_ERROR_SECONDS,
+    settings: upstreamSettings(config),
+    tiers: new TieredCache({
+      local: new LocalTier(options.localCache ?? caches.default, () => runtime.now()),
+      askShared: (request) => sharedCacheStub(config.SHARED_CACHE, request.key).serve(request),
+      whenSharedDown: loadWithoutSharedTier(config),
+      windows: {
+        staleWhileRevalidateSeconds: config.STALE_WHILE_REVALIDATE_SECONDS,
+        staleIfErrorSeconds: config.STALE_IF_ERROR_SECONDS,
+      },
+      refusals: new RefusalMemory(),
+      now: () => runtime.now(),
     }),
-    live: new Coalescer(),
   };
   const isPublic = (route: RouteName) => config.PUBLIC_ROUTES.includes(route);
   const app = baseApp(secretsOf(config));
@@ -90,6 +135,14 @@ export function createApp(config: Config) {
     .get("/health", requireAccess(isPublic("health"), undefined), (c) =>
       c.json({ status: "ok", version: packageJson.version }),
     )
+    .get("/status", requireAccess(isPublic("status"), "status:read"), async (c) => {
+      const status = await gateStub(config.BUDGET_GATE)
+        .status({ budget: config.UPSTREAM_BUDGET, callerBudget: config.CALLER_MISS_BUDGET })
+        .catch(() => {
+          throw new ApiError("gate_unavailable", "the budget gate could not be reached");
+        });
+      return c.json({ success: true as const, data: status });
+    })
     .get(
       activeSessionRoute.path,
       requireAccess(isPublic(activeSessionRoute.name), activeSessionRoute.scope),

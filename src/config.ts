@@ -1,6 +1,8 @@
 /** @module The proxy's configuration: vars and secrets checked once per isolate with zod. */
 import * as z from "zod";
-import { DEFAULT_PUBLIC_ROUTES, ROUTE_NAMES } from "./routes.ts";
+import type { Allowances, GateStatus, PermitDecision, PermitRequest } from "./budget/gate.ts";
+import type { SharedRequest, SharedResult } from "./cache/shared-key.ts";
+import { DEFAULT_PUBLIC_ROUTES, NEVER_PUBLIC_ROUTES, ROUTE_NAMES } from "./routes.ts";
 import { SCOPES } from "./scopes.ts";
 
 const DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4";
@@ -20,6 +22,24 @@ function wholeNumber(min: number, max: number, fallback: number) {
     });
 }
 
+/** `<requests>/<seconds>`, e.g. `1000/300`. */
+function allowance(fallback: string) {
+  const rule = "must be <requests>/<seconds>: requests 1 to 1000000, seconds 1 to 3600, e.g. 1000/300";
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const match = /^\s*([0-9]+)\s*\/\s*([0-9]+)\s*$/.exec(value ?? fallback);
+      const requests = Number(match?.[1]);
+      const seconds = Number(match?.[2]);
+      if (match && requests >= 1 && requests <= 1_000_000 && seconds >= 1 && seconds <= 3600) {
+        return { requests, seconds };
+      }
+      ctx.issues.push({ code: "custom", input: value, message: rule });
+      return z.NEVER;
+    });
+}
+
 function splitCommaList(value: string): string[] {
   return value
     .split(",")
@@ -27,12 +47,15 @@ function splitCommaList(value: string): string[] {
     .filter((item) => item !== "");
 }
 
-function isAllowedBaseUrl(value: string): boolean {
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1"]);
+
+/** The token goes to Cloudflare's API, or to a local stand-in: never to a host a typo names. */
+export function isAllowedBaseUrl(value: string): boolean {
   if (!URL.canParse(value)) return false;
   const url = new URL(value);
   if (url.username || url.password || url.search || url.hash) return false;
-  if (url.protocol === "https:") return true;
-  return url.protocol === "http:" && (url.hostname === "localhost" || url.hostname === "127.0.0.1");
+  if (url.protocol === "https:" && url.hostname === "api.cloudflare.com" && url.port === "") return true;
+  return (url.protocol === "https:" || url.protocol === "http:") && LOOPBACK_HOSTS.has(url.hostname);
 }
 
 function isExactOrigin(value: string): boolean {
@@ -73,6 +96,39 @@ export interface RateLimitBinding {
   limit(options: { key: string }): Promise<{ success: boolean }>;
 }
 
+/**
+ * A Durable Object namespace binding, by what the proxy calls on it. Written out here
+ * (not `Env[...]`) so that Node scripts can check a config without the Workers types.
+ */
+export interface ObjectNamespace<Stub> {
+  idFromName(name: string): ObjectId;
+  get(id: ObjectId): Stub;
+}
+type ObjectId = { toString(): string };
+
+/** The budget gate's RPC methods (gate-object.ts). */
+export interface GateRpc {
+  take(request: PermitRequest): Promise<PermitDecision>;
+  pause(untilMs: number): Promise<void>;
+  status(allowances: Allowances): Promise<GateStatus>;
+}
+
+/** A shared cache object's RPC method (shared-object.ts). */
+export interface SharedCacheRpc {
+  serve(request: SharedRequest): Promise<SharedResult>;
+}
+
+function durableObjectBinding<T>(section: string) {
+  return z.custom<T>(
+    (value) =>
+      typeof value === "object" &&
+      value !== null &&
+      typeof Reflect.get(value, "idFromName") === "function" &&
+      typeof Reflect.get(value, "get") === "function",
+    `binding is missing: declare it under ${section} in wrangler.toml`,
+  );
+}
+
 const rateLimitBinding = z.custom<RateLimitBinding>(
   (value) => typeof value === "object" && value !== null && typeof Reflect.get(value, "limit") === "function",
   "binding is missing: declare it under [[ratelimits]] in wrangler.toml",
@@ -92,15 +148,19 @@ export const configSchema = z.object({
     .transform((value) => value ?? DEFAULT_BASE_URL)
     .refine(
       isAllowedBaseUrl,
-      "must be an https URL (http only to localhost or 127.0.0.1), without credentials, query or fragment",
+      "must be https://api.cloudflare.com/... or an http(s) URL on localhost or 127.0.0.1, without credentials, query or fragment",
     )
     .transform((value) => value.replace(/\/+$/, "")),
+  ACTIVE_SESSION_CACHE_TTL_SECONDS: wholeNumber(0, 60, 5),
   SESSIONS_CACHE_TTL_SECONDS: wholeNumber(0, 3600, 10),
   STALE_WHILE_REVALIDATE_SECONDS: wholeNumber(0, 86400, 30),
   STALE_IF_ERROR_SECONDS: wholeNumber(0, 86400, 300),
   UPSTREAM_TIMEOUT_MS: wholeNumber(100, 60000, 5000),
   UPSTREAM_MAX_RETRIES: wholeNumber(0, 5, 2),
   MAX_PER_PAGE: wholeNumber(1, 1000, 100),
+  UPSTREAM_BUDGET: allowance("1000/300"),
+  CALLER_MISS_BUDGET: allowance("200/300"),
+  UPSTREAM_PAUSE_SECONDS: wholeNumber(0, 3600, 300),
   ALLOWED_ORIGINS: z
     .string()
     .optional()
@@ -113,10 +173,16 @@ export const configSchema = z.object({
     .string()
     .optional()
     .transform((value) => (value === undefined ? [...DEFAULT_PUBLIC_ROUTES] : splitCommaList(value)))
-    .pipe(z.array(z.enum(ROUTE_NAMES, { error: `must be a route name (${ROUTE_NAMES.join(", ")})` }))),
+    .pipe(z.array(z.enum(ROUTE_NAMES, { error: `must be a route name (${ROUTE_NAMES.join(", ")})` })))
+    .refine(
+      (routes) => !routes.some((route) => NEVER_PUBLIC_ROUTES.includes(route)),
+      `must not name ${NEVER_PUBLIC_ROUTES.join(" or ")}: never public`,
+    ),
   API_KEYS: apiKeys,
   PUBLIC_RATE_LIMITER: rateLimitBinding,
   KEYED_RATE_LIMITER: rateLimitBinding,
+  BUDGET_GATE: durableObjectBinding<ObjectNamespace<GateRpc>>("[[durable_objects.bindings]]"),
+  SHARED_CACHE: durableObjectBinding<ObjectNamespace<SharedCacheRpc>>("[[durable_objects.bindings]]"),
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -15,9 +15,12 @@ export type ErrorKind =
   | "rate_limited"
   | "upstream_client_error"
   | "upstream_credentials"
-  | "upstream_rate_limited"
+  | "upstream_paused"
+  | "upstream_budget"
+  | "caller_budget"
   | "upstream_unavailable"
   | "upstream_timeout"
+  | "gate_unavailable"
   | "misconfigured"
   | "internal";
 
@@ -31,19 +34,27 @@ const statusOfKind = {
   // The upstream's own 4xx status is passed through; 400 is only the fallback.
   upstream_client_error: 400,
   upstream_credentials: 502,
-  upstream_rate_limited: 503,
+  upstream_paused: 503,
+  upstream_budget: 503,
+  caller_budget: 429,
   upstream_unavailable: 502,
   upstream_timeout: 504,
+  gate_unavailable: 503,
   misconfigured: 500,
   internal: 500,
 } as const satisfies Record<ErrorKind, ContentfulStatusCode>;
 
-/** The upstream failed in a way a stale cached copy may cover (SPEC section 5). */
-export const STALE_IF_ERROR_KINDS: ReadonlySet<ErrorKind> = new Set([
-  "upstream_rate_limited",
-  "upstream_unavailable",
-  "upstream_timeout",
-]);
+/**
+ * What a stored answer within the stale-if-error window may cover, and the
+ * `Cache-Status` detail it is then served with.
+ */
+export const STALE_COVER: Partial<Record<ErrorKind, "stale-if-error" | "budget" | "paused">> = {
+  upstream_unavailable: "stale-if-error",
+  upstream_timeout: "stale-if-error",
+  upstream_budget: "budget",
+  caller_budget: "budget",
+  upstream_paused: "paused",
+};
 
 export interface ValidationIssue {
   path: string;

@@ -2,6 +2,9 @@
 import { type AppType, createApp, createMisconfiguredApp } from "./app.ts";
 import { parseConfig, secretsOf } from "./config.ts";
 
+export { BudgetGateObject } from "./budget/gate-object.ts";
+export { SharedCacheObject } from "./cache/shared-object.ts";
+
 type App = AppType | ReturnType<typeof createMisconfiguredApp>;
 
 // Keyed by the env object, which workerd passes unchanged to every request of an isolate

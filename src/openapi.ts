@@ -6,7 +6,7 @@
  */
 import * as z from "zod";
 import packageJson from "../package.json" with { type: "json" };
-import { activeSessionEnvelope, errorEnvelope, healthBody, sessionsEnvelope } from "./responses.ts";
+import { activeSessionEnvelope, errorEnvelope, healthBody, sessionsEnvelope, statusEnvelope } from "./responses.ts";
 import { DEFAULT_PUBLIC_ROUTES, PROXY_ROUTES, type ProxyRoute, type RouteName } from "./routes.ts";
 
 type JsonObject = Record<string, unknown>;
@@ -19,7 +19,7 @@ const DOCUMENTED_LIMITS = { maxPerPage: 100 };
 const SUCCESS_BODIES = {
   "active-session": activeSessionEnvelope,
   sessions: sessionsEnvelope,
-} satisfies Record<Exclude<RouteName, "health">, z.ZodType>;
+} satisfies Record<Exclude<RouteName, "health" | "status">, z.ZodType>;
 
 const header = (description: string, schema: JsonObject = { type: "string" }) => ({ description, schema });
 
@@ -35,7 +35,7 @@ const SUCCESS_HEADERS = {
   "Cache-Status": header("RFC 9211, e.g. `realtimekit-proxy; hit; ttl=7` or `realtimekit-proxy; fwd=miss; stored`"),
   Age: header("Seconds since the upstream answered", { type: "integer", minimum: 0 }),
   ETag: header("Strong validator of the body; send it back in If-None-Match for a 304"),
-  "Cache-Control": header("`private, max-age=<seconds still fresh>` (`private, no-cache` for live data)"),
+  "Cache-Control": header("`private, max-age=<seconds still fresh>`"),
 };
 
 const ERROR_STATUSES: Record<string, string> = {
@@ -98,13 +98,12 @@ function toOpenApiPath(path: string): string {
 
 function proxyOperation(route: AnyProxyRoute): JsonObject {
   const query = route.query(DOCUMENTED_LIMITS);
-  const cached = route.cache === "list";
   return {
     operationId: route.name,
     summary: route.summary,
     description: `Access: ${
       DEFAULT_PUBLIC_ROUTES.includes(route.name) ? "public by default" : `an API key with the scope \`${route.scope}\``
-    } (\`PUBLIC_ROUTES\` may change it).${cached ? " Cached: fresh for SESSIONS_CACHE_TTL_SECONDS, then served stale while revalidating or on upstream errors." : " Live data: never stored; identical concurrent requests share one upstream call."}`,
+    } (\`PUBLIC_ROUTES\` may change it). Cached: fresh for ${route.cacheTtl}, then served stale while revalidating, on upstream errors and when the upstream budget is spent; upstream 404s are stored for the TTL and never served stale. Concurrent misses share one upstream call across data centres.`,
     security: security(route.name, route.scope),
     parameters: [...parameters(route.params, "path"), ...parameters(query, "query")],
     responses: {
@@ -144,7 +143,7 @@ function componentSchemas(): JsonObject {
 /** The whole document. Deterministic: the same schemas give the same JSON. */
 export function buildOpenApiDocument(): JsonObject {
   // Touch every schema so the registry holds them all before it is read.
-  void [healthBody, errorEnvelope, ...Object.values(SUCCESS_BODIES)];
+  void [healthBody, statusEnvelope, errorEnvelope, ...Object.values(SUCCESS_BODIES)];
   const paths: JsonObject = {};
   for (const route of PROXY_ROUTES as readonly AnyProxyRoute[]) {
     paths[toOpenApiPath(route.path)] = { get: proxyOperation(route) };
@@ -162,6 +161,22 @@ export function buildOpenApiDocument(): JsonObject {
           content: { "application/json": { schema: { $ref: "#/components/schemas/Health" } } },
         },
         ...errorResponses(["401", "429", "500"]),
+      },
+    },
+  };
+  paths["/status"] = {
+    get: {
+      operationId: "status",
+      summary: "The upstream budget: permits left, any pause, spend per route, callers over their share",
+      description: "Access: an API key with the scope `status:read`; never public.",
+      security: security("status", "status:read"),
+      responses: {
+        "200": {
+          description: "The budget gate's state",
+          headers: COMMON_HEADERS,
+          content: { "application/json": { schema: { $ref: "#/components/schemas/StatusEnvelope" } } },
+        },
+        ...errorResponses(["401", "403", "429", "500", "503"]),
       },
     },
   };

@@ -23,7 +23,9 @@ export interface ObservedVariables {
 /** What an operator should do about each failure worth an error line. */
 const OPERATOR_HINTS: Partial<Record<ErrorKind, string>> = {
   upstream_credentials: "the upstream refused CLOUDFLARE_API_TOKEN: check it exists and has the Realtime permission",
-  upstream_rate_limited: "the API token's rate limit is spent: check for cache-busting callers and the cache TTL",
+  upstream_paused:
+    "the upstream answered 429: every upstream call is paused; other tools may share the token (lower UPSTREAM_BUDGET)",
+  upstream_budget: "UPSTREAM_BUDGET is spent: GET /status shows spend per route and callers over their share",
   upstream_unavailable: "the upstream failed, was unreachable or answered a malformed body",
   upstream_timeout: "the upstream did not answer within UPSTREAM_TIMEOUT_MS",
   misconfigured: "fix the named vars or secrets: every request fails until then",

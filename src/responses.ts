@@ -37,6 +37,30 @@ export const sessionsEnvelope = z
   })
   .meta({ id: "SessionsEnvelope", description: "The upstream's success envelope, unchanged" });
 
+export const statusEnvelope = z
+  .object({
+    success: z.literal(true),
+    data: z.object({
+      budget: z
+        .object({
+          limit: z.number().describe("UPSTREAM_BUDGET's requests"),
+          window_seconds: z.number().describe("UPSTREAM_BUDGET's window"),
+          available: z.number().describe("Permits left in the current window"),
+          cold_available: z
+            .number()
+            .describe("Of those, permits cold misses may still take (they get half the window)"),
+        })
+        .describe("The whole deployment's upstream allowance"),
+      caller_budget: z.object({ limit: z.number(), window_seconds: z.number() }).describe("CALLER_MISS_BUDGET"),
+      paused_until: z.string().nullable().describe("While an upstream 429 pauses every upstream call: until when"),
+      spend_per_route: z.record(z.string(), z.number()).describe("Permits taken in the current window, by route"),
+      callers_over_share: z
+        .array(z.object({ caller: z.string().describe("key:<id> or ip:<address or /64>"), refused: z.number() }))
+        .describe("Callers refused for spending their share of the budget"),
+    }),
+  })
+  .meta({ id: "StatusEnvelope", description: "The budget gate's state, for operators" });
+
 export const healthBody = z.object({ status: z.literal("ok"), version: z.string() }).meta({ id: "Health" });
 
 export const errorEnvelope = z

@@ -15,14 +15,17 @@ export interface UpstreamRequest {
 }
 
 /** Every route's name, as `PUBLIC_ROUTES` lists them. */
-export const ROUTE_NAMES = ["active-session", "sessions", "health"] as const;
+export const ROUTE_NAMES = ["active-session", "sessions", "health", "status"] as const;
 export type RouteName = (typeof ROUTE_NAMES)[number];
 
 /** Routes callers need no key for, unless `PUBLIC_ROUTES` says otherwise. */
 export const DEFAULT_PUBLIC_ROUTES: readonly RouteName[] = ["active-session", "health"];
 
-/** `live`: never stored, but identical concurrent requests share one upstream call. `list`: cached (SPEC section 5). */
-export type CachePolicy = "live" | "list";
+/** Routes `PUBLIC_ROUTES` may never name: the operator's view of the budget. */
+export const NEVER_PUBLIC_ROUTES: readonly RouteName[] = ["status"];
+
+/** The config var holding a route's cache TTL in seconds (0: not stored, still coalesced and budgeted). */
+export type CacheTtlVar = "ACTIVE_SESSION_CACHE_TTL_SECONDS" | "SESSIONS_CACHE_TTL_SECONDS";
 
 export interface RouteLimits {
   maxPerPage: number;
@@ -43,7 +46,7 @@ export interface ProxyRoute<
   body?: Body;
   /** The scope an API key needs when the route is not public (see DEFAULT_PUBLIC_ROUTES). */
   scope: Scope;
-  cache: CachePolicy;
+  cacheTtl: CacheTtlVar;
   params: Params;
   query: (limits: RouteLimits) => Query;
   upstream: (input: { params: z.output<Params>; query: z.output<Query> }) => UpstreamRequest;
@@ -74,9 +77,9 @@ const noQuery = () => z.strictObject({});
 export const activeSessionRoute = defineRoute<ActiveSessionEnvelope>()({
   name: "active-session",
   path: "/meetings/:meetingId/active-session",
-  summary: "The live session of a meeting, or 404 when it has none",
+  summary: "The live session of a meeting, or 404 when it has none; cached briefly (404s too)",
   scope: "active-session:read",
-  cache: "live",
+  cacheTtl: "ACTIVE_SESSION_CACHE_TTL_SECONDS",
   params: z.object({ meetingId: singleValue(meetingId.describe("The meeting: a UUID (V2) or a room name (V1)")) }),
   query: noQuery,
   upstream: ({ params }) => ({
@@ -124,7 +127,7 @@ export const sessionsRoute = defineRoute<SessionsEnvelope>()({
   path: "/sessions",
   summary: "A page of the app's sessions, filtered and sorted; cached briefly",
   scope: "sessions:read",
-  cache: "list",
+  cacheTtl: "SESSIONS_CACHE_TTL_SECONDS",
   params: z.object({}),
   query: sessionsQuery,
   upstream: ({ query }) => ({ path: "/sessions", query: encodeQuery(query) }),

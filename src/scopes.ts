@@ -3,5 +3,5 @@
 /** Every key made by `npm run key:create` starts so, which makes a leaked key recognisable. */
 export const API_KEY_PREFIX = "rkp_";
 
-export const SCOPES = ["active-session:read", "sessions:read"] as const;
+export const SCOPES = ["active-session:read", "sessions:read", "status:read"] as const;
 export type Scope = (typeof SCOPES)[number];

@@ -4,6 +4,7 @@
  * maps every outcome to a success or an ApiError.
  */
 import packageJson from "../package.json" with { type: "json" };
+import type { PermitDecision, RefusalReason } from "./budget/gate.ts";
 import type { Config } from "./config.ts";
 import { ApiError, type ErrorKind } from "./errors.ts";
 import type { UpstreamRequest } from "./routes.ts";
@@ -25,32 +26,70 @@ export interface UpstreamTrace {
   durationMs: number;
   /** How the call failed, when it did (even if a stale copy then covered for it). */
   failure?: ErrorKind;
+  /** What the budget gate said was left after the last permit it granted. */
+  permitsLeft?: number;
+}
+
+/** Where each attempt gets its permit, and where an upstream 429 is reported. */
+export interface PermitSource {
+  acquire(): Promise<PermitDecision>;
+  /** The upstream said 429: no call of the deployment may reach it before `untilMs`. */
+  pauseUntil(untilMs: number): Promise<void>;
 }
 
 type AttemptOutcome =
   | { kind: "success"; status: number; body: string }
   | { kind: "status"; status: number; body: string; retryAfterMs: number | undefined }
   | { kind: "malformed"; status: number }
+  | { kind: "oversized"; status: number }
   | { kind: "timeout" }
   | { kind: "network" };
 
 const BACKOFF_BASE_MS = 100;
 const BACKOFF_CAP_MS = 2_000;
 const OVERALL_DEADLINE_CAP_MS = 10_000;
-/** Sent with a 503 when the upstream's 429 said nothing: its global limit blocks for minutes. */
-const DEFAULT_RETRY_AFTER_SECONDS = 60;
 const MAX_UPSTREAM_MESSAGE_LENGTH = 300;
+/** A body past this is not read further: it is not an answer this API gives. */
+export const MAX_UPSTREAM_BODY_BYTES = 2 * 1024 * 1024;
 
 type FailedOutcome = Exclude<AttemptOutcome, { kind: "success" }>;
 
 export type UpstreamClient = ReturnType<typeof createUpstreamClient>;
 
+/**
+ * Everything but the token that says which upstream request to make and how: plain,
+ * non-secret data that travels with each request to the key's shared object.
+ */
+export type UpstreamSettings = Pick<
+  Config,
+  | "CLOUDFLARE_API_BASE_URL"
+  | "CLOUDFLARE_ACCOUNT_ID"
+  | "REALTIMEKIT_APP_ID"
+  | "UPSTREAM_TIMEOUT_MS"
+  | "UPSTREAM_MAX_RETRIES"
+  | "UPSTREAM_PAUSE_SECONDS"
+  | "UPSTREAM_BUDGET"
+  | "CALLER_MISS_BUDGET"
+>;
+
+export function upstreamSettings(config: Config): UpstreamSettings {
+  return {
+    CLOUDFLARE_API_BASE_URL: config.CLOUDFLARE_API_BASE_URL,
+    CLOUDFLARE_ACCOUNT_ID: config.CLOUDFLARE_ACCOUNT_ID,
+    REALTIMEKIT_APP_ID: config.REALTIMEKIT_APP_ID,
+    UPSTREAM_TIMEOUT_MS: config.UPSTREAM_TIMEOUT_MS,
+    UPSTREAM_MAX_RETRIES: config.UPSTREAM_MAX_RETRIES,
+    UPSTREAM_PAUSE_SECONDS: config.UPSTREAM_PAUSE_SECONDS,
+    UPSTREAM_BUDGET: config.UPSTREAM_BUDGET,
+    CALLER_MISS_BUDGET: config.CALLER_MISS_BUDGET,
+  };
+}
+
 export function newTrace(): UpstreamTrace {
   return { attempts: 0, durationMs: 0 };
 }
 
-export function createUpstreamClient(config: Config) {
-  const token = config.CLOUDFLARE_API_TOKEN;
+export function createUpstreamClient(config: UpstreamSettings, token: string) {
   const appUrl = `${config.CLOUDFLARE_API_BASE_URL}/accounts/${config.CLOUDFLARE_ACCOUNT_ID}/realtime/kit/${config.REALTIMEKIT_APP_ID}`;
   const headers = { Authorization: `Bearer ${token}`, Accept: "application/json", "User-Agent": USER_AGENT };
   const attemptTimeoutMs = config.UPSTREAM_TIMEOUT_MS;
@@ -61,7 +100,10 @@ export function createUpstreamClient(config: Config) {
     try {
       // redirect "manual": a redirect must never carry the token to another host.
       const response = await fetch(url, { headers, signal: timeout, redirect: "manual" });
-      const body = await response.text();
+      const body = await readBounded(response, MAX_UPSTREAM_BODY_BYTES);
+      if (body === undefined) return { kind: "oversized", status: response.status };
+      if (response.status === 429)
+        return { kind: "status", status: 429, body, retryAfterMs: pauseFor(response.headers) };
       if (response.status >= 200 && response.status < 300) {
         // The body is passed through unchanged, so it must not carry the token back.
         return isSuccessEnvelope(body) && !body.includes(token)
@@ -75,10 +117,11 @@ export function createUpstreamClient(config: Config) {
   }
 
   /**
-   * GET with per-attempt timeouts and retries bounded by an overall deadline (SPEC
-   * section 4). `trace` is filled in as it goes.
+   * GET with per-attempt timeouts and retries bounded by an overall deadline. Every
+   * attempt, each retry included, first takes a permit from `permits`; an upstream 429
+   * is never retried: it pauses the whole deployment. `trace` is filled in as it goes.
    */
-  async function get(request: UpstreamRequest, trace: UpstreamTrace = newTrace()): Promise<UpstreamSuccess> {
+  async function get(request: UpstreamRequest, trace: UpstreamTrace, permits: PermitSource): Promise<UpstreamSuccess> {
     const url = `${appUrl}${request.path}${request.query ? `?${request.query}` : ""}`;
     const startedAt = runtime.now();
     const timeLeft = () => deadlineMs - (runtime.now() - startedAt);
@@ -87,17 +130,31 @@ export function createUpstreamClient(config: Config) {
       trace.failure = error.kind;
       return error;
     };
+    let lastFailure: FailedOutcome | undefined;
     for (let attempts = 1; ; attempts++) {
+      const permit = await permits.acquire();
+      trace.permitsLeft = permit.permitsLeft;
+      if (!permit.granted) {
+        // A retry the budget will not pay for is not made: the caller hears the real failure.
+        throw lastFailure ? fail(lastFailure) : refusalError(permit.reason, permit.retryAfterMs);
+      }
       const outcome = await attempt(url, Math.min(attemptTimeoutMs, timeLeft()));
       trace.attempts = attempts;
       trace.status = "status" in outcome ? outcome.status : undefined;
       trace.durationMs = runtime.now() - startedAt;
       if (outcome.kind === "success") return { status: outcome.status, body: outcome.body };
+      if (outcome.kind === "status" && outcome.status === 429) {
+        const pauseMs = outcome.retryAfterMs ?? config.UPSTREAM_PAUSE_SECONDS * 1000;
+        await permits.pauseUntil(runtime.now() + pauseMs);
+        trace.failure = "upstream_paused";
+        throw refusalError("paused", pauseMs);
+      }
       if (!isRetryable(outcome) || attempts > config.UPSTREAM_MAX_RETRIES) throw fail(outcome);
       const waitMs = retryDelay(outcome, attempts);
       // Never wait past the deadline: answer now, with the mapped error.
       if (waitMs >= timeLeft()) throw fail(outcome);
       await runtime.sleep(waitMs);
+      lastFailure = outcome;
     }
   }
 
@@ -107,7 +164,7 @@ export function createUpstreamClient(config: Config) {
 function isRetryable(outcome: AttemptOutcome): boolean {
   if (outcome.kind === "timeout" || outcome.kind === "network") return true;
   if (outcome.kind !== "status") return false;
-  return outcome.status === 408 || outcome.status === 429 || outcome.status >= 500;
+  return outcome.status === 408 || outcome.status >= 500;
 }
 
 /** Retry-After when the upstream sent one, else exponential backoff with full jitter. */
@@ -126,6 +183,66 @@ function parseRetryAfter(headers: Headers): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - runtime.now());
 }
 
+/**
+ * How long an upstream 429 pauses the deployment: its Retry-After, else the reset of its
+ * `RateLimit` header (IETF draft: `"default";r=0;t=240` or the older
+ * `limit=1200, remaining=0, reset=240`), else `undefined` (the configured default).
+ */
+function pauseFor(headers: Headers): number | undefined {
+  const retryAfter = parseRetryAfter(headers);
+  if (retryAfter !== undefined) return retryAfter;
+  const rateLimit = headers.get("RateLimit") ?? "";
+  const reset = /(?:^|[;,\s])(?:t|reset)=([0-9]+)/.exec(rateLimit)?.[1] ?? headers.get("RateLimit-Reset")?.trim();
+  return reset && /^[0-9]+$/.test(reset) ? Number(reset) * 1000 : undefined;
+}
+
+/** The body as text, or `undefined` once it passes `maxBytes` (the rest is never read). */
+async function readBounded(response: Response, maxBytes: number): Promise<string | undefined> {
+  const declared = Number(response.headers.get("Content-Length"));
+  if (declared > maxBytes) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    if (bytes > maxBytes) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const whole = new Uint8Array(bytes);
+  let offset = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(whole);
+}
+
+/** The error a caller gets when the budget gives no permit (unless a stored answer covers it). */
+export function refusalError(reason: RefusalReason, retryAfterMs: number): ApiError {
+  const retryAfter = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  switch (reason) {
+    case "caller":
+      return new ApiError("caller_budget", "this caller's share of the upstream budget is spent; retry later", {
+        retryAfter,
+      });
+    case "paused":
+      return new ApiError("upstream_paused", "upstream rate limit reached: every upstream call is paused", {
+        retryAfter,
+      });
+    case "budget":
+      return new ApiError("upstream_budget", "upstream budget exhausted", { retryAfter });
+  }
+}
+
 function isSuccessEnvelope(body: string): boolean {
   const parsed = parseJson(body);
   return isRecord(parsed) && parsed.success === true;
@@ -139,6 +256,8 @@ function toApiError(outcome: FailedOutcome, token: string): ApiError {
       return new ApiError("upstream_unavailable", "upstream could not be reached");
     case "malformed":
       return new ApiError("upstream_unavailable", "upstream answered with a malformed body");
+    case "oversized":
+      return new ApiError("upstream_unavailable", "upstream answered with a body over 2 MiB");
     case "status":
       return statusError(outcome, token);
   }
@@ -148,10 +267,6 @@ function statusError(outcome: { status: number; body: string; retryAfterMs: numb
   const { status } = outcome;
   if (status === 401 || status === 403) {
     return new ApiError("upstream_credentials", "upstream rejected the proxy's credentials");
-  }
-  if (status === 429) {
-    const retryAfter = Math.max(1, Math.ceil((outcome.retryAfterMs ?? DEFAULT_RETRY_AFTER_SECONDS * 1000) / 1000));
-    return new ApiError("upstream_rate_limited", "upstream rate limit reached; retry later", { retryAfter });
   }
   if (status >= 400 && status < 500) {
     const message = upstreamMessage(outcome.body, token);

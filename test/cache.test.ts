@@ -106,7 +106,7 @@ describe("fresh answers", () => {
     const path = uncachedSessionsPath();
     await call(path);
     const second = await call(path);
-    expect(second.headers.get("Cache-Status")).toBe("realtimekit-proxy; fwd=bypass");
+    expect(second.headers.get("Cache-Status")).toBe("realtimekit-proxy; fwd=miss");
     expect(second.headers.get("Cache-Control")).toBe("private, max-age=0");
     expect(fake.requests).toHaveLength(2);
   });
@@ -114,7 +114,6 @@ describe("fresh answers", () => {
 
 describe("what is stored", () => {
   it.each([
-    ["a 404", { status: 404, body: '{"success":false,"error":{"code":404,"message":"gone"}}' }],
     ["a 400", { status: 400, body: '{"success":false,"error":{"code":400,"message":"bad"}}' }],
     ["a 500", { status: 500, body: "oops" }],
     ["a 203 success", { status: 203, body: successBody("non-authoritative") }],
@@ -133,7 +132,7 @@ describe("what is stored", () => {
 
   it("errors carry Cache-Control: no-store and no cache headers", async () => {
     const fake = useFakeUpstream();
-    fake.failNext({ status: 404, body: "" });
+    fake.failNext({ status: 400, body: "" });
     const response = await freshProxy()(uncachedSessionsPath());
     expect(response.headers.get("Cache-Control")).toBe("no-store");
     expect(response.headers.has("ETag")).toBe(false);
@@ -205,7 +204,6 @@ describe("stale-if-error", () => {
 
   it.each([
     ["a 5xx", [{ status: 500 }, { status: 502 }, { status: 503 }], {}],
-    ["a 429", [{ status: 429, headers: { "Retry-After": "600" } }], {}],
     ["a network error", [{ network: true as const }, { network: true as const }, { network: true as const }], {}],
     ["a malformed body", [{ status: 200, body: "<html>" }], {}],
     ["a timeout", [{ hang: true as const }], { UPSTREAM_TIMEOUT_MS: "100", UPSTREAM_MAX_RETRIES: "0" }],
@@ -223,6 +221,22 @@ describe("stale-if-error", () => {
     expect(await response.json()).toMatchObject({ data: { marker: "kept" } });
     expect(response.headers.get("Cache-Status")).toBe("realtimekit-proxy; hit; ttl=-40; detail=stale-if-error");
     expect(response.headers.get("Age")).toBe("50");
+  });
+
+  it("serves the stale copy with detail=paused when the upstream answers 429, and pauses every call", async () => {
+    const clock = useFakeClock();
+    const fake = useFakeUpstream();
+    const call = freshProxy();
+    const path = uncachedSessionsPath();
+    fake.failNext({ status: 200, body: successBody("kept") });
+    await call(path);
+    clock.advance(PAST_SWR_MS);
+    fake.failNext({ status: 429, headers: { "Retry-After": "600" } });
+    const response = await call(path);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ data: { marker: "kept" } });
+    expect(response.headers.get("Cache-Status")).toBe("realtimekit-proxy; hit; ttl=-40; detail=paused");
+    expect(fake.requests).toHaveLength(2);
   });
 
   it("forwards past the SWR window, and stores the upstream's answer when it succeeds", async () => {
@@ -321,13 +335,32 @@ describe("request coalescing", () => {
     }
   });
 
-  it("active-session is never stored: sequential requests each reach the upstream", async () => {
+  it("active-session is cached for ACTIVE_SESSION_CACHE_TTL_SECONDS (5 s by default)", async () => {
+    const clock = useFakeClock();
     const fake = useFakeUpstream();
     const first = await callProxy(ACTIVE);
+    clock.advance(4_000);
     const second = await callProxy(ACTIVE);
+    expect(first.headers.get("Cache-Control")).toBe("private, max-age=5");
+    expect(second.headers.get("Cache-Status")).toBe("realtimekit-proxy; hit; ttl=1");
+    expect(fake.requests).toHaveLength(1);
+    clock.advance(1_000);
+    const third = await callProxy(ACTIVE);
+    expect(third.headers.get("Cache-Status")).toMatch(/detail=stale-while-revalidate/);
     expect(fake.requests).toHaveLength(2);
-    expect(second.headers.get("Cache-Status")).toBe("realtimekit-proxy; fwd=bypass");
-    expect(first.headers.get("Cache-Control")).toBe("private, no-cache");
+  });
+
+  it("ACTIVE_SESSION_CACHE_TTL_SECONDS=0 stores nothing, but concurrent requests still share one call", async () => {
+    const fake = useFakeUpstream();
+    const call = freshProxy({ ACTIVE_SESSION_CACHE_TTL_SECONDS: "0" });
+    await call(ACTIVE);
+    expect((await call(ACTIVE)).headers.get("Cache-Status")).toBe("realtimekit-proxy; fwd=miss");
+    expect(fake.requests).toHaveLength(2);
+    const held = holdUpstream(fake);
+    const pending = Promise.all(Array.from({ length: 10 }, () => call(ACTIVE)));
+    await held.releaseWhen(10);
+    expect((await pending).every((r) => r.status === 200)).toBe(true);
+    expect(fake.requests).toHaveLength(3);
   });
 
   it("concurrent identical active-session requests share one upstream call", async () => {

@@ -5,6 +5,7 @@ import {
   captureLogs,
   errorBody,
   LIVE_V2_MEETING,
+  proxyWith,
   uncachedSessionsPath,
   useFakeClock,
   useFakeUpstream,
@@ -76,46 +77,70 @@ describe("upstream 4xx", () => {
   });
 });
 
-describe("upstream 429", () => {
-  it("becomes a 503 with the upstream's Retry-After when it is longer than the deadline", async () => {
+describe("upstream 429: never retried, it pauses every upstream call", () => {
+  async function expectPaused(response: Response, retryAfter: string) {
+    await expectError(response, 503, /every upstream call is paused/);
+    expect(response.headers.get("Retry-After")).toBe(retryAfter);
+  }
+
+  it("with Retry-After in seconds: a 503 with that Retry-After, one upstream call, no wait", async () => {
     const clock = useFakeClock();
     const fake = useFakeUpstream();
     fake.failNext({ status: 429, body: v4Error(971, "Please wait"), headers: { "Retry-After": "120" } });
-    const response = await callProxy(uncachedSessionsPath());
-    await expectError(response, 503, /rate limit/);
-    expect(response.headers.get("Retry-After")).toBe("120");
+    await expectPaused(await callProxy(uncachedSessionsPath()), "120");
     expect(fake.requests).toHaveLength(1);
     expect(clock.waits).toEqual([]);
   });
 
-  it("is retried after a Retry-After that fits in the deadline", async () => {
+  it("the pause holds for every route and key until it ends, without reaching the upstream", async () => {
     const clock = useFakeClock();
     const fake = useFakeUpstream();
-    fake.failNext({ status: 429, body: "", headers: { "Retry-After": "2" } });
-    const response = await callProxy(uncachedSessionsPath());
-    expect(response.status).toBe(200);
+    fake.failNext({ status: 429, headers: { "Retry-After": "120" } });
+    await callProxy(uncachedSessionsPath());
+    clock.advance(20_000);
+    await expectPaused(await callProxy(ACTIVE), "100");
+    await expectPaused(await proxyWith()(uncachedSessionsPath()), "100");
+    expect(fake.requests).toHaveLength(1);
+    clock.advance(100_000);
+    expect((await callProxy(ACTIVE)).status).toBe(200);
     expect(fake.requests).toHaveLength(2);
-    expect(clock.waits).toEqual([2000]);
   });
 
-  it("honours Retry-After given as an HTTP date", async () => {
-    const clock = useFakeClock();
+  it("with Retry-After as an HTTP date: paused until that date", async () => {
+    useFakeClock();
     const fake = useFakeUpstream();
-    const inThreeSeconds = new Date(Date.UTC(2026, 10, 22, 12, 0, 3)).toUTCString();
-    fake.failNext({ status: 429, body: "", headers: { "Retry-After": inThreeSeconds } });
-    expect((await callProxy(uncachedSessionsPath())).status).toBe(200);
-    expect(clock.waits).toEqual([3000]);
+    const inNinetySeconds = new Date(Date.UTC(2026, 10, 22, 12, 1, 30)).toUTCString();
+    fake.failNext({ status: 429, headers: { "Retry-After": inNinetySeconds } });
+    await expectPaused(await callProxy(uncachedSessionsPath()), "90");
+    expect(fake.requests).toHaveLength(1);
   });
 
-  it("without Retry-After, after every retry, is a 503 with a default Retry-After", async () => {
-    const clock = useFakeClock(0.5);
+  it.each([
+    ['"default";r=0;t=240', "240"],
+    ["limit=1200, remaining=0, reset=180", "180"],
+  ])("with only a RateLimit header (%s): paused until its reset", async (rateLimit, retryAfter) => {
+    useFakeClock();
     const fake = useFakeUpstream();
-    fake.failNext({ status: 429 }, { status: 429 }, { status: 429 }, { status: 429 });
-    const response = await callProxy(uncachedSessionsPath());
-    await expectError(response, 503, /rate limit/);
-    expect(response.headers.get("Retry-After")).toBe("60");
-    expect(fake.requests).toHaveLength(3);
-    expect(clock.waits).toEqual([50, 100]);
+    fake.failNext({ status: 429, headers: { RateLimit: rateLimit } });
+    await expectPaused(await callProxy(uncachedSessionsPath()), retryAfter);
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it("with nothing to say how long: paused for UPSTREAM_PAUSE_SECONDS (300 by default)", async () => {
+    useFakeClock();
+    const fake = useFakeUpstream();
+    fake.failNext({ status: 429 }, { status: 429 });
+    await expectPaused(await callProxy(uncachedSessionsPath()), "300");
+    await expectPaused(await proxyWith({ UPSTREAM_PAUSE_SECONDS: "45" })(uncachedSessionsPath()), "300");
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it("UPSTREAM_PAUSE_SECONDS sets the default pause", async () => {
+    useFakeClock();
+    const fake = useFakeUpstream();
+    fake.failNext({ status: 429 });
+    await expectPaused(await proxyWith({ UPSTREAM_PAUSE_SECONDS: "45" })(uncachedSessionsPath()), "45");
+    expect(fake.requests).toHaveLength(1);
   });
 });
 
@@ -237,11 +262,10 @@ describe("timeouts and the overall deadline", () => {
     // 1000 ms x 3 = 3 s: a 2 s wait fits once, not twice.
     const clock = useFakeClock();
     const fake = useFakeUpstream();
-    const limited = { status: 429, headers: { "Retry-After": "2" } };
-    fake.failNext(limited, limited, limited);
+    const unavailable = { status: 503, headers: { "Retry-After": "2" } };
+    fake.failNext(unavailable, unavailable, unavailable);
     const response = await callProxyWith({ UPSTREAM_TIMEOUT_MS: "1000" }, uncachedSessionsPath());
-    expect(response.status).toBe(503);
-    expect(response.headers.get("Retry-After")).toBe("2");
+    expect(response.status).toBe(502);
     expect(fake.requests).toHaveLength(2);
     expect(clock.waits).toEqual([2000]);
   });

@@ -1,11 +1,11 @@
 /** Test helpers: the fake upstream behind the Worker's fetch, calls into the real entry, a fake clock. */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import { createFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from "../../dev/fake-upstream/app.ts";
 import { FAKE_API_TOKEN } from "../../dev/fake-upstream/data.ts";
 import { LOCAL_API_KEY } from "../../dev/local-keys.ts";
-import { Coalescer } from "../../src/cache.ts";
+import { Coalescer } from "../../src/cache/answer.ts";
 import worker from "../../src/index.ts";
 import { runtime } from "../../src/runtime.ts";
 
@@ -39,9 +39,20 @@ function asCaller(path: string, init: ProxyInit = {}): Request {
   return new Request(`http://proxy.test${path}`, { ...requestInit, headers });
 }
 
-/** A request through the Worker's real entry, with the test config of vitest.config.ts. */
+let isolateEnv: Env | undefined;
+
+/** The next callProxy runs in a new isolate (a new env object means a new app, memory tier included). */
+export function startNewIsolate(): void {
+  isolateEnv = undefined;
+}
+
+/**
+ * A request through the Worker's real entry, with the test config of vitest.config.ts,
+ * in this test's own isolate; resolves once every `waitUntil` has settled.
+ */
 export function callProxy(path: string, init?: ProxyInit): Promise<Response> {
-  return exports.default.fetch(asCaller(path, init));
+  isolateEnv ??= envWith();
+  return callWorker(isolateEnv, path, init);
 }
 
 /** The test env with some vars or secrets changed: a new object, so a new app, as in a new isolate. */

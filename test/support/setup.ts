@@ -1,6 +1,8 @@
+import { reset } from "cloudflare:test";
 import { afterEach, beforeEach, expect, vi } from "vitest";
 import worker from "../../src/index.ts";
 import { logger } from "../../src/log.ts";
+import { startNewIsolate } from "./proxy.ts";
 
 // Every request the Worker handles in any test must produce exactly one request log
 // line: both are counted here (the spies call through) and compared after each test.
@@ -15,4 +17,11 @@ afterEach(() => {
   const requestLines = vi.mocked(logger.write).mock.calls.filter(([, entry]) => entry.event === "request").length;
   vi.restoreAllMocks();
   expect(requestLines, "request log lines for the requests the Worker handled").toBe(handled);
+});
+
+// Every test starts with empty caches and fresh Durable Objects (the budget gate and the
+// shared tier), whatever the tests before it spent or stored.
+afterEach(async () => {
+  startNewIsolate();
+  await reset();
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { MemoryTier } from "../src/memory-tier.ts";
+import { MemoryTier } from "../../src/cache/memory-tier.ts";
 
-const tier = (maxBytes: number) => new MemoryTier<string>(maxBytes, (value) => value.length);
+const tier = (maxBytes: number) => new MemoryTier<string>(maxBytes, (_key, value) => value.length);
 
 describe("MemoryTier", () => {
   it("keeps entries while they fit in the byte budget", () => {

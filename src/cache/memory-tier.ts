@@ -6,10 +6,11 @@
 export class MemoryTier<V> {
   readonly #entries = new Map<string, { value: V; bytes: number }>();
   readonly #maxBytes: number;
-  readonly #sizeOf: (value: V) => number;
+  readonly #sizeOf: (key: string, value: V) => number;
   #bytes = 0;
 
-  constructor(maxBytes: number, sizeOf: (value: V) => number) {
+  /** @param sizeOf an entry's bytes, its key included: a flood of keys must not grow the tier past its bound. */
+  constructor(maxBytes: number, sizeOf: (key: string, value: V) => number) {
     this.#maxBytes = maxBytes;
     this.#sizeOf = sizeOf;
   }
@@ -25,7 +26,7 @@ export class MemoryTier<V> {
 
   set(key: string, value: V): void {
     this.delete(key);
-    const bytes = this.#sizeOf(value);
+    const bytes = this.#sizeOf(key, value);
     if (bytes > this.#maxBytes) return;
     this.#entries.set(key, { value, bytes });
     this.#bytes += bytes;

@@ -1,0 +1,278 @@
+/**
+ * @module The upstream budget: one gate for the whole deployment that every upstream
+ * attempt asks for a permit. Pure logic with its clock and storage injected, so the
+ * Durable Object (gate-object.ts) and `npm run sim` run exactly this code.
+ *
+ * Two rules decide together, because neither alone is enough:
+ * - a sliding-window log: no window of `seconds` ever holds more than `requests`
+ *   permits. A plain token bucket of that size could spend twice its size in one
+ *   window (a full bucket plus a window of refill), which is what locks a token out.
+ * - a pacing bucket that refills at `requests / seconds` and holds a tenth of the
+ *   budget: under overload permits come evenly instead of all at the start of a
+ *   window followed by minutes of nothing, so every stored answer keeps being
+ *   refreshed now and then.
+ * Cold misses (nothing stored yet) may only use the first half of the window and of
+ * the pacing bucket; refreshes of stored answers may use all of both.
+ */
+
+export interface Allowance {
+  requests: number;
+  seconds: number;
+}
+
+/** `cold`: nothing is stored for the key yet. `refresh`: a stored answer is being renewed. */
+export type PermitPriority = "cold" | "refresh";
+
+/** The allowances, as the deployment's config gives them; every request carries them, so the gate follows a config change at once. */
+export interface Allowances {
+  budget: Allowance;
+  callerBudget: Allowance;
+}
+
+export interface PermitRequest extends Allowances {
+  priority: PermitPriority;
+  /** The caller that caused the upstream call: `key:<id>` or `ip:<address or /64>`. */
+  caller: string;
+  /** The route name, for spend per route. */
+  route: string;
+}
+
+export type RefusalReason = "budget" | "paused" | "caller";
+
+export type PermitDecision =
+  | { granted: true; permitsLeft: number }
+  | { granted: false; reason: RefusalReason; retryAfterMs: number; permitsLeft: number };
+
+export interface GateStatus {
+  budget: { limit: number; window_seconds: number; available: number; cold_available: number };
+  caller_budget: { limit: number; window_seconds: number };
+  paused_until: string | null;
+  spend_per_route: Record<string, number>;
+  callers_over_share: { caller: string; refused: number }[];
+}
+
+/** The subset of a Durable Object's synchronous KV storage the gate needs (a Map-backed one in the sim). */
+export interface GateStore {
+  get<T>(key: string): T | undefined;
+  put<T>(key: string, value: T): void;
+  delete(key: string): boolean;
+  list<T>(options: { prefix: string }): Iterable<[string, T]>;
+}
+
+interface Grant {
+  at: number;
+  route: string;
+}
+
+/** A caller's spend as two fixed windows, weighted into a sliding estimate (as Cloudflare's own rate limiting does). */
+interface CallerWindow {
+  start: number;
+  count: number;
+  previous: number;
+  refused: number;
+}
+
+interface Pacing {
+  tokens: number;
+  at: number;
+}
+
+const GRANTS_KEY = "grants";
+const PACING_KEY = "pacing";
+const PAUSE_KEY = "paused-until";
+const CALLER_PREFIX = "caller:";
+/** Beyond this many remembered callers the least recently seen is forgotten (it starts afresh). */
+const MAX_TRACKED_CALLERS = 10_000;
+
+export interface BudgetGateOptions {
+  store: GateStore;
+  now: () => number;
+}
+
+export class BudgetGate {
+  readonly #store: GateStore;
+  readonly #now: () => number;
+  readonly #callers = new Map<string, CallerWindow>();
+  #budget: Allowance = { requests: 1, seconds: 1 };
+  #callerBudget: Allowance = { requests: 1, seconds: 1 };
+  #grants: Grant[];
+  #pacing: Pacing | undefined;
+  #pausedUntil: number;
+
+  constructor({ store, now }: BudgetGateOptions) {
+    this.#store = store;
+    this.#now = now;
+    this.#grants = store.get<Grant[]>(GRANTS_KEY) ?? [];
+    this.#pacing = store.get<Pacing>(PACING_KEY);
+    this.#pausedUntil = store.get<number>(PAUSE_KEY) ?? 0;
+    for (const [key, window] of store.list<CallerWindow>({ prefix: CALLER_PREFIX })) {
+      this.#callers.set(key.slice(CALLER_PREFIX.length), window);
+    }
+  }
+
+  /** Grants a permit for one upstream attempt, or says why not and for how long. */
+  take(request: PermitRequest): PermitDecision {
+    const now = this.#begin(request, this.#now());
+    const refusal = this.#refusal(request, now);
+    if (refusal) {
+      if (refusal.reason === "caller") this.#noteCallerRefusal(request.caller, now);
+      return { granted: false, ...refusal, permitsLeft: this.#available() };
+    }
+    this.#grants.push({ at: now, route: request.route });
+    const pacing = { tokens: this.#pacingNow(now) - 1, at: now };
+    this.#pacing = pacing;
+    this.#chargeCaller(request.caller, now);
+    this.#store.put(GRANTS_KEY, this.#grants);
+    this.#store.put(PACING_KEY, pacing);
+    return { granted: true, permitsLeft: this.#available() };
+  }
+
+  /** After an upstream 429: no permit until `untilMs`. A shorter pause never shortens a longer one. */
+  pause(untilMs: number): void {
+    if (untilMs <= this.#pausedUntil) return;
+    this.#pausedUntil = untilMs;
+    this.#store.put(PAUSE_KEY, untilMs);
+  }
+
+  status(allowances: Allowances): GateStatus {
+    const now = this.#begin(allowances, this.#now());
+    const spend: Record<string, number> = {};
+    for (const grant of this.#grants) spend[grant.route] = (spend[grant.route] ?? 0) + 1;
+    const overShare = [...this.#callers]
+      .filter(([, window]) => window.refused > 0 && this.#callerSpend(window, now) >= this.#callerBudget.requests)
+      .map(([caller, window]) => ({ caller, refused: window.refused }));
+    return {
+      budget: {
+        limit: this.#budget.requests,
+        window_seconds: this.#budget.seconds,
+        available: this.#available(),
+        cold_available: Math.max(0, this.#coldLimit() - this.#grants.length),
+      },
+      caller_budget: { limit: this.#callerBudget.requests, window_seconds: this.#callerBudget.seconds },
+      paused_until: this.#pausedUntil > now ? new Date(this.#pausedUntil).toISOString() : null,
+      spend_per_route: spend,
+      callers_over_share: overShare,
+    };
+  }
+
+  /** Adopts the allowances the request carries and drops what has left the window. */
+  #begin(allowances: Allowances, now: number): number {
+    this.#budget = allowances.budget;
+    this.#callerBudget = allowances.callerBudget;
+    this.#forgetExpiredGrants(now);
+    return now;
+  }
+
+  get #windowMs(): number {
+    return this.#budget.seconds * 1000;
+  }
+
+  get #pacingCapacity(): number {
+    return Math.max(1, Math.ceil(this.#budget.requests / 10));
+  }
+
+  /** The pacing bucket's tokens at `now` (full when it was never used). */
+  #pacingNow(now: number): number {
+    if (!this.#pacing) return this.#pacingCapacity;
+    const elapsed = Math.max(0, now - this.#pacing.at);
+    const tokens = this.#pacing.tokens + (elapsed * this.#budget.requests) / this.#windowMs;
+    return Math.min(this.#pacingCapacity, tokens);
+  }
+
+  #refusal(request: PermitRequest, now: number): { reason: RefusalReason; retryAfterMs: number } | undefined {
+    if (now < this.#pausedUntil) return { reason: "paused", retryAfterMs: this.#pausedUntil - now };
+    const callerWait = this.#callerWait(request.caller, now);
+    if (callerWait > 0) return { reason: "caller", retryAfterMs: callerWait };
+    const cold = request.priority === "cold";
+    const windowLimit = cold ? this.#coldLimit() : this.#budget.requests;
+    const tokensNeeded = cold ? Math.max(1, this.#pacingCapacity / 2) : 1;
+    const windowWait = this.#windowWait(windowLimit, now);
+    const pacingWait = this.#pacingWait(tokensNeeded, now);
+    const wait = Math.max(windowWait, pacingWait);
+    return wait > 0 ? { reason: "budget", retryAfterMs: wait } : undefined;
+  }
+
+  #coldLimit(): number {
+    return Math.floor(this.#budget.requests / 2);
+  }
+
+  #available(): number {
+    return Math.max(0, this.#budget.requests - this.#grants.length);
+  }
+
+  /** Milliseconds until the window holds fewer than `limit` grants (0: now). */
+  #windowWait(limit: number, now: number): number {
+    const excess = this.#grants.length - limit;
+    if (excess < 0) return 0;
+    const freeing = this.#grants[excess];
+    return freeing ? Math.max(1, freeing.at + this.#windowMs - now) : 0;
+  }
+
+  #pacingWait(tokensNeeded: number, now: number): number {
+    const missing = tokensNeeded - this.#pacingNow(now);
+    if (missing <= 0) return 0;
+    return Math.max(1, Math.ceil((missing * this.#windowMs) / this.#budget.requests));
+  }
+
+  #forgetExpiredGrants(now: number): void {
+    const cutoff = now - this.#windowMs;
+    let expired = 0;
+    while (expired < this.#grants.length && (this.#grants[expired]?.at ?? 0) <= cutoff) expired++;
+    if (expired > 0) this.#grants = this.#grants.slice(expired);
+  }
+
+  #callerWindow(caller: string, now: number): CallerWindow {
+    const windowMs = this.#callerBudget.seconds * 1000;
+    const existing = this.#callers.get(caller);
+    if (!existing) return { start: now, count: 0, previous: 0, refused: 0 };
+    const windowsPassed = Math.floor((now - existing.start) / windowMs);
+    if (windowsPassed <= 0) return existing;
+    return {
+      start: existing.start + windowsPassed * windowMs,
+      count: 0,
+      previous: windowsPassed === 1 ? existing.count : 0,
+      refused: windowsPassed === 1 ? existing.refused : 0,
+    };
+  }
+
+  #callerSpend(window: CallerWindow, now: number): number {
+    const windowMs = this.#callerBudget.seconds * 1000;
+    const elapsed = Math.min(1, Math.max(0, (now - window.start) / windowMs));
+    return window.previous * (1 - elapsed) + window.count;
+  }
+
+  /** Milliseconds until the caller's estimated spend drops below its allowance (0: now). */
+  #callerWait(caller: string, now: number): number {
+    const window = this.#callerWindow(caller, now);
+    const limit = this.#callerBudget.requests;
+    if (this.#callerSpend(window, now) + 1 <= limit) return 0;
+    const windowMs = this.#callerBudget.seconds * 1000;
+    const untilNextWindow = window.start + windowMs - now;
+    if (window.count + 1 > limit || window.previous === 0) return Math.max(1, untilNextWindow);
+    // previous * (1 - t / windowMs) + count + 1 <= limit, solved for t.
+    const t = windowMs * (1 - (limit - 1 - window.count) / window.previous);
+    return Math.max(1, Math.ceil(window.start + t - now));
+  }
+
+  #chargeCaller(caller: string, now: number): void {
+    const window = this.#callerWindow(caller, now);
+    this.#saveCaller(caller, { ...window, count: window.count + 1 });
+  }
+
+  #noteCallerRefusal(caller: string, now: number): void {
+    const window = this.#callerWindow(caller, now);
+    this.#saveCaller(caller, { ...window, refused: window.refused + 1 });
+  }
+
+  #saveCaller(caller: string, window: CallerWindow): void {
+    // Re-inserting keeps the map in least-recently-seen order.
+    this.#callers.delete(caller);
+    this.#callers.set(caller, window);
+    this.#store.put(CALLER_PREFIX + caller, window);
+    for (const [oldest] of this.#callers) {
+      if (this.#callers.size <= MAX_TRACKED_CALLERS) break;
+      this.#callers.delete(oldest);
+      this.#store.delete(CALLER_PREFIX + oldest);
+    }
+  }
+}

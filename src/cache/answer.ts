@@ -1,0 +1,96 @@
+/**
+ * @module What every cache tier stores and how old it may be: the stored answer, its
+ * freshness, the canonical key, and the coalescer that shares one load between callers.
+ */
+import type { UpstreamSuccess } from "../upstream.ts";
+
+/** Bump to orphan every stored entry when the stored format changes. */
+const CACHE_KEY_VERSION = "v2";
+const CACHE_KEY_ORIGIN = "https://cache.realtimekit-proxy.internal";
+
+/**
+ * An upstream answer as stored and served: a 200 success envelope, or a 404 (its
+ * message kept) for negative caching. `producedAt` is when the upstream produced it:
+ * it travels through every tier, so `Age` is honest and no tier makes it older.
+ */
+export interface StoredAnswer {
+  /** The upstream's 2xx status, or 404. */
+  status: number;
+  /** The success envelope as sent, or the upstream's 404 message. */
+  body: string;
+  etag: string;
+  producedAt: number;
+}
+
+export interface FreshnessPolicy {
+  ttlSeconds: number;
+  staleWhileRevalidateSeconds: number;
+  staleIfErrorSeconds: number;
+}
+
+export type Freshness = "fresh" | "stale-while-revalidate" | "stale-if-error" | "expired";
+
+export function ageSeconds(answer: StoredAnswer, now: number): number {
+  return Math.max(0, (now - answer.producedAt) / 1000);
+}
+
+/** A 404 is fresh for the TTL and then gone: it is never served stale. */
+export function freshness(answer: StoredAnswer, policy: FreshnessPolicy, now: number): Freshness {
+  const age = ageSeconds(answer, now);
+  if (age < policy.ttlSeconds) return "fresh";
+  if (answer.status !== 200) return "expired";
+  if (age < policy.ttlSeconds + policy.staleWhileRevalidateSeconds) return "stale-while-revalidate";
+  if (age < policy.ttlSeconds + policy.staleIfErrorSeconds) return "stale-if-error";
+  return "expired";
+}
+
+/** Seconds a tier may keep the answer: what is left of its freshness and, for successes, the stale windows. */
+export function lifetimeLeftSeconds(answer: StoredAnswer, policy: FreshnessPolicy, now: number): number {
+  const staleWindows =
+    answer.status === 200 ? Math.max(policy.staleWhileRevalidateSeconds, policy.staleIfErrorSeconds) : 0;
+  return Math.floor(policy.ttlSeconds + staleWindows - ageSeconds(answer, now));
+}
+
+export interface CacheKeyParts {
+  account: string;
+  app: string;
+  route: string;
+  /** The upstream path below the app, e.g. `/sessions`. */
+  path: string;
+  /** The canonical (sorted, normalised, encoded) query. */
+  query: string;
+}
+
+/** Equivalent queries share one key: the query is already canonical; route, account and app scope it. */
+export function cacheKey({ account, app, route, path, query }: CacheKeyParts): string {
+  return `${CACHE_KEY_ORIGIN}/${CACHE_KEY_VERSION}/${account}/${app}/${route}${path}?${query}`;
+}
+
+/** A strong validator: the first 128 bits of the body's SHA-256. */
+async function strongEtag(body: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body));
+  const hex = Array.from(new Uint8Array(digest).slice(0, 16), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `"${hex}"`;
+}
+
+export async function toStoredAnswer(result: UpstreamSuccess, producedAt: number): Promise<StoredAnswer> {
+  return { status: result.status, body: result.body, etag: await strongEtag(result.body), producedAt };
+}
+
+/** Only 200 successes and 404s are kept: any other answer is passed on once and forgotten. */
+export function isStorable(answer: StoredAnswer): boolean {
+  return answer.status === 200 || answer.status === 404;
+}
+
+/** Concurrent calls with one key share one run of `load`; its outcome reaches every caller. */
+export class Coalescer<T> {
+  readonly #inFlight = new Map<string, Promise<T>>();
+
+  run(key: string, load: () => Promise<T>): Promise<T> {
+    const running = this.#inFlight.get(key);
+    if (running) return running;
+    const started = load().finally(() => this.#inFlight.delete(key));
+    this.#inFlight.set(key, started);
+    return started;
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * @module How one data centre answers a proxied request from the two tiers: its local
+ * tier while fresh (no Durable Object touched), its stale copy while a background
+ * refresh runs, else the key's shared object, which makes the one upstream call for
+ * every data centre. Stored answers cover upstream failures and budget refusals
+ * within the stale-if-error window. Pure: tiers and clock are injected, so the Worker
+ * and `npm run sim` run this same code.
+ */
+import type { PermitPriority, RefusalReason } from "../budget/gate.ts";
+import type { RefusalMemory } from "../budget/refusals.ts";
+import { STALE_COVER } from "../errors.ts";
+import { logger } from "../log.ts";
+import { refusalError, type UpstreamTrace } from "../upstream.ts";
+import {
+  ageSeconds,
+  Coalescer,
+  type FreshnessPolicy,
+  freshness,
+  isStorable,
+  lifetimeLeftSeconds,
+  type StoredAnswer,
+} from "./answer.ts";
+import type { LocalTier } from "./local-tier.ts";
+import { type Failure, fromFailure, type SharedRequest, type SharedResult, toFailure } from "./shared-key.ts";
+
+/** The shared tier as a data centre reaches it; a rejection means it could not be reached. */
+export type AskSharedTier = (request: SharedRequest) => Promise<SharedResult>;
+
+export interface CacheOutcome {
+  answer: StoredAnswer;
+  /** RFC 9211 `Cache-Status` parameters after the cache's name. */
+  cacheStatus: string;
+  ageSeconds: number;
+  freshSecondsLeft: number;
+}
+
+export interface TieredCacheOptions {
+  local: LocalTier;
+  askShared: AskSharedTier;
+  /** Called when the shared tier cannot be reached (the data centre then loads by itself, throttled). */
+  whenSharedDown: AskSharedTier;
+  windows: Omit<FreshnessPolicy, "ttlSeconds">;
+  refusals: RefusalMemory;
+  now: () => number;
+}
+
+const REFUSALS = { upstream_budget: "budget", upstream_paused: "paused", caller_budget: "caller" } as const;
+
+export class TieredCache {
+  readonly #options: TieredCacheOptions;
+  readonly #asking = new Coalescer<SharedResult>();
+
+  constructor(options: TieredCacheOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * The outcome to send for `request` (without `hasCopy`, which this decides), or
+   * throws the ApiError to send when nothing can be served. What an upstream call made
+   * for this request did is copied into `trace`.
+   */
+  async serve(
+    request: Omit<SharedRequest, "hasCopy">,
+    trace: UpstreamTrace,
+    waitUntil: (promise: Promise<unknown>) => void,
+  ): Promise<CacheOutcome> {
+    const { local, now } = this.#options;
+    const policy = { ...this.#options.windows, ttlSeconds: request.ttlSeconds };
+    const copy = request.ttlSeconds > 0 ? await local.lookup(request.key) : undefined;
+    const state = copy ? freshness(copy, policy, now()) : "expired";
+    if (copy && state === "fresh") return this.#outcome(copy, policy, "hit");
+    if (copy && state === "stale-while-revalidate") {
+      waitUntil(this.#ask({ ...request, hasCopy: true }, policy, waitUntil).then(logBackgroundFailure));
+      return this.#outcome(copy, policy, "hit", "stale-while-revalidate");
+    }
+    const usableCopy = state === "stale-if-error" ? copy : undefined;
+    const result = await this.#ask({ ...request, hasCopy: usableCopy !== undefined }, policy, waitUntil);
+    Object.assign(trace, result.trace);
+    if (result.kind === "answer") {
+      const { answer, fetched } = result;
+      if (!fetched) return this.#outcome(answer, policy, "hit", "shared");
+      const forwarded = usableCopy ? "fwd=stale" : "fwd=miss";
+      const stored = request.ttlSeconds > 0 && isStorable(answer);
+      return this.#outcome(answer, policy, stored ? `${forwarded}; stored` : forwarded);
+    }
+    return this.#coverFailure(result.failure, [usableCopy, result.copy], policy);
+  }
+
+  /** Asks the shared tier (one question per key at a time) and keeps a successful answer locally. */
+  #ask(request: SharedRequest, policy: FreshnessPolicy, waitUntil: (promise: Promise<unknown>) => void) {
+    return this.#asking.run(request.key, async () => {
+      const { refusals, now, local } = this.#options;
+      const priority: PermitPriority = request.hasCopy ? "refresh" : "cold";
+      const remembered = refusals.recall(priority, request.caller, now());
+      if (remembered) return refusedLocally(remembered.reason, remembered.untilMs - now());
+      const result = await this.#options.askShared(request).catch(() => this.#options.whenSharedDown(request));
+      if (result.kind === "failure") {
+        const reason = REFUSALS[result.failure.kind as keyof typeof REFUSALS];
+        const waitMs = (result.failure.retryAfter ?? 1) * 1000;
+        if (reason) refusals.remember(priority, request.caller, { reason, untilMs: now() + waitMs });
+        return result;
+      }
+      const lifetime = lifetimeLeftSeconds(result.answer, policy, now());
+      if (request.ttlSeconds > 0 && isStorable(result.answer) && freshness(result.answer, policy, now()) === "fresh") {
+        waitUntil(local.store(request.key, result.answer, lifetime));
+      }
+      return result;
+    });
+  }
+
+  /** A stored answer within the stale-if-error window covers failures and refusals; else the failure is thrown. */
+  #coverFailure(failure: Failure, candidates: (StoredAnswer | undefined)[], policy: FreshnessPolicy): CacheOutcome {
+    const detail = STALE_COVER[failure.kind];
+    const { now } = this.#options;
+    const stale = candidates
+      .filter((answer): answer is StoredAnswer => answer !== undefined && answer.status === 200)
+      .filter((answer) => freshness(answer, policy, now()) !== "expired")
+      .sort((a, b) => b.producedAt - a.producedAt)[0];
+    if (detail && stale) return this.#outcome(stale, policy, "hit", detail);
+    throw fromFailure(failure);
+  }
+
+  #outcome(answer: StoredAnswer, policy: FreshnessPolicy, status: string, detail?: string): CacheOutcome {
+    const age = Math.floor(ageSeconds(answer, this.#options.now()));
+    const freshSecondsLeft = policy.ttlSeconds - age;
+    const cacheStatus = status === "hit" ? `hit; ttl=${freshSecondsLeft}${detail ? `; detail=${detail}` : ""}` : status;
+    return { answer, cacheStatus, ageSeconds: age, freshSecondsLeft: Math.max(0, freshSecondsLeft) };
+  }
+}
+
+/** A failed background refresh keeps the stale copy; the request was already logged, so log it here. */
+function logBackgroundFailure(result: SharedResult): void {
+  if (result.kind === "failure")
+    logger.write("error", { event: "background_refresh_failed", kind: result.failure.kind });
+}
+
+function refusedLocally(reason: RefusalReason, waitMs: number): SharedResult {
+  return { kind: "failure", failure: toFailure(refusalError(reason, waitMs)) };
+}
