@@ -7,7 +7,7 @@ import packageJson from "../package.json" with { type: "json" };
 import { type AccessVariables, callerIdentity, rateLimit, requireAccess } from "./access.ts";
 import { serveAsset } from "./assets.ts";
 import { gateStub } from "./budget/gate-object.ts";
-import { DirectCallThrottle, RefusalMemory } from "./budget/refusals.ts";
+import { type DirectCallThrottle, isolateDirectCalls, RefusalMemory } from "./budget/refusals.ts";
 import { type CacheStorageTier, LocalTier } from "./cache/local-tier.ts";
 import { loadThroughGate, type SharedRequest, type SharedResult, toFailure } from "./cache/shared-key.ts";
 import { sharedCacheStub } from "./cache/shared-object.ts";
@@ -77,11 +77,11 @@ export interface AppOptions {
  * When the key's shared object cannot be reached, the data centre loads by itself, still
  * through the budget gate (or, with the gate down too, one direct call a second).
  */
-function loadWithoutSharedTier(config: Config) {
+function loadWithoutSharedTier(config: Config, throttle: DirectCallThrottle) {
   const deps = {
     token: config.CLOUDFLARE_API_TOKEN,
     gate: gateStub(config.BUDGET_GATE),
-    throttle: new DirectCallThrottle(),
+    throttle,
     now: () => runtime.now(),
   };
   return async function loadWithoutSharedTier(request: SharedRequest): Promise<SharedResult> {
@@ -108,7 +108,7 @@ export function createApp(config: Config, options: AppOptions = {}) {
     tiers: new TieredCache({
       local: new LocalTier(options.localCache ?? caches.default, () => runtime.now()),
       askShared: (request) => sharedCacheStub(config.SHARED_CACHE, request.key).serve(request),
-      whenSharedDown: loadWithoutSharedTier(config),
+      whenSharedDown: loadWithoutSharedTier(config, isolateDirectCalls),
       windows: {
         staleWhileRevalidateSeconds: config.STALE_WHILE_REVALIDATE_SECONDS,
         staleIfErrorSeconds: config.STALE_IF_ERROR_SECONDS,

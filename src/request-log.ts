@@ -71,6 +71,8 @@ export function requestLog(routeNames: Readonly<Record<string, string>>): Middle
       upstreamStatus: calledUpstream ? trace.status : undefined,
       upstreamDurationMs: calledUpstream ? trace.durationMs : undefined,
       upstreamAttempts: calledUpstream ? trace.attempts : undefined,
+      // What the budget gate had left when this request's last permit was taken.
+      permitsLeft: trace?.permitsLeft,
       caller: callerOf(c),
       errorKind,
     };

@@ -45,6 +45,7 @@ describe("the request log line", () => {
         upstreamStatus: 200,
         upstreamDurationMs: expect.any(Number),
         upstreamAttempts: 1,
+        permitsLeft: 999,
         caller: "local-every-scope",
         errorKind: undefined,
       },

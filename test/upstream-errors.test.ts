@@ -225,6 +225,25 @@ describe("upstream 5xx, network errors and bad bodies", () => {
   });
 });
 
+describe("upstream bodies over 2 MiB", () => {
+  it("are not read further: a 502, and nothing is stored", async () => {
+    const fake = useFakeUpstream();
+    const huge = JSON.stringify({ success: true, data: { sessions: [], padding: "x".repeat(2 * 1024 * 1024) } });
+    fake.failNext({ status: 200, body: huge });
+    const path = uncachedSessionsPath();
+    await expectError(await callProxy(path), 502, "upstream answered with a body over 2 MiB");
+    expect((await callProxy(path)).headers.get("Cache-Status")).toBe("realtimekit-proxy; fwd=miss; stored");
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it("a body just under the cap is an answer", async () => {
+    const fake = useFakeUpstream();
+    const body = JSON.stringify({ success: true, data: { sessions: [], padding: "x".repeat(2 * 1024 * 1024 - 100) } });
+    fake.failNext({ status: 200, body });
+    expect((await callProxy(uncachedSessionsPath())).status).toBe(200);
+  });
+});
+
 describe("timeouts and the overall deadline", () => {
   it("a hanging upstream is a 504 after the per-attempt timeout", async () => {
     const fake = useFakeUpstream();

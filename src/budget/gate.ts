@@ -185,7 +185,8 @@ export class BudgetGate {
     if (callerWait > 0) return { reason: "caller", retryAfterMs: callerWait };
     const cold = request.priority === "cold";
     const windowLimit = cold ? this.#coldLimit() : this.#budget.requests;
-    const tokensNeeded = cold ? Math.max(1, this.#pacingCapacity / 2) : 1;
+    // Cold misses must leave half the pacing bucket behind them.
+    const tokensNeeded = cold ? Math.floor(this.#pacingCapacity / 2) + 1 : 1;
     const windowWait = this.#windowWait(windowLimit, now);
     const pacingWait = this.#pacingWait(tokensNeeded, now);
     const wait = Math.max(windowWait, pacingWait);
@@ -247,11 +248,15 @@ export class BudgetGate {
     const limit = this.#callerBudget.requests;
     if (this.#callerSpend(window, now) + 1 <= limit) return 0;
     const windowMs = this.#callerBudget.seconds * 1000;
+    // The estimate is previous * (1 - t / windowMs) + count, t the time into the window.
+    if (window.count + 1 <= limit && window.previous > 0) {
+      const t = windowMs * (1 - (limit - 1 - window.count) / window.previous);
+      return Math.max(1, Math.ceil(window.start + t - now));
+    }
+    // Else only the next window helps, once this window's count has decayed enough.
     const untilNextWindow = window.start + windowMs - now;
-    if (window.count + 1 > limit || window.previous === 0) return Math.max(1, untilNextWindow);
-    // previous * (1 - t / windowMs) + count + 1 <= limit, solved for t.
-    const t = windowMs * (1 - (limit - 1 - window.count) / window.previous);
-    return Math.max(1, Math.ceil(window.start + t - now));
+    const decay = window.count > 0 ? Math.max(0, windowMs * (1 - (limit - 1) / window.count)) : 0;
+    return Math.max(1, Math.ceil(untilNextWindow + decay));
   }
 
   #chargeCaller(caller: string, now: number): void {

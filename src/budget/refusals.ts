@@ -61,3 +61,6 @@ export class DirectCallThrottle {
     return Math.max(0, this.#lastAt + this.#intervalMs - now);
   }
 }
+
+/** The one throttle of this isolate, shared by its data-centre code and the key objects it runs. */
+export const isolateDirectCalls = new DirectCallThrottle();

@@ -7,7 +7,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { gateStub } from "../budget/gate-object.ts";
-import { DirectCallThrottle } from "../budget/refusals.ts";
+import { isolateDirectCalls } from "../budget/refusals.ts";
 import { type ObjectNamespace, type SharedCacheRpc, secretsOf } from "../config.ts";
 import { ApiError } from "../errors.ts";
 import { runtime } from "../runtime.ts";
@@ -15,7 +15,6 @@ import { loadThroughGate, SharedKey, type SharedRequest, type SharedResult, toFa
 
 export class SharedCacheObject extends DurableObject<Env> {
   readonly #key = new SharedKey(() => runtime.now());
-  readonly #throttle = new DirectCallThrottle();
 
   serve(request: SharedRequest): Promise<SharedResult> {
     const [token] = secretsOf(this.env);
@@ -23,7 +22,12 @@ export class SharedCacheObject extends DurableObject<Env> {
       const failure = toFailure(new ApiError("misconfigured", "proxy misconfigured: CLOUDFLARE_API_TOKEN is required"));
       return Promise.resolve({ kind: "failure", failure });
     }
-    const deps = { token, gate: gateStub(this.env.BUDGET_GATE), throttle: this.#throttle, now: () => runtime.now() };
+    const deps = {
+      token,
+      gate: gateStub(this.env.BUDGET_GATE),
+      throttle: isolateDirectCalls,
+      now: () => runtime.now(),
+    };
     return this.#key.serve(request, (priority, trace) => loadThroughGate(deps, request, priority, trace));
   }
 }

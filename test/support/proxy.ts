@@ -5,7 +5,9 @@ import { vi } from "vitest";
 import { createFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from "../../dev/fake-upstream/app.ts";
 import { FAKE_API_TOKEN } from "../../dev/fake-upstream/data.ts";
 import { LOCAL_API_KEY } from "../../dev/local-keys.ts";
+import { createApp } from "../../src/app.ts";
 import { Coalescer } from "../../src/cache/answer.ts";
+import { parseConfig } from "../../src/config.ts";
 import worker from "../../src/index.ts";
 import { runtime } from "../../src/runtime.ts";
 
@@ -70,6 +72,32 @@ export async function callWorker(workerEnv: Env, path: string, init?: ProxyInit)
   const response = await worker.fetch(request, workerEnv, ctx);
   await waitOnExecutionContext(ctx);
   return response;
+}
+
+let dataCentreRequests = 0;
+
+/** Requests handled by data centres (below), which call the app without the entry's spy. */
+export function requestsToDataCentres(): number {
+  return dataCentreRequests;
+}
+
+/**
+ * Another data centre: its own isolate (memory tier) and its own Cache API tier (a
+ * named cache), sharing the Durable Objects, the budget gate and the shared tier,
+ * with every other data centre, as Cloudflare's data centres do.
+ */
+export async function dataCentre(name: string, overrides: Record<string, unknown> = {}) {
+  const dcEnv = envWith(overrides);
+  const parsed = parseConfig(dcEnv);
+  if (!parsed.ok) throw new Error(parsed.problem);
+  const app = createApp(parsed.config, { localCache: await caches.open(`data-centre-${name}`) });
+  return async (path: string, init?: ProxyInit): Promise<Response> => {
+    const ctx = createExecutionContext();
+    dataCentreRequests++;
+    const response = await app.fetch(asCaller(path, init), dcEnv, ctx);
+    await waitOnExecutionContext(ctx);
+    return response;
+  };
 }
 
 /** A proxy of its own (as in a fresh isolate): every call goes to the same app, memory tier included. */

@@ -1,0 +1,160 @@
+import { describe, expect, it } from "vitest";
+import { BudgetGate, type GateStore, type PermitRequest } from "../../src/budget/gate.ts";
+
+/** The gate's storage as a Map (the Durable Object gives it SQLite-backed KV). */
+function mapStore(): GateStore & { entries: Map<string, unknown> } {
+  const entries = new Map<string, unknown>();
+  return {
+    entries,
+    get: <T>(key: string) => entries.get(key) as T | undefined,
+    put: (key, value) => void entries.set(key, structuredClone(value)),
+    delete: (key) => entries.delete(key),
+    list: <T>({ prefix }: { prefix: string }) =>
+      [...entries].filter(([key]) => key.startsWith(prefix)) as [string, T][],
+  };
+}
+
+function gateWith(budget = "100/300", callerBudget = "1000/300") {
+  const [requests = 0, seconds = 0] = budget.split("/").map(Number);
+  const [callerRequests = 0, callerSeconds = 0] = callerBudget.split("/").map(Number);
+  const clock = { now: 1_000_000 };
+  const store = mapStore();
+  const allowances = {
+    budget: { requests, seconds },
+    callerBudget: { requests: callerRequests, seconds: callerSeconds },
+  };
+  const make = () => new BudgetGate({ store, now: () => clock.now });
+  const gate = make();
+  const ask = (overrides: Partial<PermitRequest> = {}): PermitRequest => ({
+    priority: "refresh",
+    caller: "ip:192.0.2.1",
+    route: "sessions",
+    ...allowances,
+    ...overrides,
+  });
+  return { gate, clock, store, ask, allowances, restart: make };
+}
+
+/** Takes permits every `everyMs` for `durationMs`; returns the times of those granted. */
+function drain(setup: ReturnType<typeof gateWith>, request: PermitRequest, everyMs: number, durationMs: number) {
+  const granted: number[] = [];
+  const end = setup.clock.now + durationMs;
+  for (; setup.clock.now < end; setup.clock.now += everyMs) {
+    if (setup.gate.take(request).granted) granted.push(setup.clock.now);
+  }
+  return granted;
+}
+
+function maxInAnyWindow(times: number[], windowMs: number): number {
+  let max = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while ((times[i] ?? 0) - (times[j] ?? 0) >= windowMs) j++;
+    max = Math.max(max, i - j + 1);
+  }
+  return max;
+}
+
+describe("BudgetGate", () => {
+  it("never grants more than the budget in any window, however hard it is asked", () => {
+    const setup = gateWith("100/300");
+    const granted = drain(setup, setup.ask(), 50, 1_800_000);
+    expect(maxInAnyWindow(granted, 300_000)).toBeLessThanOrEqual(100);
+    // ...while spending nearly all of it over half an hour.
+    expect(granted.length).toBeGreaterThanOrEqual(560);
+  });
+
+  it("paces permits under overload instead of spending a window's budget at once", () => {
+    const setup = gateWith("100/300");
+    const granted = drain(setup, setup.ask(), 10, 300_000);
+    // A tenth of the budget may go at once; the rest comes evenly, one every 3 s.
+    expect(granted.filter((at) => at - (granted[0] ?? 0) < 1_000)).toHaveLength(10);
+    const gaps = granted.slice(11).map((at, i) => at - (granted[i + 10] ?? 0));
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(3_010);
+  });
+
+  it("gives cold misses at most half the window; refreshes may still use the rest", () => {
+    const setup = gateWith("100/300");
+    const cold = drain(setup, setup.ask({ priority: "cold", caller: "ip:attacker" }), 100, 300_000);
+    expect(cold.length).toBeLessThanOrEqual(50);
+    setup.clock.now += 30_000;
+    const refreshes = drain(setup, setup.ask({ caller: "ip:user" }), 100, 60_000);
+    expect(refreshes.length).toBeGreaterThan(10);
+  });
+
+  it("refuses cold misses before refreshes when the bucket runs low", () => {
+    const setup = gateWith("100/300");
+    drain(setup, setup.ask(), 1, 6);
+    const cold = setup.gate.take(setup.ask({ priority: "cold" }));
+    const refresh = setup.gate.take(setup.ask());
+    expect(cold).toMatchObject({ granted: false, reason: "budget" });
+    expect(refresh.granted).toBe(true);
+  });
+
+  it("a refusal says when a permit will be there", () => {
+    const setup = gateWith("100/300");
+    drain(setup, setup.ask(), 0.01, 0.1);
+    const refusal = setup.gate.take(setup.ask());
+    expect(refusal).toMatchObject({ granted: false, reason: "budget" });
+    if (refusal.granted) return;
+    setup.clock.now += refusal.retryAfterMs;
+    expect(setup.gate.take(setup.ask()).granted).toBe(true);
+  });
+
+  it("limits each caller to its share, and leaves other callers alone", () => {
+    const setup = gateWith("1000/300", "5/300");
+    const one = setup.ask({ caller: "ip:198.51.100.7" });
+    const results = Array.from({ length: 6 }, () => setup.gate.take(one));
+    expect(results.filter((r) => r.granted)).toHaveLength(5);
+    expect(results[5]).toMatchObject({ granted: false, reason: "caller" });
+    expect(setup.gate.take(setup.ask({ caller: "ip:198.51.100.8" })).granted).toBe(true);
+    expect(setup.gate.status(setup.allowances).callers_over_share).toEqual([{ caller: "ip:198.51.100.7", refused: 1 }]);
+  });
+
+  it("a caller's share comes back as its window slides", () => {
+    const setup = gateWith("1000/300", "5/300");
+    const one = setup.ask({ caller: "key:team-a" });
+    for (let i = 0; i < 5; i++) setup.gate.take(one);
+    const refusal = setup.gate.take(one);
+    expect(refusal.granted).toBe(false);
+    if (refusal.granted) return;
+    expect(refusal.retryAfterMs).toBeGreaterThan(0);
+    setup.clock.now += refusal.retryAfterMs;
+    expect(setup.gate.take(one).granted).toBe(true);
+  });
+
+  it("a pause refuses everything until it ends; a shorter pause does not shorten it", () => {
+    const setup = gateWith();
+    setup.gate.pause(setup.clock.now + 120_000);
+    setup.gate.pause(setup.clock.now + 10_000);
+    expect(setup.gate.take(setup.ask())).toMatchObject({ granted: false, reason: "paused", retryAfterMs: 120_000 });
+    expect(setup.gate.status(setup.allowances).paused_until).toBe(new Date(setup.clock.now + 120_000).toISOString());
+    setup.clock.now += 120_000;
+    expect(setup.gate.take(setup.ask()).granted).toBe(true);
+    expect(setup.gate.status(setup.allowances).paused_until).toBeNull();
+  });
+
+  it("keeps its state in its store: a restarted gate remembers grants, callers and the pause", () => {
+    const setup = gateWith("100/300", "3/300");
+    for (let i = 0; i < 3; i++) setup.gate.take(setup.ask({ caller: "ip:a" }));
+    setup.gate.pause(setup.clock.now + 60_000);
+    const restarted = setup.restart();
+    const status = restarted.status(setup.allowances);
+    expect(status.budget.available).toBe(97);
+    expect(status.paused_until).not.toBeNull();
+    setup.clock.now += 60_000;
+    expect(restarted.take(setup.ask({ caller: "ip:a" }))).toMatchObject({ granted: false, reason: "caller" });
+  });
+
+  it("status counts spend per route and what is left", () => {
+    const setup = gateWith("100/300");
+    setup.gate.take(setup.ask({ route: "sessions" }));
+    setup.gate.take(setup.ask({ route: "active-session" }));
+    setup.gate.take(setup.ask({ route: "active-session" }));
+    expect(setup.gate.status(setup.allowances)).toMatchObject({
+      budget: { limit: 100, window_seconds: 300, available: 97, cold_available: 47 },
+      spend_per_route: { sessions: 1, "active-session": 2 },
+    });
+    setup.clock.now += 300_000;
+    expect(setup.gate.status(setup.allowances).budget.available).toBe(100);
+  });
+});
