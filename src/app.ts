@@ -8,6 +8,7 @@ import { type AccessVariables, callerIdentity, rateLimit, requireAccess } from "
 import { serveAsset } from "./assets.ts";
 import { gateStub } from "./budget/gate-object.ts";
 import { type DirectCallThrottle, isolateDirectCalls, RefusalMemory } from "./budget/refusals.ts";
+import { demandFor } from "./cache/answer.ts";
 import { type CacheStorageTier, LocalTier } from "./cache/local-tier.ts";
 import { loadThroughGate, type SharedRequest, type SharedResult, toFailure } from "./cache/shared-key.ts";
 import { sharedCacheStub } from "./cache/shared-object.ts";
@@ -92,7 +93,8 @@ function loadWithoutSharedTier(config: Config, throttle: DirectCallThrottle) {
     });
     const trace = newTrace();
     try {
-      const answer = await loadThroughGate(deps, request, request.hasCopy ? "refresh" : "cold", trace);
+      const demand = demandFor(request.copyProducedAt, request, runtime.now());
+      const answer = await loadThroughGate(deps, request, demand, trace);
       return { kind: "answer", answer, fetched: true, trace };
     } catch (error) {
       return { kind: "failure", failure: toFailure(error), trace };

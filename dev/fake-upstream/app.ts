@@ -25,6 +25,25 @@ export interface FakeUpstreamOptions {
   token?: string;
   accountId?: string;
   appId?: string;
+  /** Live meetings to add to the seeded ones (see generatedMeetingId). */
+  extraLiveMeetings?: number;
+  /** Enforce the token's allowance as Cloudflare does: past it, every call is a 429 for the lock-out. */
+  allowance?: Allowance;
+}
+
+export interface Allowance {
+  requests: number;
+  seconds: number;
+  lockoutSeconds: number;
+  now: () => number;
+}
+
+/** The fake's own view of its allowance, for the simulation's report. */
+export interface AllowanceLog {
+  /** When each request arrived, oldest first. */
+  arrivals: number[];
+  lockouts: number;
+  lockedUntil: number;
 }
 
 const DEFAULT_PER_PAGE = 20;
@@ -79,8 +98,9 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
   const token = options.token ?? FAKE_API_TOKEN;
   const accountId = options.accountId ?? FAKE_ACCOUNT_ID;
   const appId = options.appId ?? FAKE_APP_ID;
-  const seeded = seedSessions();
+  const seeded = seedSessions(options.extraLiveMeetings);
   const faults: Fault[] = [];
+  const allowanceLog: AllowanceLog = { arrivals: [], lockouts: 0, lockedUntil: 0 };
   const requests: Request[] = [];
 
   const app = new Hono().basePath("/client/v4/accounts/:account/realtime/kit/:app");
@@ -121,10 +141,28 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
 
   app.notFound((c) => realtimeKitError(c, 404, "Route not found"));
 
+  /** A 429 while locked out, or when this request takes the token past its allowance. */
+  function overAllowance(allowance: Allowance): Response | undefined {
+    const now = allowance.now();
+    allowanceLog.arrivals.push(now);
+    if (now < allowanceLog.lockedUntil) return tooManyRequests(allowanceLog.lockedUntil - now);
+    const windowStart = now - allowance.seconds * 1000;
+    let inWindow = 0;
+    for (let i = allowanceLog.arrivals.length - 1; i >= 0 && (allowanceLog.arrivals[i] ?? 0) > windowStart; i--) {
+      inWindow++;
+    }
+    if (inWindow <= allowance.requests) return undefined;
+    allowanceLog.lockouts++;
+    allowanceLog.lockedUntil = now + allowance.lockoutSeconds * 1000;
+    return tooManyRequests(allowance.lockoutSeconds * 1000);
+  }
+
   async function answer(request: Request): Promise<Response> {
     requests.push(request.clone());
     // Bounded, so a long `npm start` does not grow without end.
     if (requests.length > MAX_RECORDED_REQUESTS) requests.shift();
+    const refused = options.allowance ? overAllowance(options.allowance) : undefined;
+    if (refused) return refused;
     const fault = faults.shift();
     if (fault === undefined) return app.fetch(request);
     if ("network" in fault) throw new TypeError("Network connection lost.");
@@ -147,7 +185,20 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
     },
     /** Seeded sessions, for tests that compute expected answers. */
     sessions: seeded.map(({ session }) => session),
+    /** Arrivals and lock-outs, when an allowance is enforced. */
+    allowanceLog,
   };
+}
+
+function tooManyRequests(lockedForMs: number): Response {
+  const body = {
+    success: false,
+    errors: [{ code: 971, message: "Please wait and consider throttling your request speed" }],
+  };
+  return new Response(JSON.stringify(body), {
+    status: 429,
+    headers: { "Content-Type": "application/json", "Retry-After": String(Math.ceil(lockedForMs / 1000)) },
+  });
 }
 
 function hangUntilAborted(signal: AbortSignal): Promise<never> {

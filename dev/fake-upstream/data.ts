@@ -76,11 +76,25 @@ function sessionId(n: number): string {
   return `5e551011-0000-4000-8000-${hex}`;
 }
 
-export function seedSessions(): SeededSession[] {
+/** The id of the n-th generated meeting (a V2 UUID), for loads with many live meetings. */
+export function generatedMeetingId(n: number): string {
+  return `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
+}
+
+function generatedMeetings(count: number): Meeting[] {
+  return Array.from({ length: count }, (_, n) => ({
+    id: generatedMeetingId(n),
+    title: `Generated meeting ${n}`,
+    live: true,
+  }));
+}
+
+/** @param extraLiveMeetings live meetings to add to the realistic ones (generatedMeetingId(0..n-1)). */
+export function seedSessions(extraLiveMeetings = 0): SeededSession[] {
   const random = seededRandom(42);
   const seeded: SeededSession[] = [];
   let n = 0;
-  MEETINGS.forEach((meeting, meetingIndex) => {
+  [...MEETINGS, ...generatedMeetings(extraLiveMeetings)].forEach((meeting, meetingIndex) => {
     const pastSessions = 3 + (meetingIndex % 3);
     for (let i = 0; i <= pastSessions; i++) {
       const isLive = meeting.live && i === pastSessions;

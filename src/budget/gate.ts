@@ -7,12 +7,18 @@
  * - a sliding-window log: no window of `seconds` ever holds more than `requests`
  *   permits. A plain token bucket of that size could spend twice its size in one
  *   window (a full bucket plus a window of refill), which is what locks a token out.
- * - a pacing bucket that refills at `requests / seconds` and holds a tenth of the
- *   budget: under overload permits come evenly instead of all at the start of a
- *   window followed by minutes of nothing, so every stored answer keeps being
- *   refreshed now and then.
+ * - a pacing bucket that holds a twentieth of the budget and refills at the rest of it
+ *   per window: under overload permits come evenly instead of all at the start of a
+ *   window followed by minutes of nothing, and the bucket (where urgency is weighed),
+ *   not the log, is what runs short; burst plus refill is the budget, so the log never
+ *   has to refuse (it is the guarantee, not the policy).
  * Cold misses (nothing stored yet) may only use the first half of the window and of
- * the pacing bucket; refreshes of stored answers may use all of both.
+ * the pacing bucket; refreshes of stored answers may use all of both. Urgency then
+ * orders them: a load must leave behind a share of the pacing bucket that shrinks as
+ * its urgency grows, so when permits are scarce they go to the answers that have
+ * waited longest and every answer's age stays even instead of some starving. A cold
+ * key that callers keep asking for grows urgent too (and may reach past half the
+ * window); a one-off random id never does, so a flood of them stays within half.
  */
 
 export interface Allowance {
@@ -29,8 +35,18 @@ export interface Allowances {
   callerBudget: Allowance;
 }
 
-export interface PermitRequest extends Allowances {
+/**
+ * What a load asks for: `cold` (nothing stored yet) or `refresh`, and how urgent it is,
+ * from 0 to 1: for a refresh, the stored answer's age as a share of how long it may be
+ * served; for a cold miss, how long callers have been asking for the key without an
+ * answer, as a share of the same time.
+ */
+export interface Demand {
   priority: PermitPriority;
+  urgency: number;
+}
+
+export interface PermitRequest extends Allowances, Demand {
   /** The caller that caused the upstream call: `key:<id>` or `ip:<address or /64>`. */
   caller: string;
   /** The route name, for spend per route. */
@@ -168,14 +184,19 @@ export class BudgetGate {
   }
 
   get #pacingCapacity(): number {
-    return Math.max(1, Math.ceil(this.#budget.requests / 10));
+    return Math.max(1, Math.ceil(this.#budget.requests / 20));
+  }
+
+  /** Permits per millisecond: what the burst leaves of the budget, spread over the window. */
+  get #pacingRate(): number {
+    return Math.max(1, this.#budget.requests - this.#pacingCapacity) / this.#windowMs;
   }
 
   /** The pacing bucket's tokens at `now` (full when it was never used). */
   #pacingNow(now: number): number {
     if (!this.#pacing) return this.#pacingCapacity;
     const elapsed = Math.max(0, now - this.#pacing.at);
-    const tokens = this.#pacing.tokens + (elapsed * this.#budget.requests) / this.#windowMs;
+    const tokens = this.#pacing.tokens + elapsed * this.#pacingRate;
     return Math.min(this.#pacingCapacity, tokens);
   }
 
@@ -183,10 +204,15 @@ export class BudgetGate {
     if (now < this.#pausedUntil) return { reason: "paused", retryAfterMs: this.#pausedUntil - now };
     const callerWait = this.#callerWait(request.caller, now);
     if (callerWait > 0) return { reason: "caller", retryAfterMs: callerWait };
-    const cold = request.priority === "cold";
-    const windowLimit = cold ? this.#coldLimit() : this.#budget.requests;
-    // Cold misses must leave half the pacing bucket behind them.
-    const tokensNeeded = cold ? Math.floor(this.#pacingCapacity / 2) + 1 : 1;
+    const urgency = Number.isFinite(request.urgency) ? Math.min(1, Math.max(0, request.urgency)) : 0;
+    const coldLimit = this.#coldLimit();
+    const windowLimit =
+      request.priority === "cold"
+        ? coldLimit + Math.floor((this.#budget.requests - coldLimit) * urgency)
+        : this.#budget.requests;
+    // A load leaves half the pacing bucket behind it when not urgent at all, nothing when most urgent.
+    const half = Math.floor(this.#pacingCapacity / 2);
+    const tokensNeeded = 1 + Math.floor(half * (1 - urgency));
     const windowWait = this.#windowWait(windowLimit, now);
     const pacingWait = this.#pacingWait(tokensNeeded, now);
     const wait = Math.max(windowWait, pacingWait);
@@ -212,7 +238,7 @@ export class BudgetGate {
   #pacingWait(tokensNeeded: number, now: number): number {
     const missing = tokensNeeded - this.#pacingNow(now);
     if (missing <= 0) return 0;
-    return Math.max(1, Math.ceil((missing * this.#windowMs) / this.#budget.requests));
+    return Math.max(1, Math.ceil(missing / this.#pacingRate));
   }
 
   #forgetExpiredGrants(now: number): void {

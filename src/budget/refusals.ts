@@ -3,11 +3,16 @@
  * a flood during an exhausted budget or a pause does not become a flood of Durable
  * Object calls: until the refusal's time has passed, the isolate answers by itself.
  */
-import type { PermitPriority, RefusalReason } from "./gate.ts";
+import type { Demand, RefusalReason } from "./gate.ts";
 
 export interface RememberedRefusal {
   reason: RefusalReason;
   untilMs: number;
+}
+
+interface BudgetRefusal extends RememberedRefusal {
+  /** Refreshes at most this urgent are refused too; more urgent ones may ask again. */
+  urgency: number;
 }
 
 /** Bounds the per-caller memory; callers past it are simply asked about again. */
@@ -15,24 +20,28 @@ const MAX_REMEMBERED_CALLERS = 10_000;
 
 export class RefusalMemory {
   #paused: RememberedRefusal | undefined;
-  readonly #byPriority = new Map<PermitPriority, RememberedRefusal>();
+  #cold: BudgetRefusal | undefined;
+  #refresh: BudgetRefusal | undefined;
   readonly #byCaller = new Map<string, RememberedRefusal>();
 
-  remember(priority: PermitPriority, caller: string, refusal: RememberedRefusal): void {
+  remember(demand: Demand, caller: string, refusal: RememberedRefusal): void {
     if (refusal.reason === "paused") this.#paused = refusal;
     else if (refusal.reason === "caller") {
       this.#byCaller.set(caller, refusal);
       if (this.#byCaller.size > MAX_REMEMBERED_CALLERS) this.#byCaller.delete(this.#byCaller.keys().next().value ?? "");
     } else {
-      this.#byPriority.set(priority, refusal);
-      // Refreshes may use the whole budget: when they are refused, cold misses are too.
-      if (priority === "refresh") this.#byPriority.set("cold", refusal);
+      const remembered = { ...refusal, urgency: demand.urgency };
+      // A cold miss asks more of the budget than a refresh as urgent: it is refused as well.
+      this.#cold = remembered;
+      if (demand.priority === "refresh") this.#refresh = remembered;
     }
   }
 
   /** A refusal still in force for this request, if any. */
-  recall(priority: PermitPriority, caller: string, now: number): RememberedRefusal | undefined {
-    const candidates = [this.#paused, this.#byCaller.get(caller), this.#byPriority.get(priority)];
+  recall(demand: Demand, caller: string, now: number): RememberedRefusal | undefined {
+    const budget = demand.priority === "cold" ? this.#cold : this.#refresh;
+    const refusedAsUrgent = budget && demand.urgency <= budget.urgency ? budget : undefined;
+    const candidates = [this.#paused, this.#byCaller.get(caller), refusedAsUrgent];
     return candidates.find((refusal) => refusal !== undefined && refusal.untilMs > now);
   }
 }

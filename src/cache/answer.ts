@@ -2,6 +2,7 @@
  * @module What every cache tier stores and how old it may be: the stored answer, its
  * freshness, the canonical key, and the coalescer that shares one load between callers.
  */
+import type { Demand } from "../budget/gate.ts";
 import type { UpstreamSuccess } from "../upstream.ts";
 
 /** Bump to orphan every stored entry when the stored format changes. */
@@ -49,6 +50,20 @@ export function lifetimeLeftSeconds(answer: StoredAnswer, policy: FreshnessPolic
   const staleWindows =
     answer.status === 200 ? Math.max(policy.staleWhileRevalidateSeconds, policy.staleIfErrorSeconds) : 0;
   return Math.floor(policy.ttlSeconds + staleWindows - ageSeconds(answer, now));
+}
+
+/**
+ * What loading a key asks of the budget: cold when no copy exists, else a refresh as
+ * urgent as the newest copy is old, measured against the time it may be served at all.
+ */
+export function demandFor(
+  producedAt: number | undefined,
+  policy: Pick<FreshnessPolicy, "ttlSeconds" | "staleIfErrorSeconds">,
+  now: number,
+): Demand {
+  if (producedAt === undefined) return { priority: "cold", urgency: 0 };
+  const servable = Math.max(1, policy.ttlSeconds + policy.staleIfErrorSeconds);
+  return { priority: "refresh", urgency: Math.min(1, Math.max(0, (now - producedAt) / 1000 / servable)) };
 }
 
 export interface CacheKeyParts {

@@ -4,14 +4,14 @@
  * while fresh, else makes the one upstream call for all of them and answers every
  * waiter with it. Pure: the clock and the loading are injected.
  */
-import type { PermitPriority } from "../budget/gate.ts";
+import type { Demand } from "../budget/gate.ts";
 import { type GateClient, gatePermits } from "../budget/permits.ts";
 import type { DirectCallThrottle } from "../budget/refusals.ts";
 import { isAllowedBaseUrl } from "../config.ts";
 import { ApiError, type ErrorKind } from "../errors.ts";
 import type { UpstreamRequest } from "../routes.ts";
 import { createUpstreamClient, type UpstreamSettings, type UpstreamTrace } from "../upstream.ts";
-import { freshness, isStorable, type StoredAnswer, toStoredAnswer } from "./answer.ts";
+import { demandFor, freshness, isStorable, type StoredAnswer, toStoredAnswer } from "./answer.ts";
 
 /** What a data centre asks the key's object. Plain data: it crosses an RPC boundary. */
 export interface SharedRequest {
@@ -21,8 +21,10 @@ export interface SharedRequest {
   ttlSeconds: number;
   /** Who caused the call, for their share of the budget: `key:<id>` or `ip:<address>`. */
   caller: string;
-  /** The asking data centre holds a copy: renewing it is a refresh, not a cold miss. */
-  hasCopy: boolean;
+  /** When the asking data centre's usable copy was produced: renewing it is a refresh, not a cold miss. */
+  copyProducedAt: number | undefined;
+  /** How long past its TTL an answer may still be served (it measures a refresh's urgency). */
+  staleIfErrorSeconds: number;
   /** Which upstream to ask and how, from the deployment's config (the object holds only the token). */
   settings: UpstreamSettings;
 }
@@ -40,8 +42,8 @@ export type SharedResult =
   /** `copy`: the object's own last answer, which the data centre may serve stale. */
   | { kind: "failure"; failure: Failure; copy?: StoredAnswer; trace?: UpstreamTrace };
 
-/** Loads the key's answer from the upstream (taking permits at `priority`); throws ApiError. */
-export type LoadAnswer = (priority: PermitPriority, trace: UpstreamTrace) => Promise<StoredAnswer>;
+/** Loads the key's answer from the upstream (its permits asked for as `demand`); throws ApiError. */
+export type LoadAnswer = (demand: Demand, trace: UpstreamTrace) => Promise<StoredAnswer>;
 
 export function toFailure(error: unknown): Failure {
   const apiError = error instanceof ApiError ? error : new ApiError("internal", "internal error");
@@ -60,6 +62,8 @@ export class SharedKey {
   readonly #now: () => number;
   #copy: StoredAnswer | undefined;
   #inFlight: Promise<SharedResult> | undefined;
+  /** Since when callers have asked for this key without an answer (its cold urgency). */
+  #askedSince: number | undefined;
 
   constructor(now: () => number) {
     this.#now = now;
@@ -78,11 +82,20 @@ export class SharedKey {
   }
 
   async #load(request: SharedRequest, load: LoadAnswer): Promise<SharedResult> {
-    const priority: PermitPriority = request.hasCopy || this.#copy ? "refresh" : "cold";
+    const newest = Math.max(
+      request.copyProducedAt ?? Number.NEGATIVE_INFINITY,
+      this.#copy?.producedAt ?? Number.NEGATIVE_INFINITY,
+    );
+    const now = this.#now();
+    this.#askedSince ??= now;
+    const demand = Number.isFinite(newest)
+      ? demandFor(newest, request, now)
+      : { priority: "cold" as const, urgency: demandFor(this.#askedSince, request, now).urgency };
     const trace: UpstreamTrace = { attempts: 0, durationMs: 0 };
     try {
-      const answer = await load(priority, trace);
+      const answer = await load(demand, trace);
       if (request.ttlSeconds > 0 && isStorable(answer)) this.#copy = answer;
+      this.#askedSince = undefined;
       return { kind: "answer", answer, fetched: true, trace };
     } catch (error) {
       return { kind: "failure", failure: toFailure(error), copy: this.#copy, trace };
@@ -100,12 +113,12 @@ export interface LoadDeps {
 
 /**
  * Loads the answer `request` describes from the upstream, every attempt paid for by a
- * permit at `priority`; a 404 is kept as an answer (negative caching). Throws ApiError.
+ * permit asked for as `demand`; a 404 is kept as an answer (negative caching). Throws ApiError.
  */
 export async function loadThroughGate(
   deps: LoadDeps,
   request: SharedRequest,
-  priority: PermitPriority,
+  demand: Demand,
   trace: UpstreamTrace,
 ): Promise<StoredAnswer> {
   const { settings } = request;
@@ -117,13 +130,13 @@ export async function loadThroughGate(
   const permits = gatePermits({
     gate: deps.gate,
     request: {
-      priority,
+      ...demand,
       caller: request.caller,
       route: request.route,
       budget: settings.UPSTREAM_BUDGET,
       callerBudget: settings.CALLER_MISS_BUDGET,
     },
-    hasCopy: priority === "refresh",
+    hasCopy: demand.priority === "refresh",
     throttle: deps.throttle,
     now: deps.now,
   });

@@ -28,7 +28,7 @@ export class SharedCacheObject extends DurableObject<Env> {
       throttle: isolateDirectCalls,
       now: () => runtime.now(),
     };
-    return this.#key.serve(request, (priority, trace) => loadThroughGate(deps, request, priority, trace));
+    return this.#key.serve(request, (demand, trace) => loadThroughGate(deps, request, demand, trace));
   }
 }
 

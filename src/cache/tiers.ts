@@ -6,7 +6,7 @@
  * within the stale-if-error window. Pure: tiers and clock are injected, so the Worker
  * and `npm run sim` run this same code.
  */
-import type { PermitPriority, RefusalReason } from "../budget/gate.ts";
+import type { RefusalReason } from "../budget/gate.ts";
 import type { RefusalMemory } from "../budget/refusals.ts";
 import { STALE_COVER } from "../errors.ts";
 import { logger } from "../log.ts";
@@ -14,6 +14,7 @@ import { refusalError, type UpstreamTrace } from "../upstream.ts";
 import {
   ageSeconds,
   Coalescer,
+  demandFor,
   type FreshnessPolicy,
   freshness,
   isStorable,
@@ -55,26 +56,28 @@ export class TieredCache {
   }
 
   /**
-   * The outcome to send for `request` (without `hasCopy`, which this decides), or
+   * The outcome to send for `request` (without the copy and its windows, which this adds), or
    * throws the ApiError to send when nothing can be served. What an upstream call made
    * for this request did is copied into `trace`.
    */
   async serve(
-    request: Omit<SharedRequest, "hasCopy">,
+    request: Omit<SharedRequest, "copyProducedAt" | "staleIfErrorSeconds">,
     trace: UpstreamTrace,
     waitUntil: (promise: Promise<unknown>) => void,
   ): Promise<CacheOutcome> {
     const { local, now } = this.#options;
     const policy = { ...this.#options.windows, ttlSeconds: request.ttlSeconds };
+    const asking = { ...request, staleIfErrorSeconds: policy.staleIfErrorSeconds };
     const copy = request.ttlSeconds > 0 ? await local.lookup(request.key) : undefined;
     const state = copy ? freshness(copy, policy, now()) : "expired";
     if (copy && state === "fresh") return this.#outcome(copy, policy, "hit");
     if (copy && state === "stale-while-revalidate") {
-      waitUntil(this.#ask({ ...request, hasCopy: true }, policy, waitUntil).then(logBackgroundFailure));
+      const refresh = { ...asking, copyProducedAt: copy.producedAt };
+      waitUntil(this.#ask(refresh, policy, waitUntil).then(logBackgroundFailure));
       return this.#outcome(copy, policy, "hit", "stale-while-revalidate");
     }
     const usableCopy = state === "stale-if-error" ? copy : undefined;
-    const result = await this.#ask({ ...request, hasCopy: usableCopy !== undefined }, policy, waitUntil);
+    const result = await this.#ask({ ...asking, copyProducedAt: usableCopy?.producedAt }, policy, waitUntil);
     Object.assign(trace, result.trace);
     if (result.kind === "answer") {
       const { answer, fetched } = result;
@@ -90,14 +93,20 @@ export class TieredCache {
   #ask(request: SharedRequest, policy: FreshnessPolicy, waitUntil: (promise: Promise<unknown>) => void) {
     return this.#asking.run(request.key, async () => {
       const { refusals, now, local } = this.#options;
-      const priority: PermitPriority = request.hasCopy ? "refresh" : "cold";
-      const remembered = refusals.recall(priority, request.caller, now());
+      const demand = demandFor(request.copyProducedAt, request, now());
+      const remembered = refusals.recall(demand, request.caller, now());
       if (remembered) return refusedLocally(remembered.reason, remembered.untilMs - now());
       const result = await this.#options.askShared(request).catch(() => this.#options.whenSharedDown(request));
       if (result.kind === "failure") {
         const reason = REFUSALS[result.failure.kind as keyof typeof REFUSALS];
         const waitMs = (result.failure.retryAfter ?? 1) * 1000;
-        if (reason) refusals.remember(priority, request.caller, { reason, untilMs: now() + waitMs });
+        if (reason) refusals.remember(demand, request.caller, { reason, untilMs: now() + waitMs });
+        // The shared tier's stale copy, newer than ours: keep it, so that this data centre
+        // can serve it (and ask for a refresh, not a cold miss) while refusals are remembered.
+        const { copy } = result;
+        if (copy && copy.producedAt > (request.copyProducedAt ?? 0) && isStorable(copy)) {
+          waitUntil(local.store(request.key, copy, lifetimeLeftSeconds(copy, policy, now())));
+        }
         return result;
       }
       const lifetime = lifetimeLeftSeconds(result.answer, policy, now());

@@ -158,12 +158,12 @@ describe("the budget gate", () => {
   it("cold misses get half the bucket: a flood of random ids is refused while refreshes go on", async () => {
     const clock = useFakeClock();
     const fake = useFakeUpstream();
-    const call = proxyWith({ UPSTREAM_BUDGET: "100/300" });
+    const call = proxyWith({ UPSTREAM_BUDGET: "200/300" });
     const listPath = uncachedSessionsPath();
     expect((await call(listPath)).status).toBe(200);
     const statuses: number[] = [];
     for (let i = 0; i < 10; i++) statuses.push((await call(randomMeeting(), fromIp("203.0.113.9"))).status);
-    // The pacing bucket holds 10; cold misses may take it down to half.
+    // The pacing bucket holds a twentieth of the budget (10); cold misses may take it down to half.
     expect(statuses).toEqual([404, 404, 404, 404, 503, 503, 503, 503, 503, 503]);
     const refused = await call(randomMeeting(), fromIp("203.0.113.10"));
     expect(await errorBody(refused)).toMatchObject({ error: { code: 503, message: "upstream budget exhausted" } });

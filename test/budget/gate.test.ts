@@ -27,6 +27,7 @@ function gateWith(budget = "100/300", callerBudget = "1000/300") {
   const gate = make();
   const ask = (overrides: Partial<PermitRequest> = {}): PermitRequest => ({
     priority: "refresh",
+    urgency: 0,
     caller: "ip:192.0.2.1",
     route: "sessions",
     ...allowances,
@@ -65,11 +66,30 @@ describe("BudgetGate", () => {
 
   it("paces permits under overload instead of spending a window's budget at once", () => {
     const setup = gateWith("100/300");
-    const granted = drain(setup, setup.ask(), 10, 300_000);
-    // A tenth of the budget may go at once; the rest comes evenly, one every 3 s.
-    expect(granted.filter((at) => at - (granted[0] ?? 0) < 1_000)).toHaveLength(10);
-    const gaps = granted.slice(11).map((at, i) => at - (granted[i + 10] ?? 0));
-    expect(Math.max(...gaps)).toBeLessThanOrEqual(3_010);
+    const granted = drain(setup, setup.ask({ urgency: 1 }), 10, 300_000);
+    // A twentieth of the budget may go at once; the rest comes evenly, 95 over the window.
+    expect(granted.filter((at) => at - (granted[0] ?? 0) < 1_000)).toHaveLength(5);
+    const gaps = granted.slice(6).map((at, i) => at - (granted[i + 5] ?? 0));
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(3_170);
+  });
+
+  it("gives scarce permits to the most urgent loads: the oldest answers first", () => {
+    const setup = gateWith("100/300");
+    drain(setup, setup.ask({ urgency: 1 }), 10, 60_000);
+    const young = setup.gate.take(setup.ask({ urgency: 0.1 }));
+    const old = setup.gate.take(setup.ask({ urgency: 1 }));
+    expect(young).toMatchObject({ granted: false, reason: "budget" });
+    setup.clock.now += 3_200;
+    expect(old.granted || setup.gate.take(setup.ask({ urgency: 1 })).granted).toBe(true);
+  });
+
+  it("a cold key asked for long enough may reach past half the window; a new one may not", () => {
+    const setup = gateWith("100/300");
+    const refreshes = drain(setup, setup.ask({ urgency: 1 }), 100, 160_000);
+    expect(refreshes.length).toBeGreaterThan(50);
+    setup.clock.now += 5_000;
+    expect(setup.gate.take(setup.ask({ priority: "cold", urgency: 0 }))).toMatchObject({ granted: false });
+    expect(setup.gate.take(setup.ask({ priority: "cold", urgency: 1 })).granted).toBe(true);
   });
 
   it("gives cold misses at most half the window; refreshes may still use the rest", () => {
@@ -83,9 +103,9 @@ describe("BudgetGate", () => {
 
   it("refuses cold misses before refreshes when the bucket runs low", () => {
     const setup = gateWith("100/300");
-    drain(setup, setup.ask(), 1, 6);
+    drain(setup, setup.ask({ urgency: 1 }), 1, 3);
     const cold = setup.gate.take(setup.ask({ priority: "cold" }));
-    const refresh = setup.gate.take(setup.ask());
+    const refresh = setup.gate.take(setup.ask({ urgency: 0.5 }));
     expect(cold).toMatchObject({ granted: false, reason: "budget" });
     expect(refresh.granted).toBe(true);
   });
