@@ -151,8 +151,8 @@ export async function runScenario(scenario: Scenario) {
   const sharedKeys = new Map<string, SharedKey>();
   const deps = { token: FAKE_API_TOKEN, gate, throttle: new DirectCallThrottle(), now: clock };
   const askShared = (request: SharedRequest) => {
-    let shared = sharedKeys.get(request.key);
-    if (!shared) sharedKeys.set(request.key, (shared = new SharedKey(clock)));
+    const shared = sharedKeys.get(request.key) ?? new SharedKey(clock);
+    sharedKeys.set(request.key, shared);
     return shared.serve(request, (demand, trace) => loadThroughGate(deps, request, demand, trace));
   };
   const centres = Array.from(

@@ -29,7 +29,10 @@ interface MemoryEntry {
 }
 
 /** The part of the Cache API the tier uses: `caches.default`, or a named cache standing for another data centre. */
-export type CacheStorageTier = Pick<Cache, "match" | "put">;
+export interface CacheStorageTier {
+  match(key: string): Promise<Response | undefined>;
+  put(key: string, response: Response): Promise<void>;
+}
 
 export class LocalTier {
   readonly #memory = new MemoryTier<MemoryEntry>(
