@@ -17,7 +17,8 @@ const HIT_ROUNDS = 2;
 const CONNECTIONS = 16;
 const MISS_SAMPLES = 150;
 const COLD_CONCURRENCY = 100;
-const COMPATIBILITY_DATE = "2026-11-01";
+/** The Worker's own compatibility date, read from wrangler.toml rather than copied. */
+const COMPATIBILITY_DATE: string = unstable_readConfig({ config: "wrangler.toml" }).compatibility_date ?? "";
 const HIT_PATH = "/sessions?status=LIVE&per_page=10";
 /** The wrangler environment whose rate limits do not get in a load test's way. */
 const BENCH_ENV = "bench";
@@ -26,7 +27,27 @@ const AUTH = { Authorization: `Bearer ${LOCAL_API_KEY}` };
 
 type EnvBinding =
   | { type: "text"; value: string }
-  | { type: "rate-limit"; namespace: string; simple: { limit: number; period: 10 | 60 } };
+  | { type: "rate-limit"; namespace: string; simple: { limit: number; period: 10 | 60 } }
+  | { type: "durable-object"; worker: string; exportName: string };
+
+const WORKER_NAME = "bench";
+
+/** The proxy's Durable Objects (the budget gate and the shared tier), as wrangler.toml declares them. */
+function proxyDurableObjects() {
+  const config = unstable_readConfig({ config: "wrangler.toml", env: BENCH_ENV });
+  const bindings: { name: string; class_name: string }[] = config.durable_objects.bindings;
+  return {
+    env: Object.fromEntries(
+      bindings.map((binding): [string, EnvBinding] => [
+        binding.name,
+        { type: "durable-object", worker: WORKER_NAME, exportName: binding.class_name },
+      ]),
+    ),
+    exports: Object.fromEntries(
+      bindings.map((binding) => [binding.class_name, { type: "durable-object" as const, storage: "sqlite" as const }]),
+    ),
+  };
+}
 
 /** The proxy's rate-limit bindings as `[env.bench]` in wrangler.toml declares them. */
 function benchRateLimits(): Record<string, EnvBinding> {
@@ -46,8 +67,15 @@ function benchRateLimits(): Record<string, EnvBinding> {
 }
 
 /** Serves one bundle with Miniflare (its v5 options: a Worker config with a module manifest and typed env). */
-async function serve(scriptPath: string, upstreamBaseUrl: string, extra: Record<string, EnvBinding> = {}) {
+async function serve(
+  scriptPath: string,
+  upstreamBaseUrl: string,
+  extra: Record<string, EnvBinding> = {},
+  durableObjects?: ReturnType<typeof proxyDurableObjects>,
+) {
+  const benchVars = unstable_readConfig({ config: "wrangler.toml", env: BENCH_ENV }).vars as Record<string, string>;
   const vars = {
+    ...Object.fromEntries(Object.entries(benchVars).filter(([, value]) => value !== "")),
     CLOUDFLARE_API_TOKEN: FAKE_API_TOKEN,
     CLOUDFLARE_ACCOUNT_ID: FAKE_ACCOUNT_ID,
     REALTIMEKIT_APP_ID: FAKE_APP_ID,
@@ -64,13 +92,14 @@ async function serve(scriptPath: string, upstreamBaseUrl: string, extra: Record<
     workers: [
       {
         config: {
-          name: "bench",
+          name: WORKER_NAME,
           compatibilityDate: COMPATIBILITY_DATE,
           manifest: {
             mainModule: "index.js",
             modules: { "index.js": { type: "esm", contents: readFileSync(scriptPath, "utf8") } },
           },
-          env: { ...Object.fromEntries(text), ...extra },
+          env: { ...Object.fromEntries(text), ...extra, ...durableObjects?.env },
+          ...(durableObjects ? { exports: durableObjects.exports } : {}),
         },
       },
     ],
@@ -113,6 +142,34 @@ async function missLatencies(makeUrl: (n: number) => string, headers?: Record<st
   return samples;
 }
 
+/** `Server-Timing` durations by metric name, e.g. `{ shared: 4.1, upstream: 1.2, permit: 0.9 }`. */
+function serverTimings(header: string | null): Record<string, number> {
+  const timings: Record<string, number> = {};
+  for (const metric of (header ?? "").split(",")) {
+    const name = metric.split(";")[0]?.trim();
+    const duration = /dur=([0-9.]+)/.exec(metric)?.[1];
+    if (name && duration) timings[name] = Number(duration);
+  }
+  return timings;
+}
+
+/**
+ * Where a miss spends its time past the Worker: the hop to the key's shared object
+ * (its time less the upstream call it made) and the hop to the budget gate (permits).
+ */
+async function missHops(makeUrl: (n: number) => string) {
+  const keyObject: number[] = [];
+  const gate: number[] = [];
+  for (let n = 0; n < MISS_SAMPLES; n++) {
+    const response = await fetch(makeUrl(n), { headers: AUTH });
+    await response.arrayBuffer();
+    const timing = serverTimings(response.headers.get("Server-Timing"));
+    keyObject.push((timing.shared ?? 0) - (timing.upstream ?? 0));
+    gate.push(timing.permit ?? 0);
+  }
+  return { keyObject, gate };
+}
+
 async function coldRequests(baseUrl: string, marker: string, countAtUpstream: () => number): Promise<number> {
   const before = countAtUpstream();
   await Promise.all(Array.from({ length: COLD_CONCURRENCY }, () => timed(`${baseUrl}/sessions?search=${marker}`)));
@@ -129,7 +186,7 @@ async function main() {
   const proxyGzipBytes = gzipBytes(proxyScript);
 
   const upstream = await startFakeUpstream(0);
-  const proxy = await serve(proxyScript, upstream.baseUrl, benchRateLimits());
+  const proxy = await serve(proxyScript, upstream.baseUrl, benchRateLimits(), proxyDurableObjects());
   const bare = await serve(bareScript, upstream.baseUrl);
   const limiters = benchRateLimits();
   const bareLimited = await serve(bareScript, upstream.baseUrl, {
@@ -155,6 +212,7 @@ async function main() {
     const direct = await missLatencies((n) => `${upstreamSessions}?search=direct-${n}`, auth);
     const viaProxy = await missLatencies((n) => `${proxy.url}/sessions?search=proxy-miss-${n}`);
     const viaBare = await missLatencies((n) => `${bare.url}/sessions?search=bare-miss-${n}`);
+    const hops = await missHops((n) => `${proxy.url}/sessions?search=proxy-hops-${n}`);
 
     console.log(`coalescing: ${COLD_CONCURRENCY} concurrent identical cold requests ...`);
     const proxyCold = await coldRequests(proxy.url, "proxy-cold", upstreamRequestsWith("proxy-cold"));
@@ -179,6 +237,20 @@ async function main() {
         fixed(percentile(viaBare, 50)),
         "",
         `upstream direct ${fixed(percentile(direct, 50))} ms; proxy adds ${fixed(percentile(viaProxy, 50) - percentile(direct, 50))} ms`,
+      ],
+      [
+        "misses: hop to the key's shared object, p50 (ms)",
+        fixed(percentile(hops.keyObject, 50)),
+        "",
+        "",
+        `p99 ${fixed(percentile(hops.keyObject, 99))} ms (shared-tier time less the upstream call it made)`,
+      ],
+      [
+        "misses: hop to the budget gate, p50 (ms)",
+        fixed(percentile(hops.gate, 50)),
+        "",
+        "",
+        `p99 ${fixed(percentile(hops.gate, 99))} ms (time to take the permit)`,
       ],
       [
         "misses: p99 latency (ms)",

@@ -77,7 +77,11 @@ export function requestLog(routeNames: Readonly<Record<string, string>>): Middle
       errorKind,
     };
     logger.write("info", entry);
-    if (calledUpstream) setMetric(c, "upstream", trace.durationMs, `upstream ${trace.status ?? trace.failure}`);
+    if (trace?.sharedMs !== undefined) setMetric(c, "shared", trace.sharedMs, "shared cache tier");
+    if (calledUpstream) {
+      setMetric(c, "upstream", trace.durationMs, `upstream ${trace.status ?? trace.failure}`);
+      setMetric(c, "permit", trace.permitMs ?? 0, "budget gate");
+    }
     if (cacheStatus) setMetric(c, "cache", cacheStatus.split(";")[0] ?? cacheStatus);
     // Only what an operator can act on: an upstream 404 or a caller's 400 is not a failure of the proxy.
     const failure = [trace?.failure, errorKind].find((kind) => kind !== undefined && kind in OPERATOR_HINTS);

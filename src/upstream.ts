@@ -28,6 +28,10 @@ export interface UpstreamTrace {
   failure?: ErrorKind;
   /** What the budget gate said was left after the last permit it granted. */
   permitsLeft?: number;
+  /** Time spent waiting for permits (the hop to the budget gate). */
+  permitMs?: number;
+  /** Time this data centre spent asking the key's shared object (that hop, and what it did). */
+  sharedMs?: number;
 }
 
 /** Where each attempt gets its permit, and where an upstream 429 is reported. */
@@ -132,7 +136,9 @@ export function createUpstreamClient(config: UpstreamSettings, token: string) {
     };
     let lastFailure: FailedOutcome | undefined;
     for (let attempts = 1; ; attempts++) {
+      const askedAt = runtime.now();
       const permit = await permits.acquire();
+      trace.permitMs = (trace.permitMs ?? 0) + (runtime.now() - askedAt);
       trace.permitsLeft = permit.permitsLeft;
       if (!permit.granted) {
         // A retry the budget will not pay for is not made: the caller hears the real failure.

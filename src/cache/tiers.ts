@@ -96,7 +96,9 @@ export class TieredCache {
       const demand = demandFor(request.copyProducedAt, request, now());
       const remembered = refusals.recall(demand, request.caller, now());
       if (remembered) return refusedLocally(remembered.reason, remembered.untilMs - now());
+      const askedAt = now();
       const result = await this.#options.askShared(request).catch(() => this.#options.whenSharedDown(request));
+      result.trace = { attempts: 0, durationMs: 0, ...result.trace, sharedMs: now() - askedAt };
       if (result.kind === "failure") {
         const reason = REFUSALS[result.failure.kind as keyof typeof REFUSALS];
         const waitMs = (result.failure.retryAfter ?? 1) * 1000;
