@@ -4,7 +4,8 @@
  * key itself is shown once, here, and stored nowhere.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { API_KEY_PREFIX, SCOPES, type Scope } from "../src/scopes.ts";
+import { API_KEY_PREFIX } from "../src/access/keys.ts";
+import { SCOPES, type Scope } from "../src/routes/table.ts";
 
 const KEY_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 

@@ -17,7 +17,7 @@ import { type CacheOutcome, TieredCache } from "../src/cache/tiers.ts";
 import { parseConfig } from "../src/config.ts";
 import { ApiError } from "../src/errors.ts";
 import { logger } from "../src/log.ts";
-import { activeSessionRoute, sessionsRoute } from "../src/routes.ts";
+import { PROXIED_ROUTES, upstreamRequest } from "../src/routes/table.ts";
 import { runtime } from "../src/runtime.ts";
 import { type UpstreamTrace, upstreamSettings } from "../src/upstream.ts";
 
@@ -217,11 +217,9 @@ export async function runScenario(scenario: Scenario) {
   const waitUntil = (promise: Promise<unknown>) => void background.push(promise);
 
   async function poll(dataCentre: number, callerId: string, spec: Poll): Promise<CacheOutcome | ApiError> {
-    const route = spec.route === "active-session" ? activeSessionRoute : sessionsRoute;
-    const upstream =
-      spec.route === "active-session"
-        ? activeSessionRoute.upstream({ params: { meetingId: spec.meeting ?? "" }, query: {} })
-        : sessionsRoute.upstream({ params: {}, query: spec.query ?? {} });
+    const [route] = PROXIED_ROUTES.filter((candidate) => candidate.name === spec.route);
+    if (!route) throw new Error(`no route ${spec.route}`);
+    const upstream = upstreamRequest(route, { meetingId: spec.meeting ?? "" }, spec.query ?? {});
     const key = cacheKey({ account: FAKE_ACCOUNT_ID, app: FAKE_APP_ID, route: route.name, ...upstream });
     const trace: UpstreamTrace = { attempts: 0, durationMs: 0 };
     try {

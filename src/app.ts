@@ -1,53 +1,63 @@
-/** @module The architecture in one place: middleware order, routes, and error handling. */
-import { Hono } from "hono";
+/** @module The architecture in one place: middleware order, the routes of the table, and error handling. */
+import { type Context, type Handler, Hono } from "hono";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { timing } from "hono/timing";
 import packageJson from "../package.json" with { type: "json" };
-import { type AccessVariables, callerIdentity, rateLimit, requireAccess } from "./access.ts";
+import { callerIdentity, rateLimit, requireAccess } from "./access/middleware.ts";
 import { serveAsset } from "./assets.ts";
 import { gateStub } from "./budget/gate-object.ts";
-import { type DirectCallThrottle, isolateDirectCalls, RefusalMemory } from "./budget/refusals.ts";
-import { demandFor } from "./cache/answer.ts";
-import { type CacheStorageTier, LocalTier } from "./cache/local-tier.ts";
-import { loadThroughGate, type SharedRequest, type SharedResult, toFailure } from "./cache/shared-key.ts";
-import { sharedCacheStub } from "./cache/shared-object.ts";
-import { TieredCache } from "./cache/tiers.ts";
+import { dataCentreTiers } from "./cache/data-centre.ts";
+import type { CacheStorageTier } from "./cache/local-tier.ts";
 import { type Config, secretsOf } from "./config.ts";
+import type { AppEnv } from "./context.ts";
 import { REFERENCE_PAGE_CSP } from "./docs-page.ts";
 import { ApiError, errorHandler } from "./errors.ts";
-import { logger } from "./log.ts";
-import { type ProxyDeps, proxyRoute } from "./proxy.ts";
+import { type ProxyDeps, proxyRoute, requireThisApp } from "./proxy.ts";
 import { requestIdentity } from "./request-id.ts";
-import { type ObservedVariables, requestLog } from "./request-log.ts";
-import { activeSessionRoute, type RouteName, sessionsRoute } from "./routes.ts";
-import { runtime } from "./runtime.ts";
-import { newTrace, upstreamSettings } from "./upstream.ts";
-
-export interface AppEnv {
-  Bindings: Env;
-  Variables: { requestId: string } & AccessVariables & ObservedVariables;
-}
+import { requestLog } from "./request-log.ts";
+import { ROUTES, type Route, upstreamShapedPath } from "./routes/table.ts";
+import { upstreamSettings } from "./upstream.ts";
 
 const ALLOWED_METHODS = "GET, HEAD, OPTIONS";
 const CORS_EXPOSED_HEADERS = ["X-Request-Id", "Cache-Status", "Age", "ETag", "Retry-After"];
-const CORS_ALLOWED_HEADERS = ["Authorization", "If-None-Match", "X-Request-Id"];
+const CORS_ALLOWED_HEADERS = [
+  "Authorization",
+  "If-None-Match",
+  "X-Request-Id",
+  // What the official `cloudflare` SDK sends with every request.
+  "Content-Type",
+  "api-version",
+  "X-Stainless-Arch",
+  "X-Stainless-Lang",
+  "X-Stainless-OS",
+  "X-Stainless-Package-Version",
+  "X-Stainless-Retry-Count",
+  "X-Stainless-Runtime",
+  "X-Stainless-Runtime-Version",
+  "X-Stainless-Timeout",
+];
 
-/** Route pattern → route name, for log lines. */
-const ROUTE_NAMES: Record<string, string> = {
-  "/health": "health",
-  "/status": "status",
-  [activeSessionRoute.path]: activeSessionRoute.name,
-  [sessionsRoute.path]: sessionsRoute.name,
-  "/openapi.json": "openapi",
-  "/docs": "docs",
-};
+/** Every path the proxy answers, by the name its log lines give it. */
+const PATHS_BY_NAME: [string, string][] = [
+  ...ROUTES.flatMap((route): [string, string][] =>
+    route.kind === "proxied"
+      ? [
+          [route.path, route.name],
+          [upstreamShapedPath(route), route.name],
+        ]
+      : [[route.path, route.name]],
+  ),
+  ["/openapi.json", "openapi"],
+  ["/docs", "docs"],
+];
+const ROUTE_NAMES_BY_PATH: Record<string, string> = Object.fromEntries(PATHS_BY_NAME);
 
 function baseApp(secrets: readonly string[]) {
   const app = new Hono<AppEnv>();
   app.use(requestIdentity(secrets));
   app.use(timing({ totalDescription: "proxy" }));
-  app.use(requestLog(ROUTE_NAMES));
+  app.use(requestLog(ROUTE_NAMES_BY_PATH));
   app.use(
     secureHeaders({
       contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
@@ -69,37 +79,24 @@ function methodNotAllowed(): never {
   });
 }
 
+/** The handlers of the routes the proxy answers itself; a new local route without one does not compile. */
+const LOCAL_HANDLERS = {
+  health: () => (c: Context) => c.json({ status: "ok", version: packageJson.version }),
+  status: ({ config }: ProxyDeps) =>
+    async function status(c: Context) {
+      const allowances = { budget: config.UPSTREAM_BUDGET, callerBudget: config.CALLER_MISS_BUDGET };
+      const data = await gateStub(config.BUDGET_GATE)
+        .status(allowances)
+        .catch(() => {
+          throw new ApiError("gate_unavailable", "the budget gate could not be reached");
+        });
+      return c.json({ success: true, data });
+    },
+} satisfies Record<Extract<Route, { kind: "local" }>["name"], (deps: ProxyDeps) => Handler>;
+
 export interface AppOptions {
   /** This data centre's Cache API tier; tests stand several data centres up with named caches. */
   localCache?: CacheStorageTier;
-}
-
-/**
- * When the key's shared object cannot be reached, the data centre loads by itself, still
- * through the budget gate (or, with the gate down too, one direct call a second).
- */
-function loadWithoutSharedTier(config: Config, throttle: DirectCallThrottle) {
-  const deps = {
-    token: config.CLOUDFLARE_API_TOKEN,
-    gate: gateStub(config.BUDGET_GATE),
-    throttle,
-    now: () => runtime.now(),
-  };
-  return async function loadWithoutSharedTier(request: SharedRequest): Promise<SharedResult> {
-    logger.write("error", {
-      event: "shared_tier_unreachable",
-      route: request.route,
-      hint: "a shared cache Durable Object failed: this data centre calls the upstream itself, through the budget gate",
-    });
-    const trace = newTrace();
-    try {
-      const demand = demandFor(request.copyProducedAt, request, runtime.now());
-      const answer = await loadThroughGate(deps, request, demand, trace);
-      return { kind: "answer", answer, fetched: true, trace };
-    } catch (error) {
-      return { kind: "failure", failure: toFailure(error), trace };
-    }
-  };
 }
 
 /** The proxy for one valid configuration; built once per isolate. */
@@ -107,21 +104,10 @@ export function createApp(config: Config, options: AppOptions = {}) {
   const deps: ProxyDeps = {
     config,
     settings: upstreamSettings(config),
-    tiers: new TieredCache({
-      local: new LocalTier(options.localCache ?? caches.default, () => runtime.now()),
-      askShared: (request) => sharedCacheStub(config.SHARED_CACHE, request.key).serve(request),
-      whenSharedDown: loadWithoutSharedTier(config, isolateDirectCalls),
-      windows: {
-        staleWhileRevalidateSeconds: config.STALE_WHILE_REVALIDATE_SECONDS,
-        staleIfErrorSeconds: config.STALE_IF_ERROR_SECONDS,
-      },
-      refusals: new RefusalMemory(),
-      now: () => runtime.now(),
-    }),
+    tiers: dataCentreTiers(config, options.localCache ?? caches.default),
   };
-  const isPublic = (route: RouteName) => config.PUBLIC_ROUTES.includes(route);
   const app = baseApp(secretsOf(config));
-  // Preflights end in cors(), before the limiter and the routes: they never reach the upstream.
+  // Preflights end in cors(), before the routes: they never reach the upstream.
   app.use(
     cors({
       origin: (origin) => (config.ALLOWED_ORIGINS.includes(origin) ? origin : null),
@@ -132,37 +118,25 @@ export function createApp(config: Config, options: AppOptions = {}) {
     }),
   );
   app.use(callerIdentity(config.API_KEYS));
-  app.use(rateLimit());
-  const routes = app
-    .get("/health", requireAccess(isPublic("health"), undefined), (c) =>
-      c.json({ status: "ok", version: packageJson.version }),
-    )
-    .get("/status", requireAccess(isPublic("status"), "status:read"), async (c) => {
-      const status = await gateStub(config.BUDGET_GATE)
-        .status({ budget: config.UPSTREAM_BUDGET, callerBudget: config.CALLER_MISS_BUDGET })
-        .catch(() => {
-          throw new ApiError("gate_unavailable", "the budget gate could not be reached");
-        });
-      return c.json({ success: true as const, data: status });
-    })
-    .get(
-      activeSessionRoute.path,
-      requireAccess(isPublic(activeSessionRoute.name), activeSessionRoute.scope),
-      ...proxyRoute(activeSessionRoute, deps),
-    )
-    .get(
-      sessionsRoute.path,
-      requireAccess(isPublic(sessionsRoute.name), sessionsRoute.scope),
-      ...proxyRoute(sessionsRoute, deps),
-    )
-    // The API's description is public: it holds no data and no secret.
-    .get("/openapi.json", serveAsset("/openapi.json", "application/json"))
-    .get(
-      "/docs",
-      serveAsset("/docs.html", "text/html; charset=utf-8", { "Content-Security-Policy": REFERENCE_PAGE_CSP }),
-    );
-  for (const path of Object.keys(ROUTE_NAMES)) app.all(path, methodNotAllowed);
-  return routes;
+  app.use(rateLimit(config));
+  for (const route of ROUTES) {
+    const access = requireAccess({ isPublic: config.PUBLIC_ROUTES.includes(route.name), scope: route.scope });
+    if (route.kind === "local") {
+      app.get(route.path, access, LOCAL_HANDLERS[route.name](deps));
+      continue;
+    }
+    const handlers = proxyRoute(route, deps);
+    app.get(route.path, access, ...handlers);
+    app.get(upstreamShapedPath(route), requireThisApp(config), access, ...handlers);
+  }
+  // The API's description is public: it holds no data and no secret.
+  app.get("/openapi.json", serveAsset("/openapi.json", "application/json"));
+  app.get(
+    "/docs",
+    serveAsset("/docs.html", "text/html; charset=utf-8", { "Content-Security-Policy": REFERENCE_PAGE_CSP }),
+  );
+  for (const [path] of PATHS_BY_NAME) app.all(path, methodNotAllowed);
+  return app;
 }
 
 /** Answers every request with the misconfiguration error: the proxy fails closed. */
@@ -173,5 +147,3 @@ export function createMisconfiguredApp(problem: string, secrets: readonly string
   });
   return app;
 }
-
-export type AppType = ReturnType<typeof createApp>;

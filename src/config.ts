@@ -2,8 +2,7 @@
 import * as z from "zod";
 import type { Allowances, GateStatus, PermitDecision, PermitRequest } from "./budget/gate.ts";
 import type { SharedRequest, SharedResult } from "./cache/shared-key.ts";
-import { DEFAULT_PUBLIC_ROUTES, NEVER_PUBLIC_ROUTES, ROUTE_NAMES } from "./routes.ts";
-import { SCOPES } from "./scopes.ts";
+import { DEFAULT_PUBLIC_ROUTES, NEVER_PUBLIC_ROUTES, ROUTE_NAMES, SCOPES } from "./routes/table.ts";
 
 const DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4";
 
@@ -174,10 +173,15 @@ export const configSchema = z.object({
     .optional()
     .transform((value) => (value === undefined ? [...DEFAULT_PUBLIC_ROUTES] : splitCommaList(value)))
     .pipe(z.array(z.enum(ROUTE_NAMES, { error: `must be a route name (${ROUTE_NAMES.join(", ")})` })))
-    .refine(
-      (routes) => !routes.some((route) => NEVER_PUBLIC_ROUTES.includes(route)),
-      `must not name ${NEVER_PUBLIC_ROUTES.join(" or ")}: never public`,
-    ),
+    .check((ctx) => {
+      for (const route of ctx.value.filter((name) => NEVER_PUBLIC_ROUTES.includes(name))) {
+        ctx.issues.push({
+          code: "custom",
+          input: route,
+          message: `must not name ${route}: it is never public (${NEVER_PUBLIC_ROUTES.join(", ")} never are)`,
+        });
+      }
+    }),
   API_KEYS: apiKeys,
   PUBLIC_RATE_LIMITER: rateLimitBinding,
   KEYED_RATE_LIMITER: rateLimitBinding,

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { logger } from "./log.ts";
-import type { ErrorEnvelope } from "./responses.ts";
+import type { ErrorEnvelope } from "./routes/bodies.ts";
 
 /** Every way a request can fail, as the proxy names it. */
 export type ErrorKind =

@@ -1,11 +1,11 @@
 /** @module The Worker entry: one app per isolate, built from the checked config. */
-import { type AppType, createApp, createMisconfiguredApp } from "./app.ts";
+import { createApp, createMisconfiguredApp } from "./app.ts";
 import { parseConfig, secretsOf } from "./config.ts";
 
 export { BudgetGateObject } from "./budget/gate-object.ts";
 export { SharedCacheObject } from "./cache/shared-object.ts";
 
-type App = AppType | ReturnType<typeof createMisconfiguredApp>;
+type App = ReturnType<typeof createApp> | ReturnType<typeof createMisconfiguredApp>;
 
 // Keyed by the env object, which workerd passes unchanged to every request of an isolate
 // (the memory tier and coalescing depend on it; `npm run bench` shows both at work).

@@ -6,20 +6,13 @@
  */
 import * as z from "zod";
 import packageJson from "../package.json" with { type: "json" };
-import { activeSessionEnvelope, errorEnvelope, healthBody, sessionsEnvelope, statusEnvelope } from "./responses.ts";
-import { DEFAULT_PUBLIC_ROUTES, PROXY_ROUTES, type ProxyRoute, type RouteName } from "./routes.ts";
+import { errorEnvelope } from "./routes/bodies.ts";
+import { type LocalRoute, type ProxiedRoute, ROUTES, upstreamShapedPath } from "./routes/table.ts";
 
 type JsonObject = Record<string, unknown>;
-type AnyProxyRoute = ProxyRoute<z.ZodType, z.ZodType, unknown, string>;
 
 /** The limits the document states; a deployment's MAX_PER_PAGE may differ (it says so). */
 const DOCUMENTED_LIMITS = { maxPerPage: 100 };
-
-/** Each proxied route's success body; `satisfies` makes a new route without one a type error. */
-const SUCCESS_BODIES = {
-  "active-session": activeSessionEnvelope,
-  sessions: sessionsEnvelope,
-} satisfies Record<Exclude<RouteName, "health" | "status">, z.ZodType>;
 
 const header = (description: string, schema: JsonObject = { type: "string" }) => ({ description, schema });
 
@@ -43,10 +36,10 @@ const ERROR_STATUSES: Record<string, string> = {
   "401": "No API key where the route needs one, or an unknown key (`WWW-Authenticate: Bearer`)",
   "403": "The API key lacks the route's scope",
   "404": "No such route, or the upstream found nothing (its message kept)",
-  "429": "Over the caller's rate limit (`Retry-After`)",
+  "429": "Over the caller's rate limit, or its share of the upstream budget (`Retry-After`)",
   "500": "The proxy is misconfigured",
   "502": "The upstream failed, answered badly, or rejected the proxy's credentials",
-  "503": "The upstream's rate limit was reached (`Retry-After`)",
+  "503": "The upstream budget is spent, or the upstream's rate limit paused every call (`Retry-After`)",
   "504": "The upstream did not answer in time",
 };
 
@@ -88,33 +81,66 @@ function parameters(object: z.ZodType, location: "path" | "query"): JsonObject[]
   });
 }
 
-function security(route: RouteName, scope: string | undefined): JsonObject[] {
-  return DEFAULT_PUBLIC_ROUTES.includes(route) ? [] : [{ apiKey: scope ? [scope] : [] }];
+function security(route: ProxiedRoute | LocalRoute): JsonObject[] {
+  return route.publicByDefault ? [] : [{ apiKey: route.scope ? [route.scope] : [] }];
 }
 
 function toOpenApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
 }
 
-function proxyOperation(route: AnyProxyRoute): JsonObject {
+function access(route: ProxiedRoute | LocalRoute): string {
+  const who = route.publicByDefault
+    ? "public by default"
+    : route.scope
+      ? `an API key with the scope \`${route.scope}\``
+      : "any valid API key";
+  const change = route.neverPublic ? "never public (`PUBLIC_ROUTES` may not name it)" : "`PUBLIC_ROUTES` may change it";
+  return `Access: ${who}; ${change}.`;
+}
+
+function bodyRef(route: ProxiedRoute | LocalRoute): JsonObject {
+  return { $ref: `#/components/schemas/${String(z.globalRegistry.get(route.body)?.id)}` };
+}
+
+const ACCOUNT_AND_APP: JsonObject[] = [
+  {
+    name: "account",
+    in: "path",
+    required: true,
+    description: "This proxy's CLOUDFLARE_ACCOUNT_ID (any other: 404)",
+    schema: { type: "string" },
+  },
+  {
+    name: "app",
+    in: "path",
+    required: true,
+    description: "This proxy's REALTIMEKIT_APP_ID (any other: 404)",
+    schema: { type: "string" },
+  },
+];
+
+function proxyOperation(route: ProxiedRoute, shape: "short" | "upstream"): JsonObject {
   const query = route.query(DOCUMENTED_LIMITS);
+  const samePath =
+    shape === "short"
+      ? `Also at \`${toOpenApiPath(upstreamShapedPath(route))}\`, the upstream's own path (for the official \`cloudflare\` SDK).`
+      : `The upstream-shaped path of \`${route.path}\`: same validation, access, limits and cache entry.`;
   return {
-    operationId: route.name,
+    operationId: shape === "short" ? route.name : `${route.name}-upstream-path`,
     summary: route.summary,
-    description: `Access: ${
-      DEFAULT_PUBLIC_ROUTES.includes(route.name) ? "public by default" : `an API key with the scope \`${route.scope}\``
-    } (\`PUBLIC_ROUTES\` may change it). Cached: fresh for ${route.cacheTtl}, then served stale while revalidating, on upstream errors and when the upstream budget is spent; upstream 404s are stored for the TTL and never served stale. Concurrent misses share one upstream call across data centres.`,
-    security: security(route.name, route.scope),
-    parameters: [...parameters(route.params, "path"), ...parameters(query, "query")],
+    description: `${access(route)} Cached: fresh for ${route.cacheTtl}, then served stale while revalidating, on upstream errors and when the upstream budget is spent; upstream 404s are stored for the TTL and never served stale; concurrent misses share one upstream call across data centres. ${samePath}`,
+    security: security(route),
+    parameters: [
+      ...(shape === "upstream" ? ACCOUNT_AND_APP : []),
+      ...parameters(route.params, "path"),
+      ...parameters(query, "query"),
+    ],
     responses: {
       "200": {
         description: "The upstream's success envelope, unchanged",
         headers: SUCCESS_HEADERS,
-        content: {
-          "application/json": {
-            schema: { $ref: `#/components/schemas/${schemaId(route.name as keyof typeof SUCCESS_BODIES)}` },
-          },
-        },
+        content: { "application/json": { schema: bodyRef(route) } },
       },
       "304": { description: "Not Modified: the If-None-Match matched the ETag", headers: SUCCESS_HEADERS },
       ...errorResponses(["400", "401", "403", "404", "429", "500", "502", "503", "504"]),
@@ -122,8 +148,21 @@ function proxyOperation(route: AnyProxyRoute): JsonObject {
   };
 }
 
-function schemaId(route: keyof typeof SUCCESS_BODIES): string {
-  return String(z.globalRegistry.get(SUCCESS_BODIES[route])?.id);
+function localOperation(route: LocalRoute): JsonObject {
+  return {
+    operationId: route.name,
+    summary: route.summary,
+    description: `${access(route)} Never cached.`,
+    security: security(route),
+    responses: {
+      "200": {
+        description: route.summary,
+        headers: COMMON_HEADERS,
+        content: { "application/json": { schema: bodyRef(route) } },
+      },
+      ...errorResponses(route.publicByDefault ? ["401", "429", "500"] : ["401", "403", "429", "500", "503"]),
+    },
+  };
 }
 
 function componentSchemas(): JsonObject {
@@ -140,53 +179,26 @@ function componentSchemas(): JsonObject {
   return schemas;
 }
 
-/** The whole document. Deterministic: the same schemas give the same JSON. */
+/** The whole document, every path from the route table. Deterministic: the same schemas give the same JSON. */
 export function buildOpenApiDocument(): JsonObject {
   // Touch every schema so the registry holds them all before it is read.
-  void [healthBody, statusEnvelope, errorEnvelope, ...Object.values(SUCCESS_BODIES)];
+  void [errorEnvelope, ...ROUTES.map((route) => route.body)];
   const paths: JsonObject = {};
-  for (const route of PROXY_ROUTES as readonly AnyProxyRoute[]) {
-    paths[toOpenApiPath(route.path)] = { get: proxyOperation(route) };
+  for (const route of ROUTES as readonly (ProxiedRoute | LocalRoute)[]) {
+    if (route.kind === "local") {
+      paths[route.path] = { get: localOperation(route) };
+      continue;
+    }
+    paths[toOpenApiPath(route.path)] = { get: proxyOperation(route, "short") };
+    paths[toOpenApiPath(upstreamShapedPath(route))] = { get: proxyOperation(route, "upstream") };
   }
-  paths["/health"] = {
-    get: {
-      operationId: "health",
-      summary: "200 when the configuration is valid, else the misconfiguration 500",
-      description: "Access: public by default (`PUBLIC_ROUTES` may change it; then any valid API key).",
-      security: security("health", undefined),
-      responses: {
-        "200": {
-          description: "The proxy is configured and up",
-          headers: COMMON_HEADERS,
-          content: { "application/json": { schema: { $ref: "#/components/schemas/Health" } } },
-        },
-        ...errorResponses(["401", "429", "500"]),
-      },
-    },
-  };
-  paths["/status"] = {
-    get: {
-      operationId: "status",
-      summary: "The upstream budget: permits left, any pause, spend per route, callers over their share",
-      description: "Access: an API key with the scope `status:read`; never public.",
-      security: security("status", "status:read"),
-      responses: {
-        "200": {
-          description: "The budget gate's state",
-          headers: COMMON_HEADERS,
-          content: { "application/json": { schema: { $ref: "#/components/schemas/StatusEnvelope" } } },
-        },
-        ...errorResponses(["401", "403", "429", "500", "503"]),
-      },
-    },
-  };
   return {
     openapi: "3.1.0",
     info: {
       title: "realtimekit-proxy",
       version: packageJson.version,
       description:
-        "A read-only, validated, cached proxy over Cloudflare RealtimeKit. Frontends call public routes without any token; internal teams call keyed routes with `Authorization: Bearer <API key>`. Every error is `{success: false, error: {code, message}}`. Rate limits: 429 with `Retry-After` when over.",
+        "A read-only, validated, cached proxy over Cloudflare RealtimeKit. Frontends call public routes without any token; internal teams call keyed routes with `Authorization: Bearer <API key>`. Every proxied route also answers at the upstream's own path under `/client/v4`, so the official `cloudflare` SDK works against the proxy with `baseURL` set to `<proxy>/client/v4` and `apiToken` set to a proxy API key. Every error is `{success: false, error: {code, message}}`. Rate limits: 429 with `Retry-After` when over.",
     },
     paths,
     components: {

@@ -6,19 +6,10 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import { setMetric } from "hono/timing";
-import type { Caller } from "./access.ts";
+import type { AppEnv } from "./context.ts";
 import type { ErrorKind } from "./errors.ts";
 import { type LogEntry, logger } from "./log.ts";
 import { runtime } from "./runtime.ts";
-import type { UpstreamTrace } from "./upstream.ts";
-
-/** What handlers and the error handler leave in the context for the log line. */
-export interface ObservedVariables {
-  upstreamTrace?: UpstreamTrace;
-  errorKind?: ErrorKind;
-  /** The misconfiguration, in words (names only). */
-  problem?: string;
-}
 
 /** What an operator should do about each failure worth an error line. */
 const OPERATOR_HINTS: Partial<Record<ErrorKind, string>> = {
@@ -32,7 +23,7 @@ const OPERATOR_HINTS: Partial<Record<ErrorKind, string>> = {
   internal: "a bug: an unexpected error reached the error handler",
 };
 
-type LoggedContext = Context<{ Variables: ObservedVariables & { requestId: string; caller?: Caller } }>;
+type LoggedContext = Context<AppEnv>;
 
 function callerOf(c: LoggedContext): string {
   const caller = c.get("caller");
@@ -52,7 +43,7 @@ function routeName(c: Context, routeNames: Readonly<Record<string, string>>): st
 }
 
 /** @param routeNames route pattern → route name, so logs never carry a raw URL. */
-export function requestLog(routeNames: Readonly<Record<string, string>>): MiddlewareHandler {
+export function requestLog(routeNames: Readonly<Record<string, string>>): MiddlewareHandler<AppEnv> {
   return async function requestLog(c: LoggedContext, next) {
     const startedAt = runtime.now();
     await next();

@@ -7,7 +7,7 @@ import packageJson from "../package.json" with { type: "json" };
 import type { PermitDecision, RefusalReason } from "./budget/gate.ts";
 import type { Config } from "./config.ts";
 import { ApiError, type ErrorKind } from "./errors.ts";
-import type { UpstreamRequest } from "./routes.ts";
+import type { UpstreamRequest } from "./routes/table.ts";
 import { runtime } from "./runtime.ts";
 
 const USER_AGENT = `realtimekit-proxy/${packageJson.version}`;

@@ -1,8 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { hc } from "hono/client";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import type { AppType } from "../src/app.ts";
-import type { ActiveSessionEnvelope, SessionsEnvelope } from "../src/responses.ts";
+import type { ActiveSessionEnvelope, AppType, SessionsEnvelope } from "../src/client.ts";
 import { API_KEY, LIVE_V2_MEETING, useFakeUpstream } from "./support/proxy.ts";
 
 // The typed client a frontend uses, pointed at the Worker's real entry.
@@ -37,7 +36,7 @@ describe("the typed client (hono/client)", () => {
   it("/health is typed too", async () => {
     const response = await client.health.$get();
     const body = await response.json();
-    expectTypeOf(body).toEqualTypeOf<{ status: string; version: string }>();
+    expectTypeOf(body).toEqualTypeOf<{ status: "ok"; version: string }>();
     expect(body.status).toBe("ok");
   });
 });

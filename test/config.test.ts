@@ -53,7 +53,7 @@ describe("a misconfigured proxy", () => {
     [
       "an unknown public route",
       { PUBLIC_ROUTES: "health,everything" },
-      "PUBLIC_ROUTES[1] must be a route name (active-session, sessions, health, status)",
+      "PUBLIC_ROUTES[1] must be a route name (active-session, sessions, session, session-participants, health, status)",
     ],
   ])("with %s answers 500 naming it", async (_, overrides, message) => {
     const fake = useFakeUpstream();

@@ -1,7 +1,10 @@
 import { describe, expect, inject, it } from "vitest";
 import { REFERENCE_PAGE_CSP, renderReferencePage } from "../src/docs-page.ts";
 import { buildOpenApiDocument } from "../src/openapi.ts";
-import { sessionsRoute } from "../src/routes.ts";
+import { ROUTES } from "../src/routes/table.ts";
+
+const sessionsRoute = ROUTES[1];
+
 import { callProxy, useFakeUpstream } from "./support/proxy.ts";
 
 const STALE = "public/ is out of date with the schemas: run `npm run docs` and commit the result";

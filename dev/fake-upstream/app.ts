@@ -8,6 +8,7 @@ import {
   FAKE_ACCOUNT_ID,
   FAKE_API_TOKEN,
   FAKE_APP_ID,
+  type Participant,
   type SeededSession,
   type Session,
   seedSessions,
@@ -89,6 +90,39 @@ function sortSessions(sessions: Session[], query: URLSearchParams): Session[] {
   return sessions.sort((a, b) => (a[key] < b[key] ? -direction : a[key] > b[key] ? direction : 0));
 }
 
+/** Filters, consolidates (one entry per person, durations summed), sorts and strips as the query asks. */
+function selectParticipants(joins: readonly Participant[], query: URLSearchParams): Participant[] {
+  const search = query.get("search");
+  let listed = joins.filter(
+    (p) => search === null || matchesText([p.id, p.custom_participant_id, p.display_name], search),
+  );
+  if (query.get("view") === "consolidated") {
+    const byPerson = new Map<string, Participant>();
+    for (const join of listed) {
+      const seen = byPerson.get(join.user_id);
+      byPerson.set(
+        join.user_id,
+        seen ? { ...seen, duration: seen.duration + join.duration, left_at: join.left_at } : join,
+      );
+    }
+    listed = [...byPerson.values()];
+  }
+  const key = query.get("sort_by") === "duration" ? "duration" : "joined_at";
+  const direction = query.get("sort_order") === "DESC" ? -1 : 1;
+  listed = [...listed].sort((a, b) => (a[key] < b[key] ? -direction : a[key] > b[key] ? direction : 0));
+  if (query.get("include_peer_events") === "true") return listed;
+  return listed.map(({ peer_events: _events, ...participant }) => participant);
+}
+
+function breakoutRoomsOf(session: Session): Record<string, unknown>[] {
+  if (session.max_concurrent_participants < 10) return [];
+  return [1, 2].map((room) => ({
+    id: `${session.id.slice(0, -1)}${room}`,
+    name: `Room ${room}`,
+    live_participants: session.status === "LIVE" ? room + 1 : 0,
+  }));
+}
+
 function wholeNumber(value: string | null, fallback: number): number | undefined {
   if (value === null) return fallback;
   return /^[0-9]+$/.test(value) ? Number(value) : undefined;
@@ -137,6 +171,27 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
       data: { sessions: page },
       paging: { start_offset: startOffset, end_offset: startOffset + page.length, total_count: sessions.length },
     });
+  });
+
+  app.get("/sessions/:sessionId", (c) => {
+    const found = seeded.find(({ session }) => session.id === c.req.param("sessionId"));
+    if (!found) return realtimeKitError(c, 404, `No session found for session_id ${c.req.param("sessionId")}`);
+    if (c.req.query("include_breakout_rooms") !== "true") return c.json({ success: true, data: found.session });
+    return c.json({ success: true, data: { ...found.session, breakout_rooms: breakoutRoomsOf(found.session) } });
+  });
+
+  app.get("/sessions/:sessionId/participants", (c) => {
+    const found = seeded.find(({ session }) => session.id === c.req.param("sessionId"));
+    if (!found) return realtimeKitError(c, 404, `No session found for session_id ${c.req.param("sessionId")}`);
+    const query = new URL(c.req.url).searchParams;
+    const pageNo = wholeNumber(query.get("page_no"), 1);
+    const perPage = wholeNumber(query.get("per_page"), DEFAULT_PER_PAGE);
+    if (pageNo === undefined || perPage === undefined) {
+      return realtimeKitError(c, 400, "page_no and per_page must be whole numbers");
+    }
+    const listed = selectParticipants(found.joins, query);
+    const startOffset = (Math.max(pageNo, 1) - 1) * perPage;
+    return c.json({ success: true, data: { participants: listed.slice(startOffset, startOffset + perPage) } });
   });
 
   app.notFound((c) => realtimeKitError(c, 404, "Route not found"));

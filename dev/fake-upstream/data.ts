@@ -23,10 +23,32 @@ export interface Session {
   meta?: Record<string, unknown>;
 }
 
-/** A seeded session with the names of who took part (not part of the upstream's session object). */
+/** A participant of a session, as the upstream's participants endpoint lists them. */
+export interface Participant {
+  id: string;
+  custom_participant_id: string;
+  display_name: string;
+  user_id: string;
+  preset_name: string;
+  joined_at: string;
+  left_at?: string;
+  duration: number;
+  created_at: string;
+  updated_at: string;
+  peer_events?: {
+    id: string;
+    created_at: string;
+    event_name: "PEER_JOINING" | "PEER_LEAVING";
+    minutes_consumed: number;
+  }[];
+}
+
+/** A seeded session with who took part: names (the list's filter) and every join (the participants endpoint). */
 export interface SeededSession {
   session: Session;
   participants: string[];
+  /** One entry per join: someone who dropped out and came back joined twice. */
+  joins: Participant[];
 }
 
 export interface Meeting {
@@ -76,6 +98,59 @@ function sessionId(n: number): string {
   return `5e551011-0000-4000-8000-${hex}`;
 }
 
+function participantId(session: number, person: number, join: number): string {
+  return `9a7e0000-${session.toString(16).padStart(4, "0")}-4000-8000-${(person * 16 + join).toString(16).padStart(12, "0")}`;
+}
+
+/** Each person joins once, a few twice (dropped and came back); the live session's last joins are still in. */
+function joinsOf(session: Session, names: string[], random: () => number): Participant[] {
+  const started = Date.parse(session.started_at);
+  const ended = Date.parse(session.updated_at);
+  const sessionNumber = Number.parseInt(session.id.slice(-12), 16);
+  return names.flatMap((name, person) => {
+    const joins = random() < 0.3 ? 2 : 1;
+    return Array.from({ length: joins }, (_, join) => {
+      const joinedAt = started + Math.floor(random() * (ended - started) * (join === 0 ? 0.3 : 0.6));
+      const stillIn = session.status === "LIVE" && join === joins - 1;
+      const leftAt = stillIn
+        ? undefined
+        : Math.min(ended, joinedAt + 60_000 + Math.floor(random() * (ended - joinedAt)));
+      const duration = Math.max(1, Math.round(((leftAt ?? ended) - joinedAt) / 60_000));
+      const participant: Participant = {
+        id: participantId(sessionNumber, person, join),
+        custom_participant_id: `user-${name.toLowerCase().replace(/[^a-z]+/g, "-")}`,
+        display_name: name,
+        user_id: `5e0d0000-0000-4000-8000-${person.toString(16).padStart(12, "0")}`,
+        preset_name: person === 0 ? "group_call_host" : "group_call_participant",
+        joined_at: new Date(joinedAt).toISOString(),
+        duration,
+        created_at: new Date(joinedAt).toISOString(),
+        updated_at: new Date(leftAt ?? ended).toISOString(),
+        peer_events: [
+          {
+            id: `${participantId(sessionNumber, person, join)}-j`,
+            created_at: new Date(joinedAt).toISOString(),
+            event_name: "PEER_JOINING",
+            minutes_consumed: 0,
+          },
+          ...(leftAt === undefined
+            ? []
+            : [
+                {
+                  id: `${participantId(sessionNumber, person, join)}-l`,
+                  created_at: new Date(leftAt).toISOString(),
+                  event_name: "PEER_LEAVING" as const,
+                  minutes_consumed: duration,
+                },
+              ]),
+        ],
+      };
+      if (leftAt !== undefined) participant.left_at = new Date(leftAt).toISOString();
+      return participant;
+    });
+  });
+}
+
 /** The id of the n-th generated meeting (a V2 UUID), for loads with many live meetings. */
 export function generatedMeetingId(n: number): string {
   return `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
@@ -120,7 +195,8 @@ export function seedSessions(extraLiveMeetings = 0): SeededSession[] {
         meta: {},
       };
       if (!isLive) session.ended_at = session.updated_at;
-      seeded.push({ session, participants: participants.length ? participants : [PEOPLE[0] as string] });
+      const names = participants.length ? participants : [PEOPLE[0] as string];
+      seeded.push({ session, participants: names, joins: joinsOf(session, names, random) });
     }
   });
   return seeded;

@@ -5,7 +5,7 @@
 import { hc } from "hono/client";
 // Declarations emitted by `npm run typecheck` (tsconfig.types.json): the Worker's code
 // is checked against the Workers runtime, this page against the DOM.
-import type { AppType } from "../../types/src/app.d.ts";
+import type { AppType } from "../../types/src/client.d.ts";
 
 const params = new URLSearchParams(location.search);
 const PROXY_URL = params.get("proxy") ?? "http://localhost:8787";

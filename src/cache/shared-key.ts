@@ -9,7 +9,7 @@ import { type GateClient, gatePermits } from "../budget/permits.ts";
 import type { DirectCallThrottle } from "../budget/refusals.ts";
 import { isAllowedBaseUrl } from "../config.ts";
 import { ApiError, type ErrorKind } from "../errors.ts";
-import type { UpstreamRequest } from "../routes.ts";
+import type { UpstreamRequest } from "../routes/table.ts";
 import { createUpstreamClient, type UpstreamSettings, type UpstreamTrace } from "../upstream.ts";
 import { demandFor, freshness, isStorable, type StoredAnswer, toStoredAnswer } from "./answer.ts";
 

@@ -3,18 +3,17 @@
  * per-route scopes, and per-caller rate limits on the Workers Rate Limiting binding.
  */
 import type { MiddlewareHandler } from "hono";
-import type { ApiKeyEntry } from "./config.ts";
-import { ApiError } from "./errors.ts";
-import type { Scope } from "./scopes.ts";
+import type { ApiKeyEntry, RateLimitBinding } from "../config.ts";
+import type { AppEnv } from "../context.ts";
+import { ApiError } from "../errors.ts";
+import type { Scope } from "../routes/table.ts";
+import { callerBucket } from "./keys.ts";
 
 /** The window of both `[[ratelimits]]` bindings in wrangler.toml: a 429 says to retry after it. */
 const RATE_LIMIT_PERIOD_SECONDS = 60;
 /** Keys are 43+ characters (see scripts/create-key.ts); anything far longer is not one. */
 const MAX_KEY_LENGTH = 256;
 const BEARER_CHALLENGE = 'Bearer realm="realtimekit-proxy"';
-
-/** `public`, or the id of the API key that authenticated the request. */
-export type Caller = { kind: "public" } | { kind: "key"; id: string; scopes: readonly Scope[] };
 
 interface KnownKey {
   id: string;
@@ -23,8 +22,8 @@ interface KnownKey {
 }
 
 interface RateLimiters {
-  PUBLIC_RATE_LIMITER: RateLimit;
-  KEYED_RATE_LIMITER: RateLimit;
+  PUBLIC_RATE_LIMITER: RateLimitBinding;
+  KEYED_RATE_LIMITER: RateLimitBinding;
 }
 
 function hexToBytes(hex: string): Uint8Array {
@@ -54,7 +53,7 @@ function presentedKey(authorization: string | undefined): string | undefined {
  * A key that is sent but unknown is a 401, even on a public route: the caller meant
  * to use it and should hear that it does not work.
  */
-export function callerIdentity(entries: readonly ApiKeyEntry[]): MiddlewareHandler<{ Variables: AccessVariables }> {
+export function callerIdentity(entries: readonly ApiKeyEntry[]): MiddlewareHandler<AppEnv> {
   const keys: KnownKey[] = entries.map((entry) => ({
     id: entry.id,
     scopes: entry.scopes,
@@ -77,10 +76,6 @@ export function callerIdentity(entries: readonly ApiKeyEntry[]): MiddlewareHandl
   };
 }
 
-export interface AccessVariables {
-  caller: Caller;
-}
-
 /**
  * Per-caller limits on the Workers Rate Limiting binding: one bucket per API key id in
  * the keyed limiter, else per client IP in the public one. Every request is counted,
@@ -88,10 +83,10 @@ export interface AccessVariables {
  * (only possible off Cloudflare's edge, e.g. locally) shares one "unknown" bucket:
  * limited, never exempt.
  */
-export function rateLimit(): MiddlewareHandler<{ Bindings: RateLimiters; Variables: AccessVariables }> {
+export function rateLimit(limiters: RateLimiters): MiddlewareHandler<AppEnv> {
   return async function rateLimit(c, next) {
     const caller = c.get("caller");
-    const limiter = caller.kind === "key" ? c.env.KEYED_RATE_LIMITER : c.env.PUBLIC_RATE_LIMITER;
+    const limiter = caller.kind === "key" ? limiters.KEYED_RATE_LIMITER : limiters.PUBLIC_RATE_LIMITER;
     const { success } = await limiter.limit({ key: callerBucket(caller, c.req.header("CF-Connecting-IP")) });
     if (!success) {
       throw new ApiError("rate_limited", "rate limit exceeded; retry later", { retryAfter: RATE_LIMIT_PERIOD_SECONDS });
@@ -100,11 +95,15 @@ export function rateLimit(): MiddlewareHandler<{ Bindings: RateLimiters; Variabl
   };
 }
 
-/** Lets a request through when its route is public or its key holds the scope (any key, for scope-less routes). */
-export function requireAccess(
-  isPublic: boolean,
-  scope: Scope | undefined,
-): MiddlewareHandler<{ Variables: AccessVariables }> {
+export interface RouteAccess {
+  /** Whether the route is public in this deployment (its default, or `PUBLIC_ROUTES`). */
+  isPublic: boolean;
+  /** The scope a key needs; none: any valid key will do. */
+  scope: Scope | undefined;
+}
+
+/** Lets a request through when its route is public or its key holds the scope. */
+export function requireAccess({ isPublic, scope }: RouteAccess): MiddlewareHandler<AppEnv> {
   return async function requireAccess(c, next) {
     const caller = c.get("caller");
     if (isPublic) return next();
@@ -113,26 +112,4 @@ export function requireAccess(
       throw new ApiError("forbidden", `this API key lacks the scope ${scope}`);
     return next();
   };
-}
-
-/**
- * Whom a request is counted against, for rate limits and the upstream budget: the key
- * id when a valid key was sent, else the client IP; an IPv6 address counts by its /64,
- * since one host usually holds a whole /64. Without `CF-Connecting-IP` (only off
- * Cloudflare's edge, e.g. locally) every such request shares one "unknown" bucket.
- */
-export function callerBucket(caller: Caller | undefined, clientIp: string | undefined): string {
-  if (caller?.kind === "key") return `key:${caller.id}`;
-  return `ip:${clientIp ? ipBucket(clientIp.trim()) : "unknown"}`;
-}
-
-function ipBucket(ip: string): string {
-  if (!ip.includes(":")) return ip;
-  const [head = "", tail] = ip.toLowerCase().split("::");
-  const headGroups = head ? head.split(":") : [];
-  const tailGroups = tail ? tail.split(":") : [];
-  const missing = tail === undefined ? 0 : 8 - headGroups.length - tailGroups.length;
-  const groups = [...headGroups, ...Array<string>(Math.max(0, missing)).fill("0"), ...tailGroups];
-  const prefix = groups.slice(0, 4).map((group) => (Number.parseInt(group, 16) || 0).toString(16));
-  return `${prefix.join(":")}::/64`;
 }

@@ -29,6 +29,37 @@ export const activeSessionEnvelope = z
   .object({ success: z.literal(true), data: sessionSchema })
   .meta({ id: "ActiveSessionEnvelope", description: "The upstream's success envelope, unchanged" });
 
+export const sessionEnvelope = z
+  .object({ success: z.literal(true), data: sessionSchema })
+  .meta({ id: "SessionEnvelope", description: "The upstream's success envelope, unchanged" });
+
+const peerEventSchema = z.object({
+  id: z.string().optional(),
+  created_at: z.string().optional(),
+  event_name: z.enum(["PEER_CREATED", "PEER_JOINING", "PEER_LEAVING"]).optional(),
+  minutes_consumed: z.number().optional(),
+});
+
+export const participantSchema = z
+  .object({
+    id: z.string().optional().describe("Participant ID"),
+    custom_participant_id: z.string().optional().describe("The ID your app gave the participant"),
+    display_name: z.string().optional(),
+    user_id: z.string().optional(),
+    preset_name: z.string().optional(),
+    joined_at: z.string().optional().describe("When they joined (timestamp)"),
+    left_at: z.string().optional().describe("When they left (timestamp)"),
+    duration: z.number().optional().describe("Minutes in the session"),
+    created_at: z.string().optional(),
+    updated_at: z.string().optional(),
+    peer_events: z.array(peerEventSchema).optional().describe("With include_peer_events=true"),
+  })
+  .meta({ id: "Participant" });
+
+export const participantsEnvelope = z
+  .object({ success: z.literal(true), data: z.object({ participants: z.array(participantSchema) }) })
+  .meta({ id: "ParticipantsEnvelope", description: "The upstream's success envelope, unchanged" });
+
 export const sessionsEnvelope = z
   .object({
     success: z.literal(true),
@@ -78,5 +109,8 @@ export const errorEnvelope = z
   .meta({ id: "ErrorEnvelope" });
 
 export type ActiveSessionEnvelope = z.infer<typeof activeSessionEnvelope>;
+export type SessionEnvelope = z.infer<typeof sessionEnvelope>;
+export type ParticipantsEnvelope = z.infer<typeof participantsEnvelope>;
+export type StatusEnvelope = z.infer<typeof statusEnvelope>;
 export type SessionsEnvelope = z.infer<typeof sessionsEnvelope>;
 export type ErrorEnvelope = z.infer<typeof errorEnvelope>;

@@ -1,12 +1,10 @@
-/** @module Request validation: the zValidator wrapper and the shared param schemas. */
-import { zValidator } from "@hono/zod-validator";
-import type { ValidationTargets } from "hono";
+/** @module The param schemas routes share: ids, times, digits, enums, free text, one value per param. */
 import * as z from "zod";
-import { ApiError, type ValidationIssue } from "./errors.ts";
 
 // A UUID (any version, any case) or a V1 room name, in one pattern so the OpenAPI document shows it.
 const MEETING_ID =
   /^(?:[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[a-z]{6}-[a-z]{6})$/;
+const UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
 const CONTROL_CHARACTER = /\p{Cc}/u;
 
 /**
@@ -26,6 +24,9 @@ export function singleValue<Out>(schema: z.ZodType<Out, string>) {
 export const meetingId = z
   .string()
   .regex(MEETING_ID, "must be a UUID or a V1 room name (six lowercase letters, a hyphen, six lowercase letters)");
+
+/** A UUID, any version, any case (z.uuid() would refuse versions it does not know). */
+export const uuid = z.string().regex(UUID, "must be a UUID");
 
 /** An ISO 8601 date-time with `Z` or an offset, as a Date (forwarded in UTC). */
 export const dateTime = z.iso
@@ -54,31 +55,4 @@ export function freeText(max: number) {
     .string()
     .max(max, `must be at most ${max} characters`)
     .refine((value) => !CONTROL_CHARACTER.test(value), "must not contain control characters");
-}
-
-/** zod's issues, one per param, with unknown params named one by one. */
-function toValidationIssues(error: z.core.$ZodError): ValidationIssue[] {
-  return error.issues.flatMap((issue) => {
-    if (issue.code === "unrecognized_keys") {
-      return issue.keys.map((key) => ({ path: key, message: "is not a known parameter" }));
-    }
-    return [{ path: issue.path.map(String).join("."), message: issue.message }];
-  });
-}
-
-function describe(issues: ValidationIssue[]): string {
-  return `invalid request: ${issues.map((issue) => `${issue.path} ${issue.message}`).join("; ")}`;
-}
-
-/** zValidator whose failures throw the app's own 400, listing every problem at once. */
-export function validate<Target extends keyof ValidationTargets, Schema extends z.ZodType>(
-  target: Target,
-  schema: Schema,
-) {
-  return zValidator(target, schema, (result) => {
-    if (!result.success) {
-      const issues = toValidationIssues(result.error);
-      throw new ApiError("bad_request", describe(issues), { issues });
-    }
-  });
 }

@@ -1,0 +1,91 @@
+/**
+ * @module `npm run check:client`: proves the typed client works from another project.
+ * Builds the client's declarations (types/), then type-checks a tiny consumer in a
+ * temporary directory that imports `realtimekit-proxy/client` as a dependency would:
+ * strict, no `skipLibCheck`, no Workers types, no `Env`. Each route is called with
+ * typed params and query; calls that must not compile are marked `@ts-expect-error`
+ * (so a loosened type fails the check too).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "..");
+const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+
+const CONSUMER = `
+import { hc } from "hono/client";
+import type { AppType, SessionsEnvelope } from "realtimekit-proxy/client";
+
+const proxy = hc<AppType>("https://proxy.example.com", { headers: { Authorization: "Bearer rkp_x" } });
+
+export async function everyRoute(meetingId: string, sessionId: string): Promise<number> {
+  const active = await proxy.meetings[":meetingId"]["active-session"].$get({ param: { meetingId } });
+  if (active.ok) {
+    const body = await active.json();
+    const associated: string = body.data.associated_id;
+    void associated;
+  }
+  const list = await proxy.sessions.$get({ query: { status: "LIVE", per_page: "20", sort_by: "createdAt" } });
+  const page: SessionsEnvelope = await list.json();
+  await proxy.sessions[":sessionId"].$get({ param: { sessionId }, query: { include_breakout_rooms: "true" } });
+  const people = await proxy.sessions[":sessionId"].participants.$get({
+    param: { sessionId },
+    query: { view: "consolidated", sort_by: "duration", include_peer_events: "false" },
+  });
+  const { data } = await people.json();
+  const names: (string | undefined)[] = data.participants.map((participant) => participant.display_name);
+  const health = await (await proxy.health.$get()).json();
+  const status = await (await proxy.status.$get()).json();
+  return page.data.sessions.length + names.length + health.version.length + status.data.budget.available;
+}
+
+export async function mistakes(sessionId: string) {
+  // @ts-expect-error: an unknown query param
+  await proxy.sessions.$get({ query: { colour: "red" } });
+  // @ts-expect-error: active-session needs its meetingId
+  await proxy.meetings[":meetingId"]["active-session"].$get({});
+  // @ts-expect-error: query values are strings on the wire
+  await proxy.sessions.$get({ query: { per_page: 20 } });
+  // @ts-expect-error: participants are listed, not a session
+  ((await (await proxy.sessions[":sessionId"].participants.$get({ param: { sessionId } })).json()).data.id);
+}
+`;
+
+function run(args: string[], cwd: string): void {
+  execFileSync(process.execPath, [tsc, ...args], { cwd, stdio: "inherit" });
+}
+
+run(["-p", "tsconfig.types.json"], root);
+const consumer = mkdtempSync(join(tmpdir(), "realtimekit-proxy-consumer-"));
+try {
+  mkdirSync(join(consumer, "node_modules"));
+  // As an installed dependency would be: the package, and the libraries its types name.
+  symlinkSync(root, join(consumer, "node_modules", "realtimekit-proxy"), "dir");
+  for (const library of ["hono", "zod"]) {
+    symlinkSync(join(root, "node_modules", library), join(consumer, "node_modules", library), "dir");
+  }
+  writeFileSync(join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+  writeFileSync(
+    join(consumer, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        target: "ES2022",
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        lib: ["ES2022", "DOM"],
+        types: [],
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+      },
+      include: ["consumer.ts"],
+    }),
+  );
+  writeFileSync(join(consumer, "consumer.ts"), CONSUMER);
+  run(["-p", "tsconfig.json"], consumer);
+  console.log("a consumer project type-checks against realtimekit-proxy/client (strict, no skipLibCheck, no Env)");
+} finally {
+  rmSync(consumer, { recursive: true, force: true });
+}

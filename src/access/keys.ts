@@ -1,0 +1,33 @@
+/**
+ * @module What identifies a caller: the API key prefix, who the caller is, and the
+ * bucket a caller is counted in (rate limits and the upstream budget alike).
+ */
+import type { Scope } from "../routes/table.ts";
+
+/** Every key made by `npm run key:create` starts so, which makes a leaked key recognisable. */
+export const API_KEY_PREFIX = "rkp_";
+
+/** `public`, or the id of the API key that authenticated the request. */
+export type Caller = { kind: "public" } | { kind: "key"; id: string; scopes: readonly Scope[] };
+
+/**
+ * Whom a request is counted against, for rate limits and the upstream budget: the key
+ * id when a valid key was sent, else the client IP; an IPv6 address counts by its /64,
+ * since one host usually holds a whole /64. Without `CF-Connecting-IP` (only off
+ * Cloudflare's edge, e.g. locally) every such request shares one "unknown" bucket.
+ */
+export function callerBucket(caller: Caller | undefined, clientIp: string | undefined): string {
+  if (caller?.kind === "key") return `key:${caller.id}`;
+  return `ip:${clientIp ? ipBucket(clientIp.trim()) : "unknown"}`;
+}
+
+function ipBucket(ip: string): string {
+  if (!ip.includes(":")) return ip;
+  const [head = "", tail] = ip.toLowerCase().split("::");
+  const headGroups = head ? head.split(":") : [];
+  const tailGroups = tail ? tail.split(":") : [];
+  const missing = tail === undefined ? 0 : 8 - headGroups.length - tailGroups.length;
+  const groups = [...headGroups, ...Array<string>(Math.max(0, missing)).fill("0"), ...tailGroups];
+  const prefix = groups.slice(0, 4).map((group) => (Number.parseInt(group, 16) || 0).toString(16));
+  return `${prefix.join(":")}::/64`;
+}

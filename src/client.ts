@@ -1,0 +1,57 @@
+/**
+ * @module The typed client's types, derived from the route table: `hc<AppType>(url)`
+ * from `hono/client` gets every route with typed path params, typed query params (the
+ * strings they are on the wire) and typed success bodies. Needs no Worker types, so
+ * other projects import it (`realtimekit-proxy/client`).
+ */
+import type { Hono } from "hono";
+import type { BlankEnv } from "hono/types";
+import type * as z from "zod";
+import type { Route } from "./routes/table.ts";
+
+/** No input of that kind. */
+type Nothing = Record<never, never>;
+
+/** True when a schema's input has no named keys (`{}` or `Record<string, never>`). */
+type IsEmpty<T> = string extends keyof T ? true : keyof T extends never ? true : false;
+
+type ParamInput<R> = R extends { params: infer P extends z.ZodType }
+  ? IsEmpty<z.input<P>> extends true
+    ? Nothing
+    : { param: z.input<P> }
+  : Nothing;
+
+/** Query params are the strings they are on the wire; when all are optional, so is `query`. */
+type QueryInput<R> = R extends { query: (...args: never[]) => infer Q extends z.ZodType }
+  ? IsEmpty<z.input<Q>> extends true
+    ? Nothing
+    : Nothing extends z.input<Q>
+      ? { query?: z.input<Q> }
+      : { query: z.input<Q> }
+  : Nothing;
+
+type EndpointOf<R extends Route> = {
+  input: ParamInput<R> & QueryInput<R>;
+  output: z.output<R["body"]>;
+  outputFormat: "json";
+  status: 200;
+};
+
+type SchemaOf<R> = R extends Route ? { [P in R["path"]]: { $get: EndpointOf<R> } } : never;
+
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+
+/** One entry per route of the table, in the shape `hono/client` reads. */
+export type ProxySchema = UnionToIntersection<SchemaOf<Route>>;
+
+/** The proxy as `hono/client` sees it: `hc<AppType>("https://proxy.example.com")`. */
+export type AppType = Hono<BlankEnv, ProxySchema, "/">;
+
+export type {
+  ActiveSessionEnvelope,
+  ErrorEnvelope,
+  ParticipantsEnvelope,
+  SessionEnvelope,
+  SessionsEnvelope,
+  StatusEnvelope,
+} from "./routes/bodies.ts";

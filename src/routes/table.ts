@@ -1,0 +1,259 @@
+/**
+ * @module Every route in one table: its name, path, schemas, cache policy, access and
+ * answer shape. The router, the scopes, `PUBLIC_ROUTES` checking, 404/405, log names,
+ * the OpenAPI document and the typed client all derive from it; adding a read-only
+ * route is one entry here (and its tests).
+ */
+import * as z from "zod";
+import {
+  activeSessionEnvelope,
+  healthBody,
+  participantsEnvelope,
+  sessionEnvelope,
+  sessionsEnvelope,
+  statusEnvelope,
+} from "./bodies.ts";
+import { dateTime, digits, freeText, meetingId, oneOf, singleValue, uuid } from "./validation.ts";
+
+/** What a deployment's config changes in the schemas. */
+export interface RouteLimits {
+  maxPerPage: number;
+}
+
+/** The config var holding a route's cache TTL in seconds (0: not stored, still coalesced and budgeted). */
+export type CacheTtlVar = "ACTIVE_SESSION_CACHE_TTL_SECONDS" | "SESSIONS_CACHE_TTL_SECONDS";
+
+interface RouteBase<Name extends string, Path extends string, Body extends z.ZodType, Scope extends string> {
+  name: Name;
+  /** Hono path pattern. */
+  path: Path;
+  /** One line for the OpenAPI document and the reference page. */
+  summary: string;
+  /** Public unless `PUBLIC_ROUTES` says otherwise; else a key with `scope` is needed. */
+  publicByDefault: boolean;
+  /** `PUBLIC_ROUTES` may never name it (personal data, the operator's view). */
+  neverPublic: boolean;
+  /** The scope a key needs when the route is not public; none: any valid key. */
+  scope: Scope | undefined;
+  /** The success body's shape (types the client, documents the answer; never used to parse). */
+  body: Body;
+}
+
+/**
+ * A route forwarded to the upstream. Its path is also its upstream path below
+ * `/accounts/{account}/realtime/kit/{app}`, with each validated param encoded in place,
+ * and it answers at that upstream-shaped path under `/client/v4` too.
+ */
+export interface ProxiedRoute<
+  Name extends string = string,
+  Path extends string = string,
+  Body extends z.ZodType = z.ZodType,
+  Scope extends string = string,
+  Params extends z.ZodType = z.ZodType,
+  Query extends z.ZodType = z.ZodType,
+> extends RouteBase<Name, Path, Body, Scope> {
+  kind: "proxied";
+  params: Params;
+  query: (limits: RouteLimits) => Query;
+  cacheTtl: CacheTtlVar;
+}
+
+/** A route the proxy answers itself (health, status). */
+export interface LocalRoute<
+  Name extends string = string,
+  Path extends string = string,
+  Body extends z.ZodType = z.ZodType,
+  Scope extends string = string,
+> extends RouteBase<Name, Path, Body, Scope> {
+  kind: "local";
+}
+
+/** Keeps every literal (name, path, scope) and schema type of an entry. */
+function proxied<
+  const Name extends string,
+  const Path extends string,
+  Body extends z.ZodType,
+  const Scope extends string,
+  Params extends z.ZodType,
+  Query extends z.ZodType,
+>(route: Omit<ProxiedRoute<Name, Path, Body, Scope, Params, Query>, "kind">) {
+  return { kind: "proxied" as const, ...route };
+}
+
+function local<
+  const Name extends string,
+  const Path extends string,
+  Body extends z.ZodType,
+  const Scope extends string,
+>(route: Omit<LocalRoute<Name, Path, Body, Scope>, "kind">) {
+  return { kind: "local" as const, ...route };
+}
+
+const MAX_PAGE_NO = 2_147_483_647;
+const MAX_TEXT_LENGTH = 200;
+
+const pageNo = () => singleValue(digits(0, MAX_PAGE_NO).describe(`Page to return: digits, 0..${MAX_PAGE_NO}`));
+const perPage = (maxPerPage: number) =>
+  singleValue(digits(1, maxPerPage).describe(`Results per page: digits, 1..${maxPerPage} (MAX_PER_PAGE)`));
+const sortOrder = () => singleValue(oneOf(["ASC", "DESC"]).describe("Sort direction"));
+const trueOrFalse = (description: string) => singleValue(oneOf(["true", "false"]).describe(description));
+const search = (description: string) => singleValue(freeText(MAX_TEXT_LENGTH).describe(description));
+
+function sessionsQuery({ maxPerPage }: RouteLimits) {
+  return z
+    .strictObject({
+      associated_id: singleValue(
+        meetingId.describe("Only sessions of this meeting: a UUID or a V1 room name"),
+      ).optional(),
+      start_time: singleValue(dateTime.describe("Start of the time range: ISO 8601 with Z or an offset")).optional(),
+      end_time: singleValue(dateTime.describe("End of the time range, not before start_time")).optional(),
+      page_no: pageNo().optional(),
+      per_page: perPage(maxPerPage).optional(),
+      sort_by: singleValue(oneOf(["minutesConsumed", "createdAt"]).describe("Sort key")).optional(),
+      sort_order: sortOrder().optional(),
+      status: singleValue(oneOf(["LIVE", "ENDED"]).describe("Only sessions in this state")).optional(),
+      search: search("Matches meeting title, meeting ID and session ID; no control characters").optional(),
+      participants: search("Participant filter (undocumented upstream); no control characters").optional(),
+    })
+    .check((ctx) => {
+      const { start_time: start, end_time: end } = ctx.value;
+      // Each may still be its raw string here if its own check failed.
+      if (start instanceof Date && end instanceof Date && start > end) {
+        ctx.issues.push({ code: "custom", path: ["start_time"], message: "must not be after end_time", input: start });
+      }
+    });
+}
+
+function participantsQuery({ maxPerPage }: RouteLimits) {
+  return z.strictObject({
+    page_no: pageNo().optional(),
+    per_page: perPage(maxPerPage).optional(),
+    sort_order: sortOrder().optional(),
+    sort_by: singleValue(oneOf(["joinedAt", "duration"]).describe("Sort key")).optional(),
+    search: search("Matches participant ID, custom participant ID or display name; no control characters").optional(),
+    view: singleValue(oneOf(["raw", "consolidated"]).describe("Every join, or one entry per participant")).optional(),
+    include_peer_events: trueOrFalse("Include each participant's join and leave events").optional(),
+  });
+}
+
+const noQuery = () => z.strictObject({});
+const sessionIdParam = z.object({ sessionId: singleValue(uuid.describe("The session: a UUID")) });
+
+export const ROUTES = [
+  proxied({
+    name: "active-session",
+    path: "/meetings/:meetingId/active-session",
+    summary: "The live session of a meeting, or 404 when it has none",
+    publicByDefault: true,
+    neverPublic: false,
+    scope: "active-session:read",
+    params: z.object({ meetingId: singleValue(meetingId.describe("The meeting: a UUID (V2) or a room name (V1)")) }),
+    query: noQuery,
+    cacheTtl: "ACTIVE_SESSION_CACHE_TTL_SECONDS",
+    body: activeSessionEnvelope,
+  }),
+  proxied({
+    name: "sessions",
+    path: "/sessions",
+    summary: "A page of the app's sessions, filtered and sorted",
+    publicByDefault: false,
+    neverPublic: false,
+    scope: "sessions:read",
+    params: z.object({}),
+    query: sessionsQuery,
+    cacheTtl: "SESSIONS_CACHE_TTL_SECONDS",
+    body: sessionsEnvelope,
+  }),
+  proxied({
+    name: "session",
+    path: "/sessions/:sessionId",
+    summary: "One session, optionally with its breakout rooms",
+    publicByDefault: false,
+    neverPublic: false,
+    scope: "sessions:read",
+    params: sessionIdParam,
+    query: () => z.strictObject({ include_breakout_rooms: trueOrFalse("Include the breakout rooms").optional() }),
+    cacheTtl: "SESSIONS_CACHE_TTL_SECONDS",
+    body: sessionEnvelope,
+  }),
+  proxied({
+    name: "session-participants",
+    path: "/sessions/:sessionId/participants",
+    summary: "The participants of a session (personal data: never public)",
+    publicByDefault: false,
+    neverPublic: true,
+    scope: "participants:read",
+    params: sessionIdParam,
+    query: participantsQuery,
+    cacheTtl: "SESSIONS_CACHE_TTL_SECONDS",
+    body: participantsEnvelope,
+  }),
+  local({
+    name: "health",
+    path: "/health",
+    summary: "200 when the configuration is valid, else the misconfiguration 500",
+    publicByDefault: true,
+    neverPublic: false,
+    scope: undefined,
+    body: healthBody,
+  }),
+  local({
+    name: "status",
+    path: "/status",
+    summary: "The upstream budget: permits left, any pause, spend per route, callers over their share",
+    publicByDefault: false,
+    neverPublic: true,
+    scope: "status:read",
+    body: statusEnvelope,
+  }),
+] as const;
+
+export type Route = (typeof ROUTES)[number];
+export type RouteName = Route["name"];
+export type AnyProxiedRoute = Extract<Route, { kind: "proxied" }>;
+export type Scope = Exclude<Route["scope"], undefined>;
+
+export const ROUTE_NAMES = ROUTES.map((route) => route.name) as [RouteName, ...RouteName[]];
+export const PROXIED_ROUTES = ROUTES.filter((route): route is AnyProxiedRoute => route.kind === "proxied");
+export const SCOPES = [...new Set(ROUTES.flatMap((route) => (route.scope === undefined ? [] : [route.scope])))] as [
+  Scope,
+  ...Scope[],
+];
+export const DEFAULT_PUBLIC_ROUTES: readonly RouteName[] = ROUTES.filter((r) => r.publicByDefault).map((r) => r.name);
+export const NEVER_PUBLIC_ROUTES: readonly RouteName[] = ROUTES.filter((r) => r.neverPublic).map((r) => r.name);
+
+/** Where every proxied route also answers, as the upstream (and so the official SDK) spells it. */
+export const UPSTREAM_SHAPED_PREFIX = "/client/v4/accounts/:account/realtime/kit/:app";
+
+export function upstreamShapedPath(route: { path: string }): string {
+  return `${UPSTREAM_SHAPED_PREFIX}${route.path}`;
+}
+
+/** A path below `/accounts/{account}/realtime/kit/{app}` and an encoded query ("" for none). */
+export interface UpstreamRequest {
+  path: string;
+  query: string;
+}
+
+/** The upstream request for validated input: the route's path with each param encoded, the query canonical. */
+export function upstreamRequest(
+  route: { path: string },
+  params: Record<string, string>,
+  query: Record<string, string | number | Date | undefined>,
+): UpstreamRequest {
+  const path = route.path.replace(/:([A-Za-z]+)/g, (_, name: string) => encodeURIComponent(params[name] ?? ""));
+  return { path, query: encodeQuery(query) };
+}
+
+/** Only validated params, in one fixed (alphabetical) order, each URL-encoded. */
+function encodeQuery(params: Record<string, string | number | Date | undefined>): string {
+  return Object.keys(params)
+    .sort()
+    .flatMap((name) => {
+      const value = params[name];
+      if (value === undefined) return [];
+      const text = value instanceof Date ? value.toISOString() : String(value);
+      return [`${encodeURIComponent(name)}=${encodeURIComponent(text)}`];
+    })
+    .join("&");
+}

@@ -1,0 +1,33 @@
+/** @module The zValidator wrapper: every validation failure is the app's own 400, listing every problem at once. */
+import { zValidator } from "@hono/zod-validator";
+import type { MiddlewareHandler, ValidationTargets } from "hono";
+import type * as z from "zod";
+import type { AppEnv } from "./context.ts";
+import { ApiError, type ValidationIssue } from "./errors.ts";
+
+/** zod's issues, one per param, with unknown params named one by one. */
+function toValidationIssues(error: z.core.$ZodError): ValidationIssue[] {
+  return error.issues.flatMap((issue) => {
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({ path: key, message: "is not a known parameter" }));
+    }
+    return [{ path: issue.path.map(String).join("."), message: issue.message }];
+  });
+}
+
+function describe(issues: ValidationIssue[]): string {
+  return `invalid request: ${issues.map((issue) => `${issue.path} ${issue.message}`).join("; ")}`;
+}
+
+/** zValidator whose failures throw the app's own 400, listing every problem at once. */
+export function validate<Target extends keyof ValidationTargets, Schema extends z.ZodType>(
+  target: Target,
+  schema: Schema,
+): MiddlewareHandler<AppEnv> {
+  return zValidator(target, schema, (result) => {
+    if (!result.success) {
+      const issues = toValidationIssues(result.error);
+      throw new ApiError("bad_request", describe(issues), { issues });
+    }
+  });
+}
