@@ -14,7 +14,7 @@ export const LOCAL_API_KEYS = [
   {
     id: "local-every-scope",
     sha256: "d5f69cbb785e2add9678d1f119410f1c9c37c645f3cfc97396f4fee3d0f0783d",
-    scopes: ["active-session:read", "sessions:read", "status:read"],
+    scopes: ["active-session:read", "sessions:read", "participants:read", "status:read"],
   },
   {
     id: "local-active-session-only",

@@ -1,0 +1,89 @@
+import Cloudflare from "cloudflare";
+import { describe, expect, it } from "vitest";
+import { FAKE_ACCOUNT_ID, FAKE_APP_ID } from "../../dev/fake-upstream/data.ts";
+import {
+  API_KEY,
+  callProxy,
+  IDLE_V2_MEETING,
+  LIVE_V1_MEETING,
+  LIVE_V2_MEETING,
+  useFakeUpstream,
+} from "../support/proxy.ts";
+
+/** The SDK's requests, sent through the Worker's entry like every test request. */
+function throughTheProxy(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  return callProxy(`${url.pathname}${url.search}`, init);
+}
+
+/**
+ * The official SDK, changed in the two settings the README gives: baseURL is the proxy's
+ * /client/v4 and apiToken is a proxy API key (sent, as always, as Authorization: Bearer).
+ */
+function sdk(apiToken = API_KEY) {
+  return new Cloudflare({ apiToken, baseURL: "http://proxy.test/client/v4", maxRetries: 0, fetch: throughTheProxy });
+}
+
+const ids = { account_id: FAKE_ACCOUNT_ID, app_id: FAKE_APP_ID };
+
+async function shortPath(path: string) {
+  return (await callProxy(path)).json();
+}
+
+describe("the official cloudflare SDK against the proxy", () => {
+  it.each([LIVE_V2_MEETING, LIVE_V1_MEETING])(
+    "activeSession.getActiveSession(%s) equals the short path",
+    async (meetingId) => {
+      useFakeUpstream();
+      const answer = await sdk().realtimeKit.activeSession.getActiveSession(meetingId, ids);
+      expect(answer).toEqual(await shortPath(`/meetings/${meetingId}/active-session`));
+    },
+  );
+
+  it("a meeting without a live session is the SDK's NotFoundError, with the upstream's message", async () => {
+    useFakeUpstream();
+    const call = sdk().realtimeKit.activeSession.getActiveSession(IDLE_V2_MEETING, ids);
+    await expect(call).rejects.toBeInstanceOf(Cloudflare.NotFoundError);
+    await expect(call).rejects.toMatchObject({ status: 404 });
+  });
+
+  it("sessions.getSessions with a query equals the short path", async () => {
+    useFakeUpstream();
+    const answer = await sdk().realtimeKit.sessions.getSessions(FAKE_APP_ID, {
+      account_id: FAKE_ACCOUNT_ID,
+      status: "LIVE",
+      per_page: 2,
+      sort_by: "createdAt",
+      sort_order: "DESC",
+    });
+    expect(answer).toEqual(await shortPath("/sessions?status=LIVE&per_page=2&sort_by=createdAt&sort_order=DESC"));
+  });
+
+  it("sessions.getSessionDetails and getSessionParticipants equal the short paths", async () => {
+    const fake = useFakeUpstream();
+    const id = fake.sessions[0]?.id ?? "";
+    const details = await sdk().realtimeKit.sessions.getSessionDetails(id, { ...ids, include_breakout_rooms: true });
+    expect(details).toEqual(await shortPath(`/sessions/${id}?include_breakout_rooms=true`));
+    const participants = await sdk().realtimeKit.sessions.getSessionParticipants(id, {
+      ...ids,
+      view: "consolidated",
+      per_page: 10,
+    });
+    expect(participants).toEqual(await shortPath(`/sessions/${id}/participants?view=consolidated&per_page=10`));
+  });
+
+  it("an invalid query is the SDK's BadRequestError, and the upstream is never called", async () => {
+    const fake = useFakeUpstream();
+    const call = sdk().realtimeKit.sessions.getSessions(FAKE_APP_ID, { account_id: FAKE_ACCOUNT_ID, per_page: 0 });
+    await expect(call).rejects.toBeInstanceOf(Cloudflare.BadRequestError);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it("the SDK with the wrong key is an AuthenticationError", async () => {
+    useFakeUpstream();
+    const wrong = sdk("rkp_not_a_key_of_this_proxy_0000000000000000");
+    await expect(
+      wrong.realtimeKit.sessions.getSessions(FAKE_APP_ID, { account_id: FAKE_ACCOUNT_ID }),
+    ).rejects.toBeInstanceOf(Cloudflare.AuthenticationError);
+  });
+});
