@@ -11,6 +11,7 @@ import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID, generatedMeetingId } from
 import { BudgetGate, type GateStore } from "../src/budget/gate.ts";
 import { DirectCallThrottle, RefusalMemory } from "../src/budget/refusals.ts";
 import { cacheKey } from "../src/cache/answer.ts";
+import { answeringEntry, LiveSessionsView } from "../src/cache/live-index.ts";
 import { LocalTier } from "../src/cache/local-tier.ts";
 import { loadThroughGate, SharedKey, type SharedRequest } from "../src/cache/shared-key.ts";
 import { type CacheOutcome, TieredCache } from "../src/cache/tiers.ts";
@@ -35,17 +36,43 @@ export interface Scenario {
   attackerIps: number;
   /** One dashboard per data centre polling the live sessions list. */
   dashboards: boolean;
+  /** Whether each user also polls its meeting's session list (else only its active session). */
+  userLists: boolean;
+  source: "meeting" | "live-sessions";
   minutes: number;
 }
 
 const SIM_MINUTES = Number(process.env.SIM_MINUTES ?? 30);
 
-const scenario = (name: string, shape: Omit<Scenario, "name" | "dashboards" | "minutes">): Scenario => ({
-  name,
-  ...shape,
-  dashboards: true,
-  minutes: SIM_MINUTES,
-});
+type Shape = Omit<Scenario, "name" | "dashboards" | "userLists" | "source" | "minutes">;
+
+/** Each scenario runs with both sources of active-session answers, side by side. */
+const scenario = (name: string, shape: Shape): Scenario[] =>
+  (["meeting", "live-sessions"] as const).map((source) => ({
+    name,
+    ...shape,
+    dashboards: true,
+    userLists: true,
+    source,
+    minutes: SIM_MINUTES,
+  }));
+
+/** Many live meetings, each polled for its active session by two users every 5 s, in 30 data centres. */
+const manyMeetings = (meetings: number): Scenario[] =>
+  (["meeting", "live-sessions"] as const).map((source) => ({
+    name: `${meetings.toLocaleString("en")} live meetings, 2 users each, 30 DCs (active session only)`,
+    dataCentres: 30,
+    users: meetings * 2,
+    meetings,
+    attackerPerSecond: 0,
+    attackerIps: 1,
+    dashboards: false,
+    userLists: false,
+    source,
+    minutes: SIM_MINUTES,
+  }));
+
+export const MANY_MEETINGS: Scenario[] = [10, 100, 1_000].flatMap(manyMeetings);
 
 export const SCENARIOS: Scenario[] = [
   scenario("the first release's test: 3 DCs x 60 users x 6 meetings + dashboards", {
@@ -83,7 +110,7 @@ export const SCENARIOS: Scenario[] = [
     attackerPerSecond: 20,
     attackerIps: 1_000,
   }),
-];
+].flat();
 
 /** A deterministic generator, so every run replays the same day. */
 function seededRandom(seed: number): () => number {
@@ -147,6 +174,7 @@ export async function runScenario(scenario: Scenario) {
     CLOUDFLARE_ACCOUNT_ID: FAKE_ACCOUNT_ID,
     REALTIMEKIT_APP_ID: FAKE_APP_ID,
     CLOUDFLARE_API_BASE_URL: "http://127.0.0.1:9/client/v4",
+    ACTIVE_SESSION_SOURCE: scenario.source,
     PUBLIC_RATE_LIMITER: { limit: async () => ({ success: true }) },
     KEYED_RATE_LIMITER: { limit: async () => ({ success: true }) },
     BUDGET_GATE: { idFromName: () => ({}), get: () => ({}) },
@@ -165,21 +193,20 @@ export async function runScenario(scenario: Scenario) {
     sharedKeys.set(request.key, shared);
     return shared.serve(request, (demand, trace) => loadThroughGate(deps, request, demand, trace));
   };
-  const centres = Array.from(
-    { length: scenario.dataCentres },
-    () =>
-      new TieredCache({
-        local: new LocalTier(undefined, clock),
-        askShared,
-        whenSharedDown: () => Promise.reject(new Error("the simulation's shared tier never fails")),
-        windows: {
-          staleWhileRevalidateSeconds: config.STALE_WHILE_REVALIDATE_SECONDS,
-          staleIfErrorSeconds: config.STALE_IF_ERROR_SECONDS,
-        },
-        refusals: new RefusalMemory(),
-        now: clock,
-      }),
-  );
+  const centres = Array.from({ length: scenario.dataCentres }, () => ({
+    view: new LiveSessionsView(),
+    tiers: new TieredCache({
+      local: new LocalTier(undefined, clock),
+      askShared,
+      whenSharedDown: () => Promise.reject(new Error("the simulation's shared tier never fails")),
+      windows: {
+        staleWhileRevalidateSeconds: config.STALE_WHILE_REVALIDATE_SECONDS,
+        staleIfErrorSeconds: config.STALE_IF_ERROR_SECONDS,
+      },
+      refusals: new RefusalMemory(),
+      now: clock,
+    }),
+  }));
 
   const random = seededRandom(7);
   const callers: Caller[] = [];
@@ -191,7 +218,7 @@ export async function runScenario(scenario: Scenario) {
       polite: true,
       polls: [
         { route: "active-session", meeting },
-        { route: "sessions", query: { associated_id: meeting } },
+        ...(scenario.userLists ? [{ route: "sessions" as const, query: { associated_id: meeting } }] : []),
       ],
       everySeconds: 5,
       nextAt: now + Math.floor(random() * 5_000),
@@ -218,16 +245,20 @@ export async function runScenario(scenario: Scenario) {
 
   async function poll(dataCentre: number, callerId: string, spec: Poll): Promise<CacheOutcome | ApiError> {
     const [route] = PROXIED_ROUTES.filter((candidate) => candidate.name === spec.route);
-    if (!route) throw new Error(`no route ${spec.route}`);
-    const upstream = upstreamRequest(route, { meetingId: spec.meeting ?? "" }, spec.query ?? {});
-    const key = cacheKey({ account: FAKE_ACCOUNT_ID, app: FAKE_APP_ID, route: route.name, ...upstream });
+    const centre = centres[dataCentre];
+    if (!route || !centre) throw new Error(`no route ${spec.route} or data centre ${dataCentre}`);
+    const request = upstreamRequest(route, { meetingId: spec.meeting ?? "" }, spec.query ?? {});
+    const { name, upstream, fromIndex } = answeringEntry(route.name, request, config.ACTIVE_SESSION_SOURCE);
+    const key = cacheKey({ account: FAKE_ACCOUNT_ID, app: FAKE_APP_ID, route: name, ...upstream });
     const trace: UpstreamTrace = { attempts: 0, durationMs: 0 };
     try {
-      return (await centres[dataCentre]?.serve(
-        { key, route: route.name, upstream, ttlSeconds: config[route.cacheTtl], caller: callerId, settings },
+      const outcome = await centre.tiers.serve(
+        { key, route: name, upstream, ttlSeconds: config[route.cacheTtl], caller: callerId, settings },
         trace,
         waitUntil,
-      )) as CacheOutcome;
+      );
+      if (!fromIndex) return outcome;
+      return { ...outcome, answer: await centre.view.answerFor(outcome.answer, spec.meeting ?? "") };
     } catch (error) {
       if (error instanceof ApiError) return error;
       throw error;
@@ -299,7 +330,7 @@ function report(scenario: Scenario, arrivals: number[], lockouts: number, tallie
   const ages = (tallies.polite?.ages ?? []).sort((a, b) => a - b);
   return {
     scenario: scenario.name,
-    minutes: scenario.minutes,
+    source: scenario.source,
     upstreamPer5MinMax: spend.max,
     upstreamPer5MinMean: spend.mean,
     lockouts,
@@ -311,23 +342,33 @@ function report(scenario: Scenario, arrivals: number[], lockouts: number, tallie
   };
 }
 
-function printTable(rows: Awaited<ReturnType<typeof runScenario>>[]): void {
+function printTable(title: string, rows: Awaited<ReturnType<typeof runScenario>>[]): void {
   const lines = [
-    "| scenario | virtual min | upstream / 5 min (max, mean) | lock-outs | polite callers' answers | polite errors once answered | attacker's answers | answer age p50 / p99 (s) |",
+    `\n${title}\n`,
+    "| scenario | active-session source | upstream / 5 min (max, mean) | lock-outs | polite callers' answers | polite errors once answered | attacker's answers | answer age p50 / p99 (s) |",
     "|---|---|---|---|---|---|---|---|",
     ...rows.map(
       (r) =>
-        `| ${r.scenario} | ${r.minutes} | ${r.upstreamPer5MinMax}, ${r.upstreamPer5MinMean} | ${r.lockouts} | ${r.polite} | ${r.politeErrorsOnceAnswered} | ${r.attacker} | ${r.ageP50} / ${r.ageP99} |`,
+        `| ${r.scenario} | ${r.source} | ${r.upstreamPer5MinMax}, ${r.upstreamPer5MinMean} | ${r.lockouts} | ${r.polite} | ${r.politeErrorsOnceAnswered} | ${r.attacker} | ${r.ageP50} / ${r.ageP99} |`,
     ),
   ];
   console.log(lines.join("\n"));
 }
 
-const only = process.env.SIM_ONLY;
-const rows = [];
-for (const scenario of SCENARIOS.filter((s) => !only || s.name.includes(only))) {
-  const started = performance.now();
-  rows.push(await runScenario(scenario));
-  console.error(`simulated "${scenario.name}" in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+async function runAll(title: string, scenarios: Scenario[]): Promise<void> {
+  const only = process.env.SIM_ONLY;
+  const rows = [];
+  for (const scenario of scenarios.filter((s) => !only || s.name.includes(only))) {
+    const started = performance.now();
+    rows.push(await runScenario(scenario));
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    console.error(`simulated "${scenario.name}" (${scenario.source}) in ${seconds} s`);
+  }
+  if (rows.length) printTable(title, rows);
 }
-printTable(rows);
+
+console.log(
+  `${SIM_MINUTES} virtual minutes a scenario; the fake upstream allows 1,200 requests per 5 minutes, then locks out for 5.`,
+);
+await runAll("Polling load and attackers", SCENARIOS);
+await runAll("Many meetings: active sessions per meeting, or from the live-sessions index", MANY_MEETINGS);

@@ -8,6 +8,7 @@ import { callerIdentity, rateLimit, requireAccess } from "./access/middleware.ts
 import { serveAsset } from "./assets.ts";
 import { gateStub } from "./budget/gate-object.ts";
 import { dataCentreTiers } from "./cache/data-centre.ts";
+import { LiveSessionsView } from "./cache/live-index.ts";
 import type { CacheStorageTier } from "./cache/local-tier.ts";
 import { type Config, secretsOf } from "./config.ts";
 import type { AppEnv } from "./context.ts";
@@ -105,6 +106,7 @@ export function createApp(config: Config, options: AppOptions = {}) {
     config,
     settings: upstreamSettings(config),
     tiers: dataCentreTiers(config, options.localCache ?? caches.default),
+    liveSessions: new LiveSessionsView(),
   };
   const app = baseApp(secretsOf(config));
   // Preflights end in cors(), before the routes: they never reach the upstream.

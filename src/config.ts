@@ -151,6 +151,10 @@ export const configSchema = z.object({
     )
     .transform((value) => value.replace(/\/+$/, "")),
   ACTIVE_SESSION_CACHE_TTL_SECONDS: wholeNumber(0, 60, 5),
+  ACTIVE_SESSION_SOURCE: z
+    .enum(["meeting", "live-sessions"], { error: "must be meeting or live-sessions" })
+    .optional()
+    .transform((value) => value ?? "meeting"),
   SESSIONS_CACHE_TTL_SECONDS: wholeNumber(0, 3600, 10),
   STALE_WHILE_REVALIDATE_SECONDS: wholeNumber(0, 86400, 30),
   STALE_IF_ERROR_SECONDS: wholeNumber(0, 86400, 300),

@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { etag, RETAINED_304_HEADERS } from "hono/etag";
 import { callerBucket } from "./access/keys.ts";
 import { cacheKey } from "./cache/answer.ts";
+import { answeringEntry, type LiveSessionsView } from "./cache/live-index.ts";
 import type { CacheOutcome, TieredCache } from "./cache/tiers.ts";
 import type { Config } from "./config.ts";
 import type { AppEnv } from "./context.ts";
@@ -17,6 +18,8 @@ export interface ProxyDeps {
   config: Config;
   settings: UpstreamSettings;
   tiers: TieredCache;
+  /** Meetings' answers read from the live-sessions index (ACTIVE_SESSION_SOURCE=live-sessions). */
+  liveSessions: LiveSessionsView;
 }
 
 // A 304 keeps what the 200 would have told the caller about the answer and the request.
@@ -29,26 +32,28 @@ const notModifiedHeaders = [
   "access-control-expose-headers",
 ];
 
-export function proxyRoute(route: ProxiedRoute, { config, settings, tiers }: ProxyDeps): MiddlewareHandler<AppEnv>[] {
+export function proxyRoute(route: ProxiedRoute, deps: ProxyDeps): MiddlewareHandler<AppEnv>[] {
+  const { config, settings, tiers, liveSessions } = deps;
   async function forward(c: Context<AppEnv>): Promise<Response> {
-    const request = upstreamRequest(route, c.req.valid("param" as never), c.req.valid("query" as never));
+    const params: Record<string, string> = c.req.valid("param" as never);
+    const request = upstreamRequest(route, params, c.req.valid("query" as never));
+    const { name, upstream, fromIndex } = answeringEntry(route.name, request, config.ACTIVE_SESSION_SOURCE);
     const trace = newTrace();
     c.set("upstreamTrace", trace);
     const key = cacheKey({
       account: config.CLOUDFLARE_ACCOUNT_ID,
       app: config.REALTIMEKIT_APP_ID,
-      route: route.name,
-      ...request,
+      route: name,
+      path: upstream.path,
+      query: upstream.query,
     });
     const caller = callerBucket(c.get("caller"), c.req.header("CF-Connecting-IP"));
     const ttlSeconds = config[route.cacheTtl];
     const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
-    const outcome = await tiers.serve(
-      { key, route: route.name, upstream: request, ttlSeconds, caller, settings },
-      trace,
-      waitUntil,
-    );
-    return respondWith(c, outcome);
+    const outcome = await tiers.serve({ key, route: name, upstream, ttlSeconds, caller, settings }, trace, waitUntil);
+    if (!fromIndex) return respondWith(c, outcome);
+    const answer = await liveSessions.answerFor(outcome.answer, params.meetingId ?? "");
+    return respondWith(c, { ...outcome, answer });
   }
   return [
     etag({ retainedHeaders: notModifiedHeaders }),

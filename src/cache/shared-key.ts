@@ -12,6 +12,7 @@ import { ApiError, type ErrorKind } from "../errors.ts";
 import type { UpstreamRequest } from "../routes/table.ts";
 import { createUpstreamClient, type UpstreamSettings, type UpstreamTrace } from "../upstream.ts";
 import { demandFor, freshness, isStorable, type StoredAnswer, toStoredAnswer } from "./answer.ts";
+import { getEveryPage } from "./live-index.ts";
 
 /** What a data centre asks the key's object. Plain data: it crosses an RPC boundary. */
 export interface SharedRequest {
@@ -127,21 +128,31 @@ export async function loadThroughGate(
     throw new ApiError("misconfigured", "proxy misconfigured: CLOUDFLARE_API_BASE_URL is not an allowed upstream");
   }
   const upstream = createUpstreamClient(settings, deps.token);
-  const permits = gatePermits({
-    gate: deps.gate,
-    request: {
-      ...demand,
-      caller: request.caller,
-      route: request.route,
-      budget: settings.UPSTREAM_BUDGET,
-      callerBudget: settings.CALLER_MISS_BUDGET,
-    },
-    hasCopy: demand.priority === "refresh",
-    throttle: deps.throttle,
-    now: deps.now,
-  });
+  const permitsAt = (asked: Demand) =>
+    gatePermits({
+      gate: deps.gate,
+      request: {
+        ...asked,
+        caller: request.caller,
+        route: request.route,
+        budget: settings.UPSTREAM_BUDGET,
+        callerBudget: settings.CALLER_MISS_BUDGET,
+      },
+      hasCopy: asked.priority === "refresh",
+      throttle: deps.throttle,
+      now: deps.now,
+    });
+  const firstPage = permitsAt(demand);
+  // Once a load has begun, its further pages are paid for at once: were they refused,
+  // the pages already fetched would be permits spent for nothing.
+  const laterPages = permitsAt({ ...demand, urgency: 1 });
+  const { everyPage } = request.upstream;
+  const get = (page: UpstreamRequest, pageNo = 1) => upstream.get(page, trace, pageNo === 1 ? firstPage : laterPages);
   try {
-    return await toStoredAnswer(await upstream.get(request.upstream, trace, permits), deps.now());
+    const success = everyPage
+      ? await getEveryPage({ ...request.upstream, everyPage }, get)
+      : await get(request.upstream);
+    return await toStoredAnswer(success, deps.now());
   } catch (error) {
     if (error instanceof ApiError && error.kind === "not_found") {
       return toStoredAnswer({ status: 404, body: error.message }, deps.now());

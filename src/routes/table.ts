@@ -233,6 +233,8 @@ export function upstreamShapedPath(route: { path: string }): string {
 export interface UpstreamRequest {
   path: string;
   query: string;
+  /** For a list: fetch every page, this many a page, and answer them merged into one. */
+  everyPage?: number;
 }
 
 /** The upstream request for validated input: the route's path with each param encoded, the query canonical. */

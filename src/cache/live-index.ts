@@ -1,0 +1,118 @@
+/**
+ * @module Active sessions from one index of the app's live sessions: with
+ * `ACTIVE_SESSION_SOURCE=live-sessions`, the whole deployment refreshes one list
+ * (`/sessions?status=LIVE`, every page) once per TTL, and every meeting's answer is
+ * read from it, so upstream spend grows with pages, not meetings. The answer is the
+ * envelope the upstream's active-session route gives: the same session object, or its
+ * 404 envelope and message for a meeting with no live session.
+ */
+import type { UpstreamRequest } from "../routes/table.ts";
+import type { UpstreamSuccess } from "../upstream.ts";
+import { type StoredAnswer, toStoredAnswer } from "./answer.ts";
+
+/**
+ * Sessions a page when fetching the index. The upstream documents no maximum for
+ * `per_page`; 100 is the largest the proxy itself lets callers ask for by default, and
+ * keeps each page well under the 2 MiB body cap.
+ */
+export const LIVE_INDEX_PAGE_SIZE = 100;
+/** The name the index goes by in cache keys, logs and spend per route. */
+export const LIVE_INDEX_ROUTE = "live-sessions-index";
+export const LIVE_INDEX_REQUEST: UpstreamRequest = {
+  path: "/sessions",
+  query: "status=LIVE",
+  everyPage: LIVE_INDEX_PAGE_SIZE,
+};
+/** No app has this many pages of live sessions; the loop stops here whatever the upstream says. */
+const MAX_PAGES = 1_000;
+
+interface SessionsPage {
+  success: true;
+  data: { sessions: LiveSession[] };
+  paging?: { start_offset: number; end_offset: number; total_count: number };
+}
+
+interface LiveSession {
+  associated_id?: unknown;
+  started_at?: unknown;
+}
+
+/**
+ * Which cache entry answers a request: its own, or, for active-session read from the
+ * index, the one index entry every meeting shares.
+ */
+export function answeringEntry(
+  route: string,
+  request: UpstreamRequest,
+  source: "meeting" | "live-sessions",
+): { name: string; upstream: UpstreamRequest; fromIndex: boolean } {
+  if (route === "active-session" && source === "live-sessions") {
+    return { name: LIVE_INDEX_ROUTE, upstream: LIVE_INDEX_REQUEST, fromIndex: true };
+  }
+  return { name: route, upstream: request, fromIndex: false };
+}
+
+/** Fetches every page of a list (`request.everyPage` a page) and merges them into one success envelope. */
+export async function getEveryPage(
+  request: UpstreamRequest & { everyPage: number },
+  getPage: (page: UpstreamRequest, pageNo: number) => Promise<UpstreamSuccess>,
+): Promise<UpstreamSuccess> {
+  const sessions: LiveSession[] = [];
+  for (let pageNo = 1; pageNo <= MAX_PAGES; pageNo++) {
+    const query = [request.query, `page_no=${pageNo}`, `per_page=${request.everyPage}`].filter(Boolean).join("&");
+    const page = JSON.parse((await getPage({ path: request.path, query }, pageNo)).body) as SessionsPage;
+    const listed = Array.isArray(page.data?.sessions) ? page.data.sessions : [];
+    sessions.push(...listed);
+    const more = page.paging ? page.paging.end_offset < page.paging.total_count : listed.length === request.everyPage;
+    if (!more || listed.length === 0) break;
+  }
+  const paging = { start_offset: 0, end_offset: sessions.length, total_count: sessions.length };
+  return { status: 200, body: JSON.stringify({ success: true, data: { sessions }, paging }) };
+}
+
+/**
+ * Reads meetings' answers out of index answers, parsing each index once per isolate
+ * and each meeting's answer (with its ETag) once per index.
+ */
+export class LiveSessionsView {
+  #index: StoredAnswer | undefined;
+  #byMeeting = new Map<string, string>();
+  #answers = new Map<string, Promise<StoredAnswer>>();
+
+  /** The meeting's active-session answer, as old as the index it was read from. */
+  answerFor(index: StoredAnswer, meetingId: string): Promise<StoredAnswer> {
+    if (index !== this.#index) this.#read(index);
+    let answer = this.#answers.get(meetingId);
+    if (!answer) {
+      const body = this.#byMeeting.get(meetingId);
+      const result = body
+        ? { status: 200, body }
+        : { status: 404, body: `No active session found for meeting_id ${meetingId}` };
+      answer = toStoredAnswer(result, index.producedAt);
+      this.#answers.set(meetingId, answer);
+    }
+    return answer;
+  }
+
+  #read(index: StoredAnswer): void {
+    this.#index = index;
+    this.#answers = new Map();
+    this.#byMeeting = new Map();
+    const newest = new Map<string, LiveSession>();
+    const page = JSON.parse(index.body) as SessionsPage;
+    for (const session of page.data.sessions) {
+      if (typeof session.associated_id !== "string") continue;
+      const seen = newest.get(session.associated_id);
+      // Several live sessions for one meeting: the upstream answers with the one started last.
+      if (!seen || startedAt(session) > startedAt(seen)) newest.set(session.associated_id, session);
+    }
+    for (const [meetingId, session] of newest) {
+      this.#byMeeting.set(meetingId, JSON.stringify({ success: true, data: session }));
+    }
+  }
+}
+
+function startedAt(session: LiveSession): number {
+  const time = Date.parse(String(session.started_at));
+  return Number.isNaN(time) ? Number.NEGATIVE_INFINITY : time;
+}
