@@ -4,20 +4,22 @@ import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { timing } from "hono/timing";
 import packageJson from "../package.json" with { type: "json" };
-import { callerIdentity, rateLimit, requireAccess } from "./access/middleware.ts";
+import { callerIdentity, rateLimit, rejectRefusedKeys, requireAccess } from "./access/middleware.ts";
 import { serveAsset } from "./assets.ts";
 import { gateStub } from "./budget/gate-object.ts";
 import { dataCentreTiers } from "./cache/data-centre.ts";
 import { LiveSessionsView } from "./cache/live-index.ts";
 import type { CacheStorageTier } from "./cache/local-tier.ts";
-import { type Config, secretsOf } from "./config.ts";
+import type { Config } from "./config.ts";
 import type { AppEnv } from "./context.ts";
 import { REFERENCE_PAGE_CSP } from "./docs-page.ts";
 import { ApiError, errorHandler } from "./errors.ts";
+import { logger } from "./log.ts";
 import { type ProxyDeps, proxyRoute, requireThisApp } from "./proxy.ts";
 import { requestIdentity } from "./request-id.ts";
 import { requestLog } from "./request-log.ts";
 import { ROUTES, type Route, upstreamShapedPath } from "./routes/table.ts";
+import { Secrets } from "./secrets.ts";
 import { upstreamSettings } from "./upstream.ts";
 
 const ALLOWED_METHODS = "GET, HEAD, OPTIONS";
@@ -54,7 +56,8 @@ const PATHS_BY_NAME: [string, string][] = [
 ];
 const ROUTE_NAMES_BY_PATH: Record<string, string> = Object.fromEntries(PATHS_BY_NAME);
 
-function baseApp(secrets: readonly string[]) {
+function baseApp(secrets: Secrets) {
+  logger.protect(secrets);
   const app = new Hono<AppEnv>();
   app.use(requestIdentity(secrets));
   app.use(timing({ totalDescription: "proxy" }));
@@ -72,6 +75,16 @@ function baseApp(secrets: readonly string[]) {
     throw new ApiError("not_found", "no such route");
   });
   return app;
+}
+
+function corsFor(allowedOrigins: readonly string[]) {
+  return cors({
+    origin: (origin) => (allowedOrigins.includes(origin) ? origin : null),
+    allowMethods: ["GET", "HEAD", "OPTIONS"],
+    allowHeaders: CORS_ALLOWED_HEADERS,
+    exposeHeaders: CORS_EXPOSED_HEADERS,
+    maxAge: 600,
+  });
 }
 
 function methodNotAllowed(): never {
@@ -108,19 +121,19 @@ export function createApp(config: Config, options: AppOptions = {}) {
     tiers: dataCentreTiers(config, options.localCache ?? caches.default),
     liveSessions: new LiveSessionsView(),
   };
-  const app = baseApp(secretsOf(config));
-  // Preflights end in cors(), before the routes: they never reach the upstream.
-  app.use(
-    cors({
-      origin: (origin) => (config.ALLOWED_ORIGINS.includes(origin) ? origin : null),
-      allowMethods: ["GET", "HEAD", "OPTIONS"],
-      allowHeaders: CORS_ALLOWED_HEADERS,
-      exposeHeaders: CORS_EXPOSED_HEADERS,
-      maxAge: 600,
-    }),
+  const app = baseApp(
+    new Secrets(
+      [config.CLOUDFLARE_API_TOKEN],
+      config.API_KEYS.map((key) => key.sha256),
+    ),
   );
+  // Every request is counted once: preflights before cors() answers them (they never
+  // reach the routes or the upstream), the rest after it, refused keys included.
   app.use(callerIdentity(config.API_KEYS));
-  app.use(rateLimit(config));
+  app.use(rateLimit(config, true));
+  app.use(corsFor(config.ALLOWED_ORIGINS));
+  app.use(rateLimit(config, false));
+  app.use(rejectRefusedKeys());
   for (const route of ROUTES) {
     const access = requireAccess({ isPublic: config.PUBLIC_ROUTES.includes(route.name), scope: route.scope });
     if (route.kind === "local") {
@@ -141,9 +154,10 @@ export function createApp(config: Config, options: AppOptions = {}) {
   return app;
 }
 
-/** Answers every request with the misconfiguration error: the proxy fails closed. */
-export function createMisconfiguredApp(problem: string, secrets: readonly string[]) {
+/** Answers every request with the misconfiguration error (readable cross-origin): the proxy fails closed. */
+export function createMisconfiguredApp(problem: string, secrets: Secrets, allowedOrigins: readonly string[]) {
   const app = baseApp(secrets);
+  app.use(corsFor(allowedOrigins));
   app.all("*", () => {
     throw new ApiError("misconfigured", `proxy misconfigured: ${problem}`);
   });

@@ -61,16 +61,24 @@ function isExactOrigin(value: string): boolean {
   return URL.canParse(value) && new URL(value).origin === value;
 }
 
-const apiKeyEntry = z.strictObject({
-  id: z.string({ error: "is required" }).regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1 to 64 letters, digits, _ . or -"),
-  sha256: z
-    .string({ error: "is required" })
-    .regex(/^[0-9a-fA-F]{64}$/, "must be the 64 hex digits of the key's SHA-256")
-    .transform((hex) => hex.toLowerCase()),
-  scopes: z
-    .array(z.enum(SCOPES, { error: `must be among ${SCOPES.join(", ")}` }), { error: "must be a list" })
-    .min(1, "must not be empty"),
-});
+// A secret's own text never reaches a message: not even a property name, which could be a
+// raw key pasted in by mistake (zod would quote it).
+const apiKeyEntry = z.strictObject(
+  {
+    id: z.string({ error: "is required" }).regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1 to 64 letters, digits, _ . or -"),
+    sha256: z
+      .string({ error: "is required" })
+      .regex(/^[0-9a-fA-F]{64}$/, "must be the 64 hex digits of the key's SHA-256")
+      .transform((hex) => hex.toLowerCase()),
+    scopes: z
+      .array(z.enum(SCOPES, { error: `must be among ${SCOPES.join(", ")}` }), { error: "must be a list" })
+      .min(1, "must not be empty"),
+  },
+  {
+    error: (issue) =>
+      issue.code === "unrecognized_keys" ? "must have only the properties id, sha256 and scopes" : undefined,
+  },
+);
 export type ApiKeyEntry = z.output<typeof apiKeyEntry>;
 
 const API_KEYS_SHAPE = 'a JSON list of {"id", "sha256", "scopes"}';
@@ -208,6 +216,12 @@ export function parseConfig(env: object): ConfigResult {
 /** `API_KEYS[0].sha256`: names the place, never the value. */
 function formatPath(path: readonly PropertyKey[]): string {
   return path.map((part, i) => (typeof part === "number" ? `[${part}]` : `${i ? "." : ""}${String(part)}`)).join("");
+}
+
+/** The allowed origins when that var alone is valid, so that even a misconfiguration's 500 is readable by browsers. */
+export function allowedOriginsOf(env: object): string[] {
+  const parsed = configSchema.shape.ALLOWED_ORIGINS.safeParse(Reflect.get(env, "ALLOWED_ORIGINS"));
+  return parsed.success ? parsed.data : [];
 }
 
 /** The secret values present in env, even when the rest of it is invalid: never to be echoed. */

@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { logger } from "./log.ts";
 import type { ErrorEnvelope } from "./routes/bodies.ts";
+import { credentialOf, type Secrets } from "./secrets.ts";
 
 /** Every way a request can fail, as the proxy names it. */
 export type ErrorKind =
@@ -62,7 +63,7 @@ export interface ValidationIssue {
 }
 
 export interface ApiErrorOptions {
-  /** Overrides the kind's status; only for `upstream_client_error`. */
+  /** Overrides the kind's status: the upstream's own 4xx, or a 4xx HTTPException's. */
   status?: ContentfulStatusCode;
   issues?: ValidationIssue[];
   /** Seconds, sent as `Retry-After`. */
@@ -87,26 +88,35 @@ export class ApiError extends HTTPException {
 }
 
 /**
- * The app's onError: renders any thrown value as the envelope; unknown errors become a
- * fixed generic 500. Text a caller sent (a param name) is echoed in messages, so every
- * secret is scrubbed from them: the token never leaves, whatever the input.
+ * The app's onError: renders any thrown value as the envelope. An HTTPException keeps
+ * its status; anything else becomes a fixed generic 500, its stack logged. Text a
+ * caller sent (a param name) is echoed in messages, so everything goes through the
+ * secrets' redaction: the token never leaves, whatever the input.
  */
-export function errorHandler(secrets: readonly string[]) {
+export function errorHandler(secrets: Secrets) {
   return function renderError(err: unknown, c: Context): Response {
-    const requestSecrets = [...secrets, ...callerCredentials(c)];
-    const scrub = (text: string) =>
-      requestSecrets.reduce((clean, secret) => clean.split(secret).join("[redacted]"), text);
-    const apiError = err instanceof ApiError ? err : new ApiError("internal", "internal error");
-    if (!(err instanceof ApiError)) logger.write("error", { event: "unhandled_error", name: errorName(err) });
+    const requestSecrets = secrets.with(credentialOf(c.req.header("Authorization")));
+    const apiError = toApiError(err);
+    if (!(err instanceof ApiError)) {
+      logger.write("error", {
+        event: "unhandled_error",
+        name: err instanceof Error ? err.name : typeof err,
+        status: apiError.status,
+        stack: requestSecrets.redact(err instanceof Error ? (err.stack ?? err.message) : String(err)),
+      });
+    }
     c.set("errorKind", apiError.kind);
     // Names what is wrong, never a value: the operator's error line carries it.
     if (apiError.kind === "misconfigured") c.set("problem", apiError.message);
     const body: ErrorEnvelope = {
       success: false,
-      error: { code: apiError.status, message: scrub(apiError.message) },
+      error: { code: apiError.status, message: requestSecrets.redact(apiError.message) },
     };
     if (apiError.issues) {
-      body.error.issues = apiError.issues.map((issue) => ({ path: scrub(issue.path), message: scrub(issue.message) }));
+      body.error.issues = apiError.issues.map((issue) => ({
+        path: requestSecrets.redact(issue.path),
+        message: requestSecrets.redact(issue.message),
+      }));
     }
     for (const [name, value] of Object.entries(apiError.headers)) c.header(name, value);
     if (apiError.retryAfter !== undefined) c.header("Retry-After", String(apiError.retryAfter));
@@ -115,16 +125,11 @@ export function errorHandler(secrets: readonly string[]) {
   };
 }
 
-/** The credential a caller sent in `Authorization`: theirs, but never to be echoed or logged either. */
-export function callerCredentials(c: Context): string[] {
-  const credential = c.req
-    .header("Authorization")
-    ?.replace(/^\S+\s+/, "")
-    .trim();
-  return credential && credential.length >= 8 ? [credential] : [];
-}
-
-/** Only the error's class name is logged: its message could carry anything. */
-function errorName(err: unknown): string {
-  return err instanceof Error ? err.name : typeof err;
+/** Hono's own HTTPExceptions (e.g. from its middleware) keep their status, with a fixed message. */
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof HTTPException && err.status >= 400 && err.status < 500) {
+    return new ApiError("bad_request", `request refused (${err.status})`, { status: err.status });
+  }
+  return new ApiError("internal", "internal error");
 }

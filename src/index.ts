@@ -1,6 +1,7 @@
 /** @module The Worker entry: one app per isolate, built from the checked config. */
 import { createApp, createMisconfiguredApp } from "./app.ts";
-import { parseConfig, secretsOf } from "./config.ts";
+import { allowedOriginsOf, parseConfig, secretsOf } from "./config.ts";
+import { Secrets } from "./secrets.ts";
 
 export { BudgetGateObject } from "./budget/gate-object.ts";
 export { SharedCacheObject } from "./cache/shared-object.ts";
@@ -15,7 +16,9 @@ function appFor(env: Env): App {
   let app = apps.get(env);
   if (!app) {
     const result = parseConfig(env);
-    app = result.ok ? createApp(result.config) : createMisconfiguredApp(result.problem, secretsOf(env));
+    app = result.ok
+      ? createApp(result.config)
+      : createMisconfiguredApp(result.problem, new Secrets(secretsOf(env)), allowedOriginsOf(env));
     apps.set(env, app);
   }
   return app;

@@ -27,7 +27,7 @@ type LoggedContext = Context<AppEnv>;
 
 function callerOf(c: LoggedContext): string {
   const caller = c.get("caller");
-  if (!caller) return "unidentified";
+  if (!caller || caller.kind === "refused") return "unidentified";
   return caller.kind === "key" ? caller.id : "public";
 }
 

@@ -9,6 +9,7 @@ import type { Config } from "./config.ts";
 import { ApiError, type ErrorKind } from "./errors.ts";
 import type { UpstreamRequest } from "./routes/table.ts";
 import { runtime } from "./runtime.ts";
+import { Secrets } from "./secrets.ts";
 
 const USER_AGENT = `realtimekit-proxy/${packageJson.version}`;
 
@@ -94,6 +95,7 @@ export function newTrace(): UpstreamTrace {
 }
 
 export function createUpstreamClient(config: UpstreamSettings, token: string) {
+  const secrets = new Secrets([token]);
   const appUrl = `${config.CLOUDFLARE_API_BASE_URL}/accounts/${config.CLOUDFLARE_ACCOUNT_ID}/realtime/kit/${config.REALTIMEKIT_APP_ID}`;
   const headers = { Authorization: `Bearer ${token}`, Accept: "application/json", "User-Agent": USER_AGENT };
   const attemptTimeoutMs = config.UPSTREAM_TIMEOUT_MS;
@@ -110,7 +112,7 @@ export function createUpstreamClient(config: UpstreamSettings, token: string) {
         return { kind: "status", status: 429, body, retryAfterMs: pauseFor(response.headers) };
       if (response.status >= 200 && response.status < 300) {
         // The body is passed through unchanged, so it must not carry the token back.
-        return isSuccessEnvelope(body) && !body.includes(token)
+        return isSuccessEnvelope(body) && secrets.redact(body) === body
           ? { kind: "success", status: response.status, body }
           : { kind: "malformed", status: response.status };
       }
@@ -130,7 +132,7 @@ export function createUpstreamClient(config: UpstreamSettings, token: string) {
     const startedAt = runtime.now();
     const timeLeft = () => deadlineMs - (runtime.now() - startedAt);
     const fail = (outcome: FailedOutcome) => {
-      const error = toApiError(outcome, token);
+      const error = toApiError(outcome, secrets);
       trace.failure = error.kind;
       return error;
     };
@@ -254,7 +256,7 @@ function isSuccessEnvelope(body: string): boolean {
   return isRecord(parsed) && parsed.success === true;
 }
 
-function toApiError(outcome: FailedOutcome, token: string): ApiError {
+function toApiError(outcome: FailedOutcome, secrets: Secrets): ApiError {
   switch (outcome.kind) {
     case "timeout":
       return new ApiError("upstream_timeout", "upstream did not answer in time");
@@ -265,17 +267,17 @@ function toApiError(outcome: FailedOutcome, token: string): ApiError {
     case "oversized":
       return new ApiError("upstream_unavailable", "upstream answered with a body over 2 MiB");
     case "status":
-      return statusError(outcome, token);
+      return statusError(outcome, secrets);
   }
 }
 
-function statusError(outcome: { status: number; body: string; retryAfterMs: number | undefined }, token: string) {
+function statusError(outcome: { status: number; body: string; retryAfterMs: number | undefined }, secrets: Secrets) {
   const { status } = outcome;
   if (status === 401 || status === 403) {
     return new ApiError("upstream_credentials", "upstream rejected the proxy's credentials");
   }
   if (status >= 400 && status < 500) {
-    const message = upstreamMessage(outcome.body, token);
+    const message = upstreamMessage(outcome.body, secrets);
     if (status === 404) return new ApiError("not_found", message ?? "not found upstream");
     return new ApiError("upstream_client_error", message ?? `upstream refused the request (${status})`, {
       status: status as 400,
@@ -288,7 +290,7 @@ function statusError(outcome: { status: number; body: string; retryAfterMs: numb
  * The message of either upstream error shape: RealtimeKit's `{error: {message}}` or
  * the Cloudflare v4 `{errors: [{message}]}`. Cleaned, bounded, and never the token.
  */
-function upstreamMessage(body: string, token: string): string | undefined {
+function upstreamMessage(body: string, secrets: Secrets): string | undefined {
   const parsed = parseJson(body);
   if (!isRecord(parsed)) return undefined;
   const messages: unknown[] = [];
@@ -300,11 +302,7 @@ function upstreamMessage(body: string, token: string): string | undefined {
     .replace(/\p{Cc}/gu, " ")
     .trim();
   if (!text) return undefined;
-  return redact(text, token).slice(0, MAX_UPSTREAM_MESSAGE_LENGTH);
-}
-
-function redact(text: string, secret: string): string {
-  return secret ? text.split(secret).join("[redacted]") : text;
+  return secrets.redact(text).slice(0, MAX_UPSTREAM_MESSAGE_LENGTH);
 }
 
 function parseJson(text: string): unknown {

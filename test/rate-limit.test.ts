@@ -69,7 +69,7 @@ describe("rate limits", () => {
     expect(fake.requests).toHaveLength(1);
   });
 
-  it("preflights are not counted", async () => {
+  it("preflights are counted too: the fourth is refused", async () => {
     const proxyEnv = envWith({
       PUBLIC_RATE_LIMITER: env.TIGHT_RATE_LIMITER,
       ALLOWED_ORIGINS: "https://app.example.com",
@@ -83,8 +83,30 @@ describe("rate limits", () => {
         "CF-Connecting-IP": "198.51.100.5",
       },
     };
-    for (let i = 0; i < 5; i++) expect((await callWorker(proxyEnv, "/health", preflight)).status).toBe(204);
-    expect((await callWorker(proxyEnv, "/health", fromIp("198.51.100.5"))).status).toBe(200);
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await callWorker(proxyEnv, "/health", preflight)).status);
+    expect(statuses).toEqual([204, 204, 204, 429]);
+    expect((await callWorker(proxyEnv, "/health", fromIp("198.51.100.5"))).status).toBe(429);
+  });
+
+  it("unknown keys are counted by IP: guessing keys is limited", async () => {
+    const proxyEnv = tightPublic();
+    const guess = (n: number) => ({
+      headers: { Authorization: `Bearer rkp_guess_number_${n}_0000000000000000`, "CF-Connecting-IP": "198.51.100.6" },
+    });
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await callWorker(proxyEnv, "/health", guess(i))).status);
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+  });
+
+  it("an IPv6 caller is counted by its /64", async () => {
+    const proxyEnv = tightPublic();
+    const statuses = [];
+    for (const ip of ["2001:db8:a:b::1", "2001:db8:a:b:ffff::2", "2001:0db8:000a:000b::3", "2001:db8:a:b::4"]) {
+      statuses.push((await callWorker(proxyEnv, "/health", fromIp(ip))).status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect((await callWorker(proxyEnv, "/health", fromIp("2001:db8:a:c::1"))).status).toBe(200);
   });
 });
 

@@ -7,8 +7,11 @@ import type { Scope } from "../routes/table.ts";
 /** Every key made by `npm run key:create` starts so, which makes a leaked key recognisable. */
 export const API_KEY_PREFIX = "rkp_";
 
-/** `public`, or the id of the API key that authenticated the request. */
-export type Caller = { kind: "public" } | { kind: "key"; id: string; scopes: readonly Scope[] };
+/** `public`, the API key that authenticated the request, or a key that was sent but refused. */
+export type Caller =
+  | { kind: "public" }
+  | { kind: "key"; id: string; scopes: readonly Scope[] }
+  | { kind: "refused"; reason: "malformed" | "unknown" };
 
 /**
  * Whom a request is counted against, for rate limits and the upstream budget: the key

@@ -39,19 +39,17 @@ function unauthorized(message: string, error?: "invalid_token" | "invalid_reques
   return new ApiError("unauthorized", message, { headers: { "WWW-Authenticate": challenge } });
 }
 
-/** The key in `Authorization: Bearer <key>`, `undefined` without the header. */
-function presentedKey(authorization: string | undefined): string | undefined {
+/** The key in `Authorization: Bearer <key>`; `undefined` without the header, `null` when malformed. */
+function presentedKey(authorization: string | undefined): string | undefined | null {
   if (authorization === undefined) return undefined;
-  const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(authorization);
-  if (!match?.[1]) throw unauthorized("send the API key as Authorization: Bearer <key>", "invalid_request");
-  return match[1];
+  return /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(authorization)?.[1] ?? null;
 }
 
 /**
  * Identifies the caller from an API key, if one is sent. Every configured hash is
  * compared (timingSafeEqual, no early exit), so timing tells nothing about the keys.
- * A key that is sent but unknown is a 401, even on a public route: the caller meant
- * to use it and should hear that it does not work.
+ * It answers nothing itself: an unknown or malformed key is remembered, counted by the
+ * rate limit like any request (so guessing keys is limited), then refused.
  */
 export function callerIdentity(entries: readonly ApiKeyEntry[]): MiddlewareHandler<AppEnv> {
   const keys: KnownKey[] = entries.map((entry) => ({
@@ -65,26 +63,55 @@ export function callerIdentity(entries: readonly ApiKeyEntry[]): MiddlewareHandl
       c.set("caller", { kind: "public" });
       return next();
     }
+    if (key === null) {
+      c.set("caller", { kind: "refused", reason: "malformed" });
+      return next();
+    }
     const hash = await sha256(key.slice(0, MAX_KEY_LENGTH + 1));
     let found: KnownKey | undefined;
     for (const known of keys) {
       if (crypto.subtle.timingSafeEqual(hash, known.hash) && !found) found = known;
     }
-    if (!found || key.length > MAX_KEY_LENGTH) throw unauthorized("unknown API key", "invalid_token");
-    c.set("caller", { kind: "key", id: found.id, scopes: found.scopes });
+    c.set(
+      "caller",
+      found && key.length <= MAX_KEY_LENGTH
+        ? { kind: "key", id: found.id, scopes: found.scopes }
+        : { kind: "refused", reason: "unknown" },
+    );
     return next();
   };
 }
 
 /**
- * Per-caller limits on the Workers Rate Limiting binding: one bucket per API key id in
- * the keyed limiter, else per client IP in the public one. Every request is counted,
+ * A key that is sent but malformed or unknown is a 401, even on a public route: the
+ * caller meant to use it and should hear that it does not work.
+ */
+export function rejectRefusedKeys(): MiddlewareHandler<AppEnv> {
+  return async function rejectRefusedKeys(c, next) {
+    const caller = c.get("caller");
+    if (caller.kind === "refused" && caller.reason === "malformed") {
+      throw unauthorized("send the API key as Authorization: Bearer <key>", "invalid_request");
+    }
+    if (caller.kind === "refused") throw unauthorized("unknown API key", "invalid_token");
+    await next();
+  };
+}
+
+/**
+ * Per-caller limits on the Workers Rate Limiting binding: one bucket per valid API key
+ * id in the keyed limiter, else per client IP (an IPv6 address by its /64) in the
+ * public one. Every request is counted once, preflights and refused keys included,
  * before validation, the cache and the upstream. A request without `CF-Connecting-IP`
  * (only possible off Cloudflare's edge, e.g. locally) shares one "unknown" bucket:
  * limited, never exempt.
+ *
+ * `preflights` picks which requests this instance counts: the app puts one before the
+ * CORS middleware (which answers preflights itself) and one after it (so that a 429 to
+ * a browser carries CORS headers and can be read).
  */
-export function rateLimit(limiters: RateLimiters): MiddlewareHandler<AppEnv> {
+export function rateLimit(limiters: RateLimiters, preflights: boolean): MiddlewareHandler<AppEnv> {
   return async function rateLimit(c, next) {
+    if ((c.req.method === "OPTIONS") !== preflights) return next();
     const caller = c.get("caller");
     const limiter = caller.kind === "key" ? limiters.KEYED_RATE_LIMITER : limiters.PUBLIC_RATE_LIMITER;
     const { success } = await limiter.limit({ key: callerBucket(caller, c.req.header("CF-Connecting-IP")) });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Fault } from "../dev/fake-upstream/app.ts";
-import { LOCAL_NARROW_API_KEY } from "../dev/local-keys.ts";
+import type { Fault } from "../../dev/fake-upstream/app.ts";
+import { LOCAL_NARROW_API_KEY } from "../../dev/local-keys.ts";
 import {
   API_KEY,
   callProxy,
@@ -11,7 +11,7 @@ import {
   TOKEN,
   useFakeClock,
   useFakeUpstream,
-} from "./support/proxy.ts";
+} from "../support/proxy.ts";
 
 const ENCODED_TOKEN = encodeURIComponent(TOKEN);
 // The fault matrix must reach the upstream every time, so the cache is off for it.
