@@ -9,6 +9,9 @@ export const LOCAL_API_KEY = "rkp_local_only_every_scope_never_deploy_this_key";
 /** Holds only active-session:read. */
 export const LOCAL_NARROW_API_KEY = "rkp_local_only_active_session_scope_never_deploy";
 
+/** Keys made with `npm run key:create -- ... --local`: `npm start` adds them to the two above. */
+export const LOCAL_KEYS_FILE = ".local-api-keys.json";
+
 /** The API_KEYS entries for the two keys above (a test checks the hashes). */
 export const LOCAL_API_KEYS = [
   {

@@ -3,9 +3,11 @@
  * under `wrangler dev` on http://localhost:8787 pointed at it. Offline, no account.
  */
 import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { DEFAULT_PUBLIC_ROUTES, type RouteName } from "../src/routes/table.ts";
 import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID } from "./fake-upstream/data.ts";
 import { startFakeUpstream } from "./fake-upstream/server.ts";
-import { LOCAL_API_KEY, LOCAL_API_KEYS } from "./local-keys.ts";
+import { LOCAL_API_KEY, LOCAL_API_KEYS, LOCAL_KEYS_FILE } from "./local-keys.ts";
 
 const PROXY_PORT = Number(process.env.PORT ?? 8787);
 const UPSTREAM_PORT = Number(process.env.FAKE_UPSTREAM_PORT ?? 8788);
@@ -22,7 +24,11 @@ const localBindings = {
   CLOUDFLARE_ACCOUNT_ID: FAKE_ACCOUNT_ID,
   REALTIMEKIT_APP_ID: FAKE_APP_ID,
   CLOUDFLARE_API_TOKEN: FAKE_API_TOKEN,
-  API_KEYS: JSON.stringify(LOCAL_API_KEYS),
+  // The built-in local keys, plus any made with `npm run key:create -- ... --local`.
+  API_KEYS: JSON.stringify([
+    ...LOCAL_API_KEYS,
+    ...(existsSync(LOCAL_KEYS_FILE) ? JSON.parse(readFileSync(LOCAL_KEYS_FILE, "utf8")) : []),
+  ]),
   // The example frontend's origin (npm run example).
   ALLOWED_ORIGINS: EXAMPLE_ORIGIN,
 };
@@ -50,20 +56,37 @@ wrangler.once("exit", (code) => {
 });
 
 await waitForHealth();
+
+/** `curl` lines that work as printed; the comment says what a route gives without a key. */
+function tryLine(route: RouteName, path: string, note = ""): string {
+  const isPublic = DEFAULT_PUBLIC_ROUTES.includes(route);
+  const auth = isPublic ? "" : `-H 'Authorization: Bearer ${LOCAL_API_KEY}' `;
+  const url = path.includes("?") ? `'${PROXY_URL}${path}'` : `${PROXY_URL}${path}`;
+  const access = isPublic ? "public" : "with the local key (without: 401)";
+  return `  curl -i ${auth}${url}   # ${[access, note].filter(Boolean).join("; ")}`;
+}
+
+const clientV4 = `/client/v4/accounts/${FAKE_ACCOUNT_ID}/realtime/kit/${FAKE_APP_ID}`;
 console.log(`
 realtimekit-proxy is ready on ${PROXY_URL} (Ctrl+C stops it). Try:
 
-  curl -i ${PROXY_URL}/health
-  curl -i ${PROXY_URL}/meetings/6bf2b8be-04dd-4191-b602-1128921a306b/active-session
-  curl -i ${PROXY_URL}/meetings/qwerty-asdfgh/active-session
-  curl -i ${PROXY_URL}/meetings/0d4e6a8c-2b1f-4e3d-9c5b-7a6f8e9d0c1b/active-session   # no live session: 404
-  curl -i '${PROXY_URL}/sessions?status=LIVE'                                         # no key: 401
-  curl -i -H 'Authorization: Bearer ${LOCAL_API_KEY}' '${PROXY_URL}/sessions?status=LIVE'
-  curl -i -H 'Authorization: Bearer ${LOCAL_API_KEY}' '${PROXY_URL}/sessions?per_page=5&sort_by=minutesConsumed&sort_order=DESC'
-  curl -i -H 'Authorization: Bearer ${LOCAL_API_KEY}' '${PROXY_URL}/sessions?per_page=0&status=live'   # invalid: 400
+${[
+  tryLine("health", "/health"),
+  tryLine("active-session", "/meetings/6bf2b8be-04dd-4191-b602-1128921a306b/active-session"),
+  tryLine("active-session", "/meetings/qwerty-asdfgh/active-session", "a V1 room name"),
+  tryLine("active-session", "/meetings/0d4e6a8c-2b1f-4e3d-9c5b-7a6f8e9d0c1b/active-session", "no live session: 404"),
+  tryLine("sessions", "/sessions?status=LIVE"),
+  tryLine("sessions", "/sessions?per_page=5&sort_by=minutesConsumed&sort_order=DESC"),
+  tryLine("sessions", "/sessions?per_page=0&status=live", "invalid: 400 naming both"),
+  tryLine("session", "/sessions/5e551011-0000-4000-8000-000000000001?include_breakout_rooms=true"),
+  tryLine("session-participants", "/sessions/5e551011-0000-4000-8000-000000000001/participants?view=consolidated"),
+  tryLine("sessions", `${clientV4}/sessions?status=LIVE`, "the upstream-shaped path, as the cloudflare SDK calls it"),
+  tryLine("status", "/status", "the upstream budget"),
+].join("\n")}
 
-The key above is local-only (dev/local-keys.ts); create real ones with npm run key:create.
-Reference: ${PROXY_URL}/docs and ${PROXY_URL}/openapi.json. Example frontend: npm run example.
+The key above is local-only (dev/local-keys.ts); make real ones with npm run key:create
+(add --local to use one with npm start too). Reference: ${PROXY_URL}/docs and
+${PROXY_URL}/openapi.json. Example frontend: npm run example.
 `);
 
 async function waitForHealth(): Promise<void> {

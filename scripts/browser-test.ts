@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import type { Server } from "node:http";
-import { chromium, type Page } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { FAKE_API_TOKEN } from "../dev/fake-upstream/data.ts";
 import { LOCAL_API_KEY, LOCAL_NARROW_API_KEY } from "../dev/local-keys.ts";
 import { serveExample } from "../examples/frontend/serve.ts";
@@ -62,21 +62,25 @@ async function pageText(page: Page, selector: string): Promise<string> {
 async function main() {
   mkdirSync("test-results", { recursive: true });
   const proxy = await startProxy();
-  const servers: Server[] = [await serveExample(LISTED_PORT), await serveExample(UNLISTED_PORT)];
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const servers: Server[] = [];
+  let launched: Browser | undefined;
+  // Whatever fails (Chromium not launching included), everything started here is stopped.
   try {
+    servers.push(await serveExample(LISTED_PORT), await serveExample(UNLISTED_PORT));
+    launched = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    const browser = launched;
     const page = await browser.newPage();
     const preflights: string[] = [];
     const cdp = await page.context().newCDPSession(page);
@@ -154,7 +158,7 @@ async function main() {
       await other.close();
     });
   } finally {
-    await browser.close();
+    await launched?.close();
     for (const server of servers) server.close();
     if (proxy.child.pid) process.kill(-proxy.child.pid, "SIGTERM");
   }
