@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 
-/** The bundle budget of SPEC section 9: gzip size of the deployed script. */
+/** The bundle budget: gzip size of the deployed script, at most 64 KiB. */
 export const BUNDLE_BUDGET_BYTES = 64 * 1024;
 
 /** Returns the path of the bundled script. */

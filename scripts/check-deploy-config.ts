@@ -4,7 +4,9 @@
  * so a change cannot break a deployed configuration unnoticed. With --for-deploy it
  * also refuses the placeholder ids, so nothing is deployed pointing nowhere.
  */
+import { readFileSync } from "node:fs";
 import { unstable_readConfig } from "wrangler";
+import { RATE_LIMIT_PERIOD_SECONDS } from "../src/access/keys.ts";
 import { configSchema, type RateLimitBinding } from "../src/config.ts";
 
 const DEPLOY_ENVS = ["staging", "production"];
@@ -34,6 +36,13 @@ function problemsOf(env: string): string[] {
   if (!parsed.success) {
     problems.push(...parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`));
   }
+  for (const limiter of config.ratelimits as { name: string; simple: { limit: number; period: number } }[]) {
+    if (limiter.simple.period !== RATE_LIMIT_PERIOD_SECONDS) {
+      problems.push(
+        `${limiter.name} has period ${limiter.simple.period}: 429s say Retry-After ${RATE_LIMIT_PERIOD_SECONDS}`,
+      );
+    }
+  }
   const migrated = config.migrations.flatMap(
     (migration: { new_sqlite_classes?: string[] }) => migration.new_sqlite_classes ?? [],
   );
@@ -60,7 +69,30 @@ function placeholdersOf(env: string): string[] {
   );
 }
 
+/** The README states production's rate limits: they must be the ones wrangler.toml declares. */
+function readmeProblems(): string[] {
+  const readme = readFileSync("README.md", "utf8").replace(/\s+/g, " ");
+  const limits = unstable_readConfig({ config: "wrangler.toml", env: "production" }).ratelimits as {
+    name: string;
+    simple: { limit: number; period: number };
+  }[];
+  const stated = {
+    PUBLIC_RATE_LIMITER: (l: { limit: number; period: number }) =>
+      `PUBLIC_RATE_LIMITER\` (${l.limit} requests per ${l.period} s`,
+    KEYED_RATE_LIMITER: (l: { limit: number; period: number }) => `KEYED_RATE_LIMITER\` (${l.limit} per ${l.period} s`,
+  };
+  return limits.flatMap((limiter) => {
+    const phrase = stated[limiter.name as keyof typeof stated]?.(limiter.simple);
+    return phrase && !readme.includes(phrase) ? [`README.md does not state ${limiter.name}'s limit: "${phrase}"`] : [];
+  });
+}
+
 let failed = false;
+const readme = readmeProblems();
+if (readme.length) {
+  failed = true;
+  console.log(`✗ README.md\n  - ${readme.join("\n  - ")}`);
+}
 for (const env of envs) {
   const placeholders = placeholdersOf(env);
   const problems = [

@@ -1,5 +1,5 @@
 /**
- * @module A fake of the read-only RealtimeKit API (shared/upstream), used by `npm start`
+ * @module A fake of the read-only RealtimeKit API, used by `npm start`
  * and by the tests. It checks the bearer token like Cloudflare does, serves seeded
  * sessions with every documented filter, sort and paging, and can be told to fail.
  */

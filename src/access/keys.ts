@@ -4,6 +4,12 @@
  */
 import type { Scope } from "../routes/table.ts";
 
+/**
+ * The period of every `[[ratelimits]]` binding in wrangler.toml: a 429 says to retry
+ * after it (`npm run check:deploy` fails when a binding's period differs).
+ */
+export const RATE_LIMIT_PERIOD_SECONDS = 60;
+
 /** Every key made by `npm run key:create` starts so, which makes a leaked key recognisable. */
 export const API_KEY_PREFIX = "rkp_";
 

@@ -7,10 +7,8 @@ import type { ApiKeyEntry, RateLimitBinding } from "../config.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import type { Scope } from "../routes/table.ts";
-import { callerBucket } from "./keys.ts";
+import { callerBucket, RATE_LIMIT_PERIOD_SECONDS } from "./keys.ts";
 
-/** The window of both `[[ratelimits]]` bindings in wrangler.toml: a 429 says to retry after it. */
-const RATE_LIMIT_PERIOD_SECONDS = 60;
 /** Keys are 43+ characters (see scripts/create-key.ts); anything far longer is not one. */
 const MAX_KEY_LENGTH = 256;
 const BEARER_CHALLENGE = 'Bearer realm="realtimekit-proxy"';
