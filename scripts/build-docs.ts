@@ -4,8 +4,8 @@
  * out of date with the schemas.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { renderReferencePage } from "../src/docs-page.ts";
-import { buildOpenApiDocument } from "../src/openapi.ts";
+import { buildOpenApiDocument } from "../src/docs/openapi.ts";
+import { renderReferencePage } from "../src/docs/page.ts";
 
 const document = buildOpenApiDocument();
 mkdirSync("public", { recursive: true });

@@ -17,10 +17,10 @@ import { loadThroughGate, SharedKey, type SharedRequest } from "../src/cache/sha
 import { type CacheOutcome, TieredCache } from "../src/cache/tiers.ts";
 import { parseConfig } from "../src/config.ts";
 import { ApiError } from "../src/errors.ts";
-import { logger } from "../src/log.ts";
+import { logger } from "../src/observability/log.ts";
 import { PROXIED_ROUTES, upstreamRequest } from "../src/routes/table.ts";
 import { runtime } from "../src/runtime.ts";
-import { type UpstreamTrace, upstreamSettings } from "../src/upstream.ts";
+import { type UpstreamTrace, upstreamSettings } from "../src/upstream/client.ts";
 
 const WINDOW_MS = 300_000;
 const TICK_MS = 1_000;

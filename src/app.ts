@@ -5,22 +5,22 @@ import { secureHeaders } from "hono/secure-headers";
 import { timing } from "hono/timing";
 import packageJson from "../package.json" with { type: "json" };
 import { callerIdentity, rateLimit, rejectRefusedKeys, requireAccess } from "./access/middleware.ts";
-import { serveAsset } from "./assets.ts";
 import { gateStub } from "./budget/gate-object.ts";
 import { dataCentreTiers } from "./cache/data-centre.ts";
 import { LiveSessionsView } from "./cache/live-index.ts";
 import type { CacheStorageTier } from "./cache/local-tier.ts";
 import type { Config } from "./config.ts";
 import type { AppEnv } from "./context.ts";
-import { REFERENCE_PAGE_CSP } from "./docs-page.ts";
+import { serveAsset } from "./docs/assets.ts";
+import { REFERENCE_PAGE_CSP } from "./docs/page.ts";
 import { ApiError, errorHandler } from "./errors.ts";
-import { logger } from "./log.ts";
-import { type ProxyDeps, proxyRoute, requireThisApp } from "./proxy.ts";
-import { requestIdentity } from "./request-id.ts";
-import { requestLog } from "./request-log.ts";
+import { logger } from "./observability/log.ts";
+import { requestIdentity } from "./observability/request-id.ts";
+import { requestLog } from "./observability/request-log.ts";
+import { type ProxyDeps, proxyHandlers, requireThisApp } from "./routes/proxy.ts";
 import { ROUTES, type Route, upstreamShapedPath } from "./routes/table.ts";
 import { Secrets } from "./secrets.ts";
-import { upstreamSettings } from "./upstream.ts";
+import { upstreamSettings } from "./upstream/client.ts";
 
 const ALLOWED_METHODS = "GET, HEAD, OPTIONS";
 const CORS_EXPOSED_HEADERS = ["X-Request-Id", "Cache-Status", "Age", "ETag", "Retry-After"];
@@ -140,7 +140,7 @@ export function createApp(config: Config, options: AppOptions = {}) {
       app.get(route.path, access, LOCAL_HANDLERS[route.name](deps));
       continue;
     }
-    const handlers = proxyRoute(route, deps);
+    const handlers = proxyHandlers(route, deps);
     app.get(route.path, access, ...handlers);
     app.get(upstreamShapedPath(route), requireThisApp(config), access, ...handlers);
   }

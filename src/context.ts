@@ -1,7 +1,7 @@
 /** @module What every middleware and handler of the app can read from the request context. */
 import type { Caller } from "./access/keys.ts";
 import type { ErrorKind } from "./errors.ts";
-import type { UpstreamTrace } from "./upstream.ts";
+import type { UpstreamTrace } from "./upstream/client.ts";
 
 export interface AppVariables {
   requestId: string;

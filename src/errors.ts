@@ -2,7 +2,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { logger } from "./log.ts";
+import { logger } from "./observability/log.ts";
 import type { ErrorEnvelope } from "./routes/bodies.ts";
 import { credentialOf, type Secrets } from "./secrets.ts";
 

@@ -3,12 +3,10 @@ import { LOCAL_API_KEYS, LOCAL_NARROW_API_KEY } from "../dev/local-keys.ts";
 import {
   API_KEY,
   callProxy,
-  callProxyWith,
-  callWorker,
   captureLogs,
-  envWith,
   errorBody,
   LIVE_V2_MEETING,
+  proxyWith,
   uncachedSessionsPath,
   useFakeUpstream,
 } from "./support/proxy.ts";
@@ -92,8 +90,8 @@ describe("API keys", () => {
       PUBLIC_ROUTES: "health",
       API_KEYS: await keysJson([{ id: "sessions-team", key: sessionsOnly, scopes: ["sessions:read"] }]),
     };
-    expect((await callProxyWith(overrides, uncachedSessionsPath(), bearer(sessionsOnly))).status).toBe(200);
-    const response = await callProxyWith(overrides, ACTIVE, bearer(sessionsOnly));
+    expect((await proxyWith(overrides)(uncachedSessionsPath(), bearer(sessionsOnly))).status).toBe(200);
+    const response = await proxyWith(overrides)(ACTIVE, bearer(sessionsOnly));
     expect(response.status).toBe(403);
     expect(await errorBody(response)).toMatchObject({
       error: { message: expect.stringContaining("active-session:read") },
@@ -123,8 +121,8 @@ describe("API keys", () => {
         { id: "team-a", key: newKey, scopes: ["sessions:read"] },
       ]),
     };
-    expect((await callProxyWith(overrides, uncachedSessionsPath(), bearer(oldKey))).status).toBe(200);
-    expect((await callProxyWith(overrides, uncachedSessionsPath(), bearer(newKey))).status).toBe(200);
+    expect((await proxyWith(overrides)(uncachedSessionsPath(), bearer(oldKey))).status).toBe(200);
+    expect((await proxyWith(overrides)(uncachedSessionsPath(), bearer(newKey))).status).toBe(200);
   });
 
   it("logs name the key id, never the key", async () => {
@@ -148,7 +146,7 @@ describe("public routes", () => {
 
   it("PUBLIC_ROUTES can make /sessions public", async () => {
     useFakeUpstream();
-    const response = await callProxyWith({ PUBLIC_ROUTES: "active-session,sessions,health" }, uncachedSessionsPath(), {
+    const response = await proxyWith({ PUBLIC_ROUTES: "active-session,sessions,health" })(uncachedSessionsPath(), {
       anonymous: true,
     });
     expect(response.status).toBe(200);
@@ -156,30 +154,30 @@ describe("public routes", () => {
 
   it("PUBLIC_ROUTES can make active-session need a key", async () => {
     const fake = useFakeUpstream();
-    const response = await callProxyWith({ PUBLIC_ROUTES: "health" }, ACTIVE, { anonymous: true });
+    const response = await proxyWith({ PUBLIC_ROUTES: "health" })(ACTIVE, { anonymous: true });
     expect(response.status).toBe(401);
     expect(fake.requests).toHaveLength(0);
   });
 
   it("an empty PUBLIC_ROUTES makes even /health need a key (any key)", async () => {
-    const proxyEnv = envWith({ PUBLIC_ROUTES: "" });
-    expect((await callWorker(proxyEnv, "/health", { anonymous: true })).status).toBe(401);
-    expect((await callWorker(proxyEnv, "/health", bearer(LOCAL_NARROW_API_KEY))).status).toBe(200);
+    const proxyEnv = proxyWith({ PUBLIC_ROUTES: "" });
+    expect((await proxyEnv("/health", { anonymous: true })).status).toBe(401);
+    expect((await proxyEnv("/health", bearer(LOCAL_NARROW_API_KEY))).status).toBe(200);
   });
 });
 
 describe("access comes before the cache", () => {
   it("a cached /sessions answer is never served to a caller without the scope", async () => {
     const fake = useFakeUpstream();
-    const proxyEnv = envWith();
+    const proxyEnv = proxyWith();
     const path = uncachedSessionsPath();
-    expect((await callWorker(proxyEnv, path)).status).toBe(200);
-    expect((await callWorker(proxyEnv, path)).headers.get("Cache-Status")).toMatch(/; hit; /);
+    expect((await proxyEnv(path)).status).toBe(200);
+    expect((await proxyEnv(path)).headers.get("Cache-Status")).toMatch(/; hit; /);
 
-    const anonymous = await callWorker(proxyEnv, path, { anonymous: true });
+    const anonymous = await proxyEnv(path, { anonymous: true });
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.has("Cache-Status")).toBe(false);
-    const narrow = await callWorker(proxyEnv, path, bearer(LOCAL_NARROW_API_KEY));
+    const narrow = await proxyEnv(path, bearer(LOCAL_NARROW_API_KEY));
     expect(narrow.status).toBe(403);
     expect(await narrow.text()).not.toContain('sessions":[');
     expect(fake.requests).toHaveLength(1);
@@ -208,7 +206,7 @@ describe("a malformed API_KEYS", () => {
       "API_KEYS must not list one key hash twice",
     ],
   ])("(%s) is a misconfiguration, not a silent 'nobody may call'", async (_, value, message) => {
-    const response = await callProxyWith({ API_KEYS: value }, "/health", { anonymous: true });
+    const response = await proxyWith({ API_KEYS: value })("/health", { anonymous: true });
     expect(response.status).toBe(500);
     const body = await errorBody(response);
     expect(body.error.message).toContain(message);
@@ -218,8 +216,8 @@ describe("a malformed API_KEYS", () => {
 
   it("no API_KEYS at all means no key works, and public routes still do", async () => {
     useFakeUpstream();
-    const proxyEnv = envWith({ API_KEYS: undefined });
-    expect((await callWorker(proxyEnv, uncachedSessionsPath())).status).toBe(401);
-    expect((await callWorker(proxyEnv, ACTIVE, { anonymous: true })).status).toBe(200);
+    const proxyEnv = proxyWith({ API_KEYS: undefined });
+    expect((await proxyEnv(uncachedSessionsPath())).status).toBe(401);
+    expect((await proxyEnv(ACTIVE, { anonymous: true })).status).toBe(200);
   });
 });

@@ -1,9 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
-import { logger } from "../src/log.ts";
+import { logger } from "../src/observability/log.ts";
 import {
   callProxy,
-  callWorker,
-  envWith,
   errorBody,
   holdUpstream,
   IDLE_V2_MEETING,
@@ -17,13 +15,11 @@ import {
 const ACTIVE = `/meetings/${LIVE_V2_MEETING}/active-session`;
 const successBody = (marker: string) => JSON.stringify({ success: true, data: { sessions: [], marker } });
 
-const freshProxy = proxyWith;
-
 describe("fresh answers", () => {
   it("a miss is forwarded and stored, then the same query is a hit without the upstream", async () => {
     const clock = useFakeClock();
     const fake = useFakeUpstream();
-    const call = freshProxy();
+    const call = proxyWith();
     const path = uncachedSessionsPath();
 
     const miss = await call(path);
@@ -46,7 +42,7 @@ describe("fresh answers", () => {
   it("equivalent queries share one entry: param order, time offsets, leading zeros", async () => {
     useFakeClock();
     const fake = useFakeUpstream();
-    const call = freshProxy();
+    const call = proxyWith();
     await call("/sessions?status=ENDED&per_page=5&start_time=2026-10-01T10:00:00Z&search=equivalent");
     for (const path of [
       "/sessions?search=equivalent&per_page=5&status=ENDED&start_time=2026-10-01T10:00:00Z",
@@ -62,7 +58,7 @@ describe("fresh answers", () => {
   it("different queries are different entries", async () => {
     useFakeClock();
     const fake = useFakeUpstream();
-    const call = freshProxy();
+    const call = proxyWith();
     await call("/sessions?status=LIVE&search=different");
     const other = await call("/sessions?status=ENDED&search=different");
     expect(other.headers.get("Cache-Status")).toBe("realtimekit-proxy; fwd=miss; stored");
@@ -73,8 +69,8 @@ describe("fresh answers", () => {
     useFakeClock();
     const fake = useFakeUpstream();
     const path = uncachedSessionsPath();
-    await freshProxy()(path);
-    const fromSharedCache = await freshProxy()(path);
+    await proxyWith()(path);
+    const fromSharedCache = await proxyWith()(path);
     expect(fromSharedCache.headers.get("Cache-Status")).toBe("realtimekit-proxy; hit; ttl=10");
     expect(fake.requests).toHaveLength(1);
   });
@@ -83,8 +79,8 @@ describe("fresh answers", () => {
     useFakeClock();
     const fake = useFakeUpstream();
     const path = uncachedSessionsPath();
-    await freshProxy()(path);
-    const otherApp = await freshProxy({ REALTIMEKIT_APP_ID: "another-app" })(path);
+    await proxyWith()(path);
+    const otherApp = await proxyWith({ REALTIMEKIT_APP_ID: "another-app" })(path);
     expect(otherApp.status).toBe(404);
     expect(fake.requests).toHaveLength(2);
     expect(fake.requests[1]?.url).toContain("/realtime/kit/another-app/sessions");
@@ -94,15 +90,15 @@ describe("fresh answers", () => {
     useFakeClock();
     const fake = useFakeUpstream();
     const path = uncachedSessionsPath();
-    await freshProxy()(path);
-    await freshProxy({ CLOUDFLARE_ACCOUNT_ID: "ffffffffffffffffffffffffffffffff" })(path);
+    await proxyWith()(path);
+    await proxyWith({ CLOUDFLARE_ACCOUNT_ID: "ffffffffffffffffffffffffffffffff" })(path);
     expect(fake.requests).toHaveLength(2);
   });
 
   it("SESSIONS_CACHE_TTL_SECONDS=0 turns caching off", async () => {
     useFakeClock();
     const fake = useFakeUpstream();
-    const call = freshProxy({ SESSIONS_CACHE_TTL_SECONDS: "0" });
+    const call = proxyWith({ SESSIONS_CACHE_TTL_SECONDS: "0" });
     const path = uncachedSessionsPath();
     await call(path);
     const second = await call(path);
@@ -120,7 +116,7 @@ describe("what is stored", () => {
   ])("%s is never stored", async (_, fault) => {
     useFakeClock();
     const fake = useFakeUpstream();
-    const call = freshProxy({ UPSTREAM_MAX_RETRIES: "0" });
+    const call = proxyWith({ UPSTREAM_MAX_RETRIES: "0" });
     const path = uncachedSessionsPath();
     fake.failNext(fault);
     await call(path);
@@ -133,7 +129,7 @@ describe("what is stored", () => {
   it("errors carry Cache-Control: no-store and no cache headers", async () => {
     const fake = useFakeUpstream();
     fake.failNext({ status: 400, body: "" });
-    const response = await freshProxy()(uncachedSessionsPath());
+    const response = await proxyWith()(uncachedSessionsPath());
     expect(response.headers.get("Cache-Control")).toBe("no-store");
     expect(response.headers.has("ETag")).toBe(false);
     expect(response.headers.has("Cache-Status")).toBe(false);
@@ -144,7 +140,7 @@ describe("stale-while-revalidate", () => {
   it("serves the stale copy at once and refreshes it in the background", async () => {
     const clock = useFakeClock();
     const fake = useFakeUpstream();
-    const call = freshProxy();
+    const call = proxyWith();
     const path = uncachedSessionsPath();
     fake.failNext({ status: 200, body: successBody("first") });
     await call(path);
@@ -167,12 +163,12 @@ describe("stale-while-revalidate", () => {
   it("makes one background refresh per key however many stale answers are served", async () => {
     const clock = useFakeClock();
     const fake = useFakeUpstream();
-    const proxyEnv = envWith();
+    const proxyEnv = proxyWith();
     const path = uncachedSessionsPath();
-    await callWorker(proxyEnv, path);
+    await proxyEnv(path);
     clock.advance(15_000);
     const held = holdUpstream(fake);
-    const stale = Promise.all(Array.from({ length: 10 }, () => callWorker(proxyEnv, path)));
+    const stale = Promise.all(Array.from({ length: 10 }, () => proxyEnv(path)));
     await held.releaseWhen(10);
     const answers = await stale;
     expect(answers.every((r) => r.headers.get("Cache-Status")?.includes("stale-while-revalidate"))).toBe(true);
@@ -182,7 +178,7 @@ describe("stale-while-revalidate", () => {
   it("a failed background refresh keeps the stale copy", async () => {
     const clock = useFakeClock();
     const fake = useFakeUpstream();
-    const call = freshProxy({ UPSTREAM_MAX_RETRIES: "0" });
+    const call = proxyWith({ UPSTREAM_MAX_RETRIES: "0" });
     const path = uncachedSessionsPath();
     await call(path);
     clock.advance(20_000);
@@ -210,7 +206,7 @@ describe("stale-if-error", () => {
   ])("serves the stale copy when the upstream fails with %s", async (_, faults, overrides) => {
     const clock = useFakeClock();
     const fake = useFakeUpstream();
-    const call = freshProxy(overrides);
+    const call = proxyWith(overrides);
     const path = uncachedSessionsPath();
     fake.failNext({ status: 200, body: successBody("kept") });
     await call(path);
@@ -226,7 +222,7 @@ describe("stale-if-error", () => {
   it("serves the stale copy with detail=paused when the upstream answers 429, and pauses every call", async () => {
     const clock = useFakeClock();
     const fake = useFakeUpstream();
-    const call = freshProxy();
+    const call = proxyWith();
     const path = uncachedSessionsPath();
     fake.failNext({ status: 200, body: successBody("kept") });
     await call(path);
@@ -242,7 +238,7 @@ describe("stale-if-error", () => {
   it("forwards past the SWR window, and stores the upstream's answer when it succeeds", async () => {
     const clock = useFakeClock();
     const fake = useFakeUpstream();
-    const call = freshProxy();
+    const call = proxyWith();
     const path = uncachedSessionsPath();
     await call(path);
     clock.advance(PAST_SWR_MS);
@@ -254,7 +250,7 @@ describe("stale-if-error", () => {
   it("does not cover an upstream 404: that is an answer, not a failure", async () => {
     const clock = useFakeClock();
     const fake = useFakeUpstream();
-    const call = freshProxy();
+    const call = proxyWith();
     const path = uncachedSessionsPath();
     await call(path);
     clock.advance(PAST_SWR_MS);
@@ -265,7 +261,7 @@ describe("stale-if-error", () => {
   it("past every window the entry is not used: the failure reaches the caller", async () => {
     const clock = useFakeClock();
     const fake = useFakeUpstream();
-    const call = freshProxy({ UPSTREAM_MAX_RETRIES: "0" });
+    const call = proxyWith({ UPSTREAM_MAX_RETRIES: "0" });
     const path = uncachedSessionsPath();
     await call(path);
     clock.advance(311_000);
@@ -278,7 +274,7 @@ describe("stale-if-error", () => {
   it("past every window a success is a plain miss", async () => {
     const clock = useFakeClock();
     const fake = useFakeUpstream();
-    const call = freshProxy();
+    const call = proxyWith();
     const path = uncachedSessionsPath();
     await call(path);
     clock.advance(311_000);
@@ -289,7 +285,7 @@ describe("stale-if-error", () => {
   it("STALE_IF_ERROR_SECONDS=0 turns it off", async () => {
     const clock = useFakeClock();
     const fake = useFakeUpstream();
-    const call = freshProxy({
+    const call = proxyWith({
       STALE_IF_ERROR_SECONDS: "0",
       STALE_WHILE_REVALIDATE_SECONDS: "0",
       UPSTREAM_MAX_RETRIES: "0",
@@ -352,7 +348,7 @@ describe("request coalescing", () => {
 
   it("ACTIVE_SESSION_CACHE_TTL_SECONDS=0 stores nothing, but concurrent requests still share one call", async () => {
     const fake = useFakeUpstream();
-    const call = freshProxy({ ACTIVE_SESSION_CACHE_TTL_SECONDS: "0" });
+    const call = proxyWith({ ACTIVE_SESSION_CACHE_TTL_SECONDS: "0" });
     await call(ACTIVE);
     expect((await call(ACTIVE)).headers.get("Cache-Status")).toBe("realtimekit-proxy; fwd=miss");
     expect(fake.requests).toHaveLength(2);
@@ -375,7 +371,7 @@ describe("request coalescing", () => {
   it("with caching off, identical requests in flight still share one upstream call", async () => {
     const fake = useFakeUpstream();
     const held = holdUpstream(fake);
-    const call = freshProxy({ SESSIONS_CACHE_TTL_SECONDS: "0" });
+    const call = proxyWith({ SESSIONS_CACHE_TTL_SECONDS: "0" });
     const path = uncachedSessionsPath();
     const pending = Promise.all(Array.from({ length: 10 }, () => call(path)));
     await held.releaseWhen(10);
@@ -388,7 +384,7 @@ describe("ETag and 304", () => {
   it("a strong ETag comes with every success, and a matching If-None-Match gets a 304", async () => {
     useFakeClock();
     useFakeUpstream();
-    const call = freshProxy();
+    const call = proxyWith();
     const path = uncachedSessionsPath();
     const first = await call(path);
     const etag = first.headers.get("ETag");
@@ -407,7 +403,7 @@ describe("ETag and 304", () => {
 
   it("matches within a list of tags", async () => {
     useFakeUpstream();
-    const call = freshProxy();
+    const call = proxyWith();
     const path = uncachedSessionsPath();
     const etag = (await call(path)).headers.get("ETag");
     const response = await call(path, { headers: { "If-None-Match": `"nope", ${etag}` } });
@@ -416,7 +412,7 @@ describe("ETag and 304", () => {
 
   it("a stale ETag gets the full answer", async () => {
     useFakeUpstream();
-    const response = await freshProxy()(uncachedSessionsPath(), { headers: { "If-None-Match": '"0000"' } });
+    const response = await proxyWith()(uncachedSessionsPath(), { headers: { "If-None-Match": '"0000"' } });
     expect(response.status).toBe(200);
     expect((await response.text()).length).toBeGreaterThan(0);
   });
@@ -424,7 +420,7 @@ describe("ETag and 304", () => {
   it("the ETag follows the body: a changed answer has another tag", async () => {
     const clock = useFakeClock();
     const fake = useFakeUpstream();
-    const call = freshProxy({ SESSIONS_CACHE_TTL_SECONDS: "1", STALE_WHILE_REVALIDATE_SECONDS: "0" });
+    const call = proxyWith({ SESSIONS_CACHE_TTL_SECONDS: "1", STALE_WHILE_REVALIDATE_SECONDS: "0" });
     const path = uncachedSessionsPath();
     fake.failNext({ status: 200, body: successBody("a") }, { status: 200, body: successBody("b") });
     const first = (await call(path)).headers.get("ETag");
@@ -445,7 +441,7 @@ describe("validation comes before the cache", () => {
   it("an invalid request for a cached query still gets its 400", async () => {
     useFakeClock();
     const fake = useFakeUpstream();
-    const call = freshProxy();
+    const call = proxyWith();
     await call("/sessions?status=LIVE&search=validated");
     for (const path of [
       "/sessions?status=LIVE&search=validated&bogus=1",

@@ -1,13 +1,10 @@
-import { exports } from "cloudflare:workers";
 import { hc } from "hono/client";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import type { ActiveSessionEnvelope, AppType, SessionsEnvelope } from "../src/client.ts";
-import { API_KEY, LIVE_V2_MEETING, useFakeUpstream } from "./support/proxy.ts";
+import { API_KEY, LIVE_V2_MEETING, proxyFetch, useFakeUpstream } from "./support/proxy.ts";
 
 // The typed client a frontend uses, pointed at the Worker's real entry.
-const client = hc<AppType>("http://proxy.test", {
-  fetch: (input: RequestInfo | URL, init?: RequestInit) => exports.default.fetch(new Request(input, init)),
-});
+const client = hc<AppType>("http://proxy.test", { fetch: proxyFetch });
 
 describe("the typed client (hono/client)", () => {
   it("calls active-session with a typed path param and gets a typed body", async () => {

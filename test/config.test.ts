@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import packageJson from "../package.json" with { type: "json" };
-import { callProxy, callProxyWith, errorBody, LIVE_V2_MEETING, TOKEN, useFakeUpstream } from "./support/proxy.ts";
+import { callProxy, errorBody, LIVE_V2_MEETING, proxyWith, TOKEN, useFakeUpstream } from "./support/proxy.ts";
 
 describe("/health", () => {
   it("answers ok with the version when the configuration is valid", async () => {
@@ -57,7 +57,7 @@ describe("a misconfigured proxy", () => {
     ],
   ])("with %s answers 500 naming it", async (_, overrides, message) => {
     const fake = useFakeUpstream();
-    const response = await callProxyWith(overrides, "/health");
+    const response = await proxyWith(overrides)("/health");
     expect(response.status).toBe(500);
     const body = await errorBody(response);
     expect(body).toMatchObject({ success: false, error: { code: 500 } });
@@ -74,7 +74,7 @@ describe("a misconfigured proxy", () => {
       MAX_PER_PAGE: "12345678",
       CLOUDFLARE_API_TOKEN: undefined,
     };
-    const response = await callProxyWith(overrides, "/health");
+    const response = await proxyWith(overrides)("/health");
     const text = await response.text();
     for (const name of ["CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_BASE_URL", "MAX_PER_PAGE", "CLOUDFLARE_API_TOKEN"]) {
       expect(text).toContain(name);
@@ -86,13 +86,13 @@ describe("a misconfigured proxy", () => {
 
   it("refuses every route, not only /health", async () => {
     const fake = useFakeUpstream();
-    const response = await callProxyWith({ REALTIMEKIT_APP_ID: "" }, `/meetings/${LIVE_V2_MEETING}/active-session`);
+    const response = await proxyWith({ REALTIMEKIT_APP_ID: "" })(`/meetings/${LIVE_V2_MEETING}/active-session`);
     expect(response.status).toBe(500);
     expect(fake.requests).toHaveLength(0);
   });
 
   it("never shows the token, even when another value is wrong", async () => {
-    const response = await callProxyWith({ CLOUDFLARE_ACCOUNT_ID: TOKEN }, "/health");
+    const response = await proxyWith({ CLOUDFLARE_ACCOUNT_ID: TOKEN })("/health");
     expect(response.status).toBe(500);
     expect(await response.text()).not.toContain(TOKEN);
   });
@@ -101,8 +101,8 @@ describe("a misconfigured proxy", () => {
 describe("settings from vars", () => {
   it("MAX_PER_PAGE bounds per_page", async () => {
     useFakeUpstream();
-    expect((await callProxyWith({ MAX_PER_PAGE: "5" }, "/sessions?per_page=5")).status).toBe(200);
-    const response = await callProxyWith({ MAX_PER_PAGE: "5" }, "/sessions?per_page=6");
+    expect((await proxyWith({ MAX_PER_PAGE: "5" })("/sessions?per_page=5")).status).toBe(200);
+    const response = await proxyWith({ MAX_PER_PAGE: "5" })("/sessions?per_page=6");
     expect(response.status).toBe(400);
     expect(await errorBody(response)).toMatchObject({
       error: { issues: [{ path: "per_page", message: "must be from 1 to 5" }] },
@@ -111,7 +111,7 @@ describe("settings from vars", () => {
 
   it("CLOUDFLARE_API_BASE_URL points the proxy at another upstream, trailing slash or not", async () => {
     const fake = useFakeUpstream();
-    await callProxyWith({ CLOUDFLARE_API_BASE_URL: "http://127.0.0.1:9999/client/v4/" }, "/sessions?status=LIVE");
+    await proxyWith({ CLOUDFLARE_API_BASE_URL: "http://127.0.0.1:9999/client/v4/" })("/sessions?status=LIVE");
     expect(fake.requests[0]?.url).toMatch(
       /^http:\/\/127\.0\.0\.1:9999\/client\/v4\/accounts\/[0-9a-f]+\/realtime\/kit\/[0-9a-f-]+\/sessions\?status=LIVE$/,
     );
@@ -119,7 +119,7 @@ describe("settings from vars", () => {
 
   it("http is allowed to localhost", async () => {
     useFakeUpstream();
-    const response = await callProxyWith({ CLOUDFLARE_API_BASE_URL: "http://localhost:8788/client/v4" }, "/health");
+    const response = await proxyWith({ CLOUDFLARE_API_BASE_URL: "http://localhost:8788/client/v4" })("/health");
     expect(response.status).toBe(200);
   });
 });

@@ -1,12 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  callWorker,
-  envWith,
-  LIVE_V2_MEETING,
-  proxyWith,
-  uncachedSessionsPath,
-  useFakeUpstream,
-} from "./support/proxy.ts";
+import { LIVE_V2_MEETING, proxyWith, uncachedSessionsPath, useFakeUpstream } from "./support/proxy.ts";
 
 const APP_ORIGIN = "https://app.example.com";
 const LOCAL_ORIGIN = "http://localhost:5173";
@@ -127,7 +120,7 @@ describe("CORS on answers", () => {
 
   it("never a wildcard: without ALLOWED_ORIGINS no origin is allowed", async () => {
     useFakeUpstream();
-    const response = await callWorker(envWith(), ACTIVE, { anonymous: true, headers: { Origin: APP_ORIGIN } });
+    const response = await proxyWith()(ACTIVE, { anonymous: true, headers: { Origin: APP_ORIGIN } });
     expect(response.headers.has("Access-Control-Allow-Origin")).toBe(false);
     expect(varyOf(response)).toContain("origin");
   });

@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from "vitest";
-import { REFERENCE_PAGE_CSP, renderReferencePage } from "../src/docs-page.ts";
-import { buildOpenApiDocument } from "../src/openapi.ts";
+import { buildOpenApiDocument } from "../src/docs/openapi.ts";
+import { REFERENCE_PAGE_CSP, renderReferencePage } from "../src/docs/page.ts";
 import { ROUTES } from "../src/routes/table.ts";
 
 const sessionsRoute = ROUTES[1];

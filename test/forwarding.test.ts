@@ -3,11 +3,11 @@ import packageJson from "../package.json" with { type: "json" };
 import {
   API_KEY,
   callProxy,
-  callProxyWith,
   errorBody,
   IDLE_V2_MEETING,
   LIVE_V1_MEETING,
   LIVE_V2_MEETING,
+  proxyWith,
   TOKEN,
   UPSTREAM_APP_URL,
   uncachedSessionsPath,
@@ -19,7 +19,7 @@ const CACHE_OFF = { SESSIONS_CACHE_TTL_SECONDS: "0" };
 /** The request the upstream receives; with the cache off, so every call reaches it. */
 async function upstreamRequestFor(path: string, init?: RequestInit): Promise<Request> {
   const fake = useFakeUpstream();
-  const response = await callProxyWith(CACHE_OFF, path, init);
+  const response = await proxyWith(CACHE_OFF)(path, init);
   expect(response.status).toBe(200);
   expect(fake.requests).toHaveLength(1);
   return fake.requests[0] as Request;

@@ -1,16 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { LOCAL_NARROW_API_KEY } from "../dev/local-keys.ts";
-import { logger } from "../src/log.ts";
-import {
-  API_KEY,
-  callProxyWith,
-  callWorker,
-  envWith,
-  TOKEN,
-  uncachedSessionsPath,
-  useFakeClock,
-  useFakeUpstream,
-} from "./support/proxy.ts";
+import { logger } from "../src/observability/log.ts";
+import { API_KEY, proxyWith, TOKEN, uncachedSessionsPath, useFakeClock, useFakeUpstream } from "./support/proxy.ts";
 
 type Entry = Record<string, unknown>;
 
@@ -32,7 +23,7 @@ describe("the request log line", () => {
   it("for a miss: route, status, cache status, upstream status, time and attempts, caller", async () => {
     useFakeClock();
     useFakeUpstream();
-    await callWorker(envWith(), uncachedSessionsPath("status=LIVE"), withId("log-miss"));
+    await proxyWith()(uncachedSessionsPath("status=LIVE"), withId("log-miss"));
     expect(requestLines()).toEqual([
       {
         event: "request",
@@ -56,10 +47,10 @@ describe("the request log line", () => {
   it("for a hit: no upstream fields", async () => {
     useFakeClock();
     useFakeUpstream();
-    const proxyEnv = envWith();
+    const proxyEnv = proxyWith();
     const path = uncachedSessionsPath();
-    await callWorker(proxyEnv, path);
-    await callWorker(proxyEnv, path, withId("log-hit"));
+    await proxyEnv(path);
+    await proxyEnv(path, withId("log-hit"));
     expect(requestLines()[1]).toMatchObject({
       requestId: "log-hit",
       route: "sessions",
@@ -74,7 +65,7 @@ describe("the request log line", () => {
     useFakeClock();
     const fake = useFakeUpstream();
     fake.failNext({ status: 500 }, { status: 500 }, { status: 500 });
-    await callWorker(envWith(), uncachedSessionsPath(), withId("log-fail"));
+    await proxyWith()(uncachedSessionsPath(), withId("log-fail"));
     expect(requestLines()).toEqual([
       expect.objectContaining({
         requestId: "log-fail",
@@ -99,7 +90,7 @@ describe("the request log line", () => {
   it("for rejected credentials, the error line says which secret to check", async () => {
     const fake = useFakeUpstream();
     fake.failNext({ status: 403 });
-    await callWorker(envWith(), uncachedSessionsPath());
+    await proxyWith()(uncachedSessionsPath());
     expect(errorLines()[0]).toMatchObject({
       kind: "upstream_credentials",
       hint: expect.stringContaining("CLOUDFLARE_API_TOKEN"),
@@ -109,12 +100,12 @@ describe("the request log line", () => {
   it("a stale copy covering a failure still logs the failure", async () => {
     const clock = useFakeClock();
     const fake = useFakeUpstream();
-    const proxyEnv = envWith({ UPSTREAM_MAX_RETRIES: "0" });
+    const proxyEnv = proxyWith({ UPSTREAM_MAX_RETRIES: "0" });
     const path = uncachedSessionsPath();
-    await callWorker(proxyEnv, path);
+    await proxyEnv(path);
     clock.advance(50_000);
     fake.failNext({ status: 503 });
-    await callWorker(proxyEnv, path);
+    await proxyEnv(path);
     expect(requestLines()[1]).toMatchObject({ status: 200, cacheStatus: expect.stringContaining("stale-if-error") });
     expect(errorLines()).toEqual([expect.objectContaining({ kind: "upstream_unavailable", servedStale: true })]);
   });
@@ -143,7 +134,7 @@ describe("the request log line", () => {
     "for a request rejected for %s: status, error kind and caller, no upstream",
     async (_, path, init, status, errorKind, caller) => {
       const fake = useFakeUpstream();
-      await callWorker(envWith(), path, init);
+      await proxyWith()(path, init);
       expect(requestLines()).toEqual([
         expect.objectContaining({
           status,
@@ -159,7 +150,7 @@ describe("the request log line", () => {
   );
 
   it("a misconfiguration logs an error line naming the problem, never a value", async () => {
-    await callProxyWith({ CLOUDFLARE_ACCOUNT_ID: "not/valid", MAX_PER_PAGE: "9999" }, "/health");
+    await proxyWith({ CLOUDFLARE_ACCOUNT_ID: "not/valid", MAX_PER_PAGE: "9999" })("/health");
     const [line] = errorLines();
     expect(line).toMatchObject({ event: "misconfigured", kind: "misconfigured" });
     expect(String(line?.problem)).toContain("CLOUDFLARE_ACCOUNT_ID");
@@ -170,12 +161,12 @@ describe("the request log line", () => {
 
   it("never carries a token, a key, a URL or a caller's query values", async () => {
     const fake = useFakeUpstream();
-    const proxyEnv = envWith();
+    const proxyEnv = proxyWith();
     fake.failNext({ status: 401, body: JSON.stringify({ errors: [{ message: TOKEN }] }) });
-    await callWorker(proxyEnv, "/sessions?search=private-search-words&participants=Ada%20Private");
-    await callWorker(proxyEnv, "/sessions?search=private-search-words", { anonymous: true });
-    await callWorker(proxyEnv, `/sessions?${encodeURIComponent(API_KEY)}=1`, withId(API_KEY));
-    await callWorker(proxyEnv, "/meetings/qwerty-asdfgh/active-session?secret-param=1");
+    await proxyEnv("/sessions?search=private-search-words&participants=Ada%20Private");
+    await proxyEnv("/sessions?search=private-search-words", { anonymous: true });
+    await proxyEnv(`/sessions?${encodeURIComponent(API_KEY)}=1`, withId(API_KEY));
+    await proxyEnv("/meetings/qwerty-asdfgh/active-session?secret-param=1");
     const text = JSON.stringify(entries());
     for (const forbidden of [TOKEN, API_KEY, "private-search-words", "Ada", "secret-param", "proxy.test", "?"]) {
       expect(text).not.toContain(forbidden);
@@ -186,7 +177,7 @@ describe("the request log line", () => {
 describe("Server-Timing", () => {
   it("a miss reports the proxy's total, the upstream's time and the cache outcome", async () => {
     useFakeUpstream();
-    const response = await callWorker(envWith(), uncachedSessionsPath());
+    const response = await proxyWith()(uncachedSessionsPath());
     const timing = response.headers.get("Server-Timing") ?? "";
     expect(timing).toMatch(/total;dur=[0-9.]+;desc="proxy"/);
     expect(timing).toMatch(/upstream;dur=[0-9.]+;desc="upstream 200"/);
@@ -195,10 +186,10 @@ describe("Server-Timing", () => {
 
   it("a hit reports the cache outcome and no upstream time", async () => {
     useFakeUpstream();
-    const proxyEnv = envWith();
+    const proxyEnv = proxyWith();
     const path = uncachedSessionsPath();
-    await callWorker(proxyEnv, path);
-    const timing = (await callWorker(proxyEnv, path)).headers.get("Server-Timing") ?? "";
+    await proxyEnv(path);
+    const timing = (await proxyEnv(path)).headers.get("Server-Timing") ?? "";
     expect(timing).toContain('cache;desc="hit"');
     expect(timing).not.toContain("upstream");
   });
@@ -211,7 +202,7 @@ describe("error lines", () => {
   ])("are not written for %s: an answer, not a failure", async (_, fault) => {
     const fake = useFakeUpstream();
     fake.failNext(fault);
-    await callWorker(envWith(), uncachedSessionsPath());
+    await proxyWith()(uncachedSessionsPath());
     expect(errorLines()).toEqual([]);
   });
 });

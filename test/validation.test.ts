@@ -1,12 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  callProxy,
-  callProxyWith,
-  errorBody,
-  LIVE_V1_MEETING,
-  LIVE_V2_MEETING,
-  useFakeUpstream,
-} from "./support/proxy.ts";
+import { callProxy, errorBody, LIVE_V1_MEETING, LIVE_V2_MEETING, proxyWith, useFakeUpstream } from "./support/proxy.ts";
 
 async function expectRejected(path: string, expectedIssues: { path: string; message?: string | RegExp }[]) {
   const fake = useFakeUpstream();
@@ -28,7 +21,7 @@ async function expectRejected(path: string, expectedIssues: { path: string; mess
 
 async function expectAccepted(path: string) {
   const fake = useFakeUpstream();
-  const response = await callProxyWith({ SESSIONS_CACHE_TTL_SECONDS: "0" }, path);
+  const response = await proxyWith({ SESSIONS_CACHE_TTL_SECONDS: "0" })(path);
   expect(response.status).toBe(200);
   expect(fake.requests).toHaveLength(1);
   return fake.requests[0] as Request;

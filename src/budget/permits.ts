@@ -3,8 +3,8 @@
  * the gate cannot be reached, from a per-isolate throttle (one direct call a second)
  * so that answers keep coming without any chance of locking the token out.
  */
-import { logger } from "../log.ts";
-import type { PermitSource } from "../upstream.ts";
+import { logger } from "../observability/log.ts";
+import type { PermitSource } from "../upstream/client.ts";
 import type { PermitDecision, PermitRequest } from "./gate.ts";
 import type { DirectCallThrottle } from "./refusals.ts";
 

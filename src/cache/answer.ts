@@ -3,7 +3,7 @@
  * freshness, the canonical key, and the coalescer that shares one load between callers.
  */
 import type { Demand } from "../budget/gate.ts";
-import type { UpstreamSuccess } from "../upstream.ts";
+import type { UpstreamSuccess } from "../upstream/client.ts";
 
 /** Bump to orphan every stored entry when the stored format changes. */
 const CACHE_KEY_VERSION = "v2";

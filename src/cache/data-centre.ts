@@ -5,9 +5,9 @@
 import { gateStub } from "../budget/gate-object.ts";
 import { isolateDirectCalls, RefusalMemory } from "../budget/refusals.ts";
 import type { Config } from "../config.ts";
-import { logger } from "../log.ts";
+import { logger } from "../observability/log.ts";
 import { runtime } from "../runtime.ts";
-import { newTrace } from "../upstream.ts";
+import { newTrace } from "../upstream/client.ts";
 import { demandFor } from "./answer.ts";
 import { type CacheStorageTier, LocalTier } from "./local-tier.ts";
 import { loadThroughGate, type SharedRequest, type SharedResult, toFailure } from "./shared-key.ts";

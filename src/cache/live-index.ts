@@ -7,7 +7,7 @@
  * 404 envelope and message for a meeting with no live session.
  */
 import type { UpstreamRequest } from "../routes/table.ts";
-import type { UpstreamSuccess } from "../upstream.ts";
+import type { UpstreamSuccess } from "../upstream/client.ts";
 import { type StoredAnswer, toStoredAnswer } from "./answer.ts";
 
 /**

@@ -10,7 +10,7 @@ import type { DirectCallThrottle } from "../budget/refusals.ts";
 import { isAllowedBaseUrl } from "../config.ts";
 import { ApiError, type ErrorKind } from "../errors.ts";
 import type { UpstreamRequest } from "../routes/table.ts";
-import { createUpstreamClient, type UpstreamSettings, type UpstreamTrace } from "../upstream.ts";
+import { createUpstreamClient, type UpstreamSettings, type UpstreamTrace } from "../upstream/client.ts";
 import { demandFor, freshness, isStorable, type StoredAnswer, toStoredAnswer } from "./answer.ts";
 import { getEveryPage } from "./live-index.ts";
 

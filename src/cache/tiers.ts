@@ -9,8 +9,8 @@
 import type { RefusalReason } from "../budget/gate.ts";
 import type { RefusalMemory } from "../budget/refusals.ts";
 import { STALE_COVER } from "../errors.ts";
-import { logger } from "../log.ts";
-import { refusalError, type UpstreamTrace } from "../upstream.ts";
+import { logger } from "../observability/log.ts";
+import { refusalError, type UpstreamTrace } from "../upstream/client.ts";
 import {
   ageSeconds,
   Coalescer,

@@ -5,7 +5,7 @@ import { LOCAL_NARROW_API_KEY } from "../../dev/local-keys.ts";
 import { BudgetGate } from "../../src/budget/gate.ts";
 import { GATE_NAME } from "../../src/budget/gate-object.ts";
 import { SharedKey } from "../../src/cache/shared-key.ts";
-import { logger } from "../../src/log.ts";
+import { logger } from "../../src/observability/log.ts";
 import {
   callProxy,
   dataCentre,

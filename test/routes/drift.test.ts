@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import openapi from "../../public/openapi.json";
 import { createApp } from "../../src/app.ts";
@@ -11,12 +12,12 @@ import {
   SCOPES,
   upstreamShapedPath,
 } from "../../src/routes/table.ts";
-import { callProxy, envWith, errorBody, useFakeUpstream } from "../support/proxy.ts";
+import { callProxy, errorBody, useFakeUpstream } from "../support/proxy.ts";
 
 const toOpenApi = (path: string) => path.replace(/:([A-Za-z]+)/g, "{$1}");
 
 function registeredGets(): Set<string> {
-  const parsed = parseConfig(envWith());
+  const parsed = parseConfig(env);
   if (!parsed.ok) throw new Error(parsed.problem);
   const app = createApp(parsed.config);
   return new Set(app.routes.filter((route) => route.method === "GET").map((route) => route.path));

@@ -7,21 +7,16 @@ import {
   IDLE_V2_MEETING,
   LIVE_V1_MEETING,
   LIVE_V2_MEETING,
+  proxyFetch,
   useFakeUpstream,
 } from "../support/proxy.ts";
-
-/** The SDK's requests, sent through the Worker's entry like every test request. */
-function throughTheProxy(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-  const url = new URL(input instanceof Request ? input.url : String(input));
-  return callProxy(`${url.pathname}${url.search}`, init);
-}
 
 /**
  * The official SDK, changed in the two settings the README gives: baseURL is the proxy's
  * /client/v4 and apiToken is a proxy API key (sent, as always, as Authorization: Bearer).
  */
 function sdk(apiToken = API_KEY) {
-  return new Cloudflare({ apiToken, baseURL: "http://proxy.test/client/v4", maxRetries: 0, fetch: throughTheProxy });
+  return new Cloudflare({ apiToken, baseURL: "http://proxy.test/client/v4", maxRetries: 0, fetch: proxyFetch });
 }
 
 const ids = { account_id: FAKE_ACCOUNT_ID, app_id: FAKE_APP_ID };

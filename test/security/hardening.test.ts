@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { describe, expect, it, vi } from "vitest";
 import { MemoryTier } from "../../src/cache/memory-tier.ts";
 import { errorHandler } from "../../src/errors.ts";
-import { logger } from "../../src/log.ts";
+import { logger } from "../../src/observability/log.ts";
 import { Secrets } from "../../src/secrets.ts";
 import { captureLogs, errorBody, proxyWith, TOKEN, useFakeUpstream } from "../support/proxy.ts";
 

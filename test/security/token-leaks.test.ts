@@ -4,10 +4,10 @@ import { LOCAL_NARROW_API_KEY } from "../../dev/local-keys.ts";
 import {
   API_KEY,
   callProxy,
-  callProxyWith,
   captureLogs,
   LIVE_V2_MEETING,
   type ProxyInit,
+  proxyWith,
   TOKEN,
   useFakeClock,
   useFakeUpstream,
@@ -87,7 +87,7 @@ describe("the API token never leaks", () => {
       for (const input of CALLER_INPUTS) {
         const fake = useFakeUpstream();
         if (fault) fake.failNext(fault, fault, fault);
-        const response = await callProxyWith(CACHE_OFF, input.path, input.init);
+        const response = await proxyWith(CACHE_OFF)(input.path, input.init);
         expectNoToken(response, await response.text(), logs, `${input.path} ${JSON.stringify(fault)}`);
         checked++;
       }
@@ -115,7 +115,7 @@ describe("the API token never leaks", () => {
       { CLOUDFLARE_API_BASE_URL: TOKEN },
       { MAX_PER_PAGE: TOKEN },
     ]) {
-      const response = await callProxyWith(overrides, "/sessions", { headers: { "X-Request-Id": TOKEN } });
+      const response = await proxyWith(overrides)("/sessions", { headers: { "X-Request-Id": TOKEN } });
       expect(response.status).toBe(500);
       expectNoToken(response, await response.text(), logs, JSON.stringify(overrides));
     }
@@ -124,7 +124,7 @@ describe("the API token never leaks", () => {
   it("a success body that carries the token is refused, not passed through", async () => {
     const fake = useFakeUpstream();
     fake.failNext({ status: 200, body: JSON.stringify({ success: true, data: { echoed: TOKEN } }) });
-    expect((await callProxyWith(CACHE_OFF, "/sessions")).status).toBe(502);
+    expect((await proxyWith(CACHE_OFF)("/sessions")).status).toBe(502);
   });
 
   it("an upstream message that carries the token is kept, with the token redacted", async () => {

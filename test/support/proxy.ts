@@ -58,7 +58,7 @@ export function callProxy(path: string, init?: ProxyInit): Promise<Response> {
 }
 
 /** The test env with some vars or secrets changed: a new object, so a new app, as in a new isolate. */
-export function envWith(overrides: Record<string, unknown> = {}): Env {
+function envWith(overrides: Record<string, unknown> = {}): Env {
   return { ...env, ...overrides } as Env;
 }
 
@@ -66,12 +66,18 @@ export function envWith(overrides: Record<string, unknown> = {}): Env {
  * A request through the Worker's real entry with the given env object (the same object
  * means the same app, memory tier included); resolves once every `waitUntil` has settled.
  */
-export async function callWorker(workerEnv: Env, path: string, init?: ProxyInit): Promise<Response> {
+async function callWorker(workerEnv: Env, path: string, init?: ProxyInit): Promise<Response> {
   const ctx = createExecutionContext();
   const request = asCaller(path, init) as Parameters<typeof worker.fetch>[0];
   const response = await worker.fetch(request, workerEnv, ctx);
   await waitOnExecutionContext(ctx);
   return response;
+}
+
+/** `fetch` for clients under test (hono/client, the cloudflare SDK): their requests go to callProxy. */
+export function proxyFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  return callProxy(`${url.pathname}${url.search}`, init);
 }
 
 let dataCentreRequests = 0;
@@ -104,11 +110,6 @@ export async function dataCentre(name: string, overrides: Record<string, unknown
 export function proxyWith(overrides: Record<string, unknown> = {}) {
   const proxyEnv = envWith(overrides);
   return (path: string, init?: ProxyInit) => callWorker(proxyEnv, path, init);
-}
-
-/** The same entry with some vars or secrets changed, as another deployment would have them. */
-export function callProxyWith(overrides: Record<string, unknown>, path: string, init?: ProxyInit): Promise<Response> {
-  return proxyWith(overrides)(path, init);
 }
 
 /** A clock that only moves when the proxy sleeps, recording each wait; jitter fixed to `random`. */

@@ -1,6 +1,6 @@
 /** @module Serves the build-time files of public/ (OpenAPI document, reference page) through the ASSETS binding. */
 import type { Context } from "hono";
-import { ApiError } from "./errors.ts";
+import { ApiError } from "../errors.ts";
 
 /** A handler answering with one static asset, under the app's own headers. */
 export function serveAsset(file: string, contentType: string, headers: Record<string, string> = {}) {

@@ -2,8 +2,8 @@
 import { zValidator } from "@hono/zod-validator";
 import type { MiddlewareHandler, ValidationTargets } from "hono";
 import type * as z from "zod";
-import type { AppEnv } from "./context.ts";
-import { ApiError, type ValidationIssue } from "./errors.ts";
+import type { AppEnv } from "../context.ts";
+import { ApiError, type ValidationIssue } from "../errors.ts";
 
 /** zod's issues, one per param, with unknown params named one by one. */
 function toValidationIssues(error: z.core.$ZodError): ValidationIssue[] {

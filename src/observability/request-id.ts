@@ -1,8 +1,8 @@
 /** @module X-Request-Id on every response: the caller's when well formed, else a new one. */
 import type { MiddlewareHandler } from "hono";
 import { requestId } from "hono/request-id";
-import { API_KEY_PREFIX } from "./access/keys.ts";
-import { credentialOf, type Secrets } from "./secrets.ts";
+import { API_KEY_PREFIX } from "../access/keys.ts";
+import { credentialOf, type Secrets } from "../secrets.ts";
 
 const REQUEST_ID_HEADER = "X-Request-Id";
 // Stricter than hono/request-id's own check, which also lets "=" through.

@@ -5,9 +5,9 @@
  * and the hot path nothing. A test fails when public/ is out of date.
  */
 import * as z from "zod";
-import packageJson from "../package.json" with { type: "json" };
-import { errorEnvelope } from "./routes/bodies.ts";
-import { type LocalRoute, type ProxiedRoute, ROUTES, upstreamShapedPath } from "./routes/table.ts";
+import packageJson from "../../package.json" with { type: "json" };
+import { errorEnvelope } from "../routes/bodies.ts";
+import { type LocalRoute, type ProxiedRoute, ROUTES, upstreamShapedPath } from "../routes/table.ts";
 
 type JsonObject = Record<string, unknown>;
 

@@ -1,15 +1,15 @@
 /** @module Turns a proxied route of the table into Hono handlers: validate, then answer from the cache tiers. */
 import type { Context, MiddlewareHandler } from "hono";
 import { etag, RETAINED_304_HEADERS } from "hono/etag";
-import { callerBucket } from "./access/keys.ts";
-import { cacheKey } from "./cache/answer.ts";
-import { answeringEntry, type LiveSessionsView } from "./cache/live-index.ts";
-import type { CacheOutcome, TieredCache } from "./cache/tiers.ts";
-import type { Config } from "./config.ts";
-import type { AppEnv } from "./context.ts";
-import { ApiError } from "./errors.ts";
-import { type ProxiedRoute, upstreamRequest } from "./routes/table.ts";
-import { newTrace, type UpstreamSettings } from "./upstream.ts";
+import { callerBucket } from "../access/keys.ts";
+import { cacheKey } from "../cache/answer.ts";
+import { answeringEntry, type LiveSessionsView } from "../cache/live-index.ts";
+import type { CacheOutcome, TieredCache } from "../cache/tiers.ts";
+import type { Config } from "../config.ts";
+import type { AppEnv } from "../context.ts";
+import { ApiError } from "../errors.ts";
+import { newTrace, type UpstreamSettings } from "../upstream/client.ts";
+import { type ProxiedRoute, upstreamRequest } from "./table.ts";
 import { validate } from "./validate.ts";
 
 const CACHE_NAME = "realtimekit-proxy";
@@ -32,11 +32,17 @@ const notModifiedHeaders = [
   "access-control-expose-headers",
 ];
 
-export function proxyRoute(route: ProxiedRoute, deps: ProxyDeps): MiddlewareHandler<AppEnv>[] {
+/** What the validators leave for the handler: the route's params and query, parsed. */
+type Validated = {
+  out: { param: Record<string, string>; query: Record<string, string | number | Date | undefined> };
+};
+
+/** The handlers of one proxied route: ETag/304, validation, then the answer from the cache tiers. */
+export function proxyHandlers(route: ProxiedRoute, deps: ProxyDeps): MiddlewareHandler<AppEnv>[] {
   const { config, settings, tiers, liveSessions } = deps;
-  async function forward(c: Context<AppEnv>): Promise<Response> {
-    const params: Record<string, string> = c.req.valid("param" as never);
-    const request = upstreamRequest(route, params, c.req.valid("query" as never));
+  async function forward(c: Context<AppEnv, string, Validated>): Promise<Response> {
+    const params = c.req.valid("param");
+    const request = upstreamRequest(route, params, c.req.valid("query"));
     const { name, upstream, fromIndex } = answeringEntry(route.name, request, config.ACTIVE_SESSION_SOURCE);
     const trace = newTrace();
     c.set("upstreamTrace", trace);

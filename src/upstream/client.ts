@@ -3,13 +3,13 @@
  * token: builds each request, bounds it in time, retries what is safe to retry, and
  * maps every outcome to a success or an ApiError.
  */
-import packageJson from "../package.json" with { type: "json" };
-import type { PermitDecision, RefusalReason } from "./budget/gate.ts";
-import type { Config } from "./config.ts";
-import { ApiError, type ErrorKind } from "./errors.ts";
-import type { UpstreamRequest } from "./routes/table.ts";
-import { runtime } from "./runtime.ts";
-import { Secrets } from "./secrets.ts";
+import packageJson from "../../package.json" with { type: "json" };
+import type { PermitDecision, RefusalReason } from "../budget/gate.ts";
+import type { Config } from "../config.ts";
+import { ApiError, type ErrorKind } from "../errors.ts";
+import type { UpstreamRequest } from "../routes/table.ts";
+import { runtime } from "../runtime.ts";
+import { Secrets } from "../secrets.ts";
 
 const USER_AGENT = `realtimekit-proxy/${packageJson.version}`;
 
