@@ -197,6 +197,19 @@ describe("stale-while-revalidate", () => {
 describe("stale-if-error", () => {
   // Past ttl (10 s) + SWR (30 s), within ttl + stale-if-error (300 s).
   const PAST_SWR_MS = 50_000;
+  const PAST_EVERY_WINDOW_MS = 311_000;
+
+  /** One stored list answer ("kept"), then the clock moved on: `next()` asks for it again. */
+  async function storedThenAged(agedMs: number, overrides: Record<string, unknown> = {}) {
+    const clock = useFakeClock();
+    const fake = useFakeUpstream();
+    const call = proxyWith(overrides);
+    const path = uncachedSessionsPath();
+    fake.failNext({ status: 200, body: successBody("kept") });
+    await call(path);
+    clock.advance(agedMs);
+    return { fake, next: () => call(path) };
+  }
 
   it.each([
     ["a 5xx", [{ status: 500 }, { status: 502 }, { status: 503 }], {}],
@@ -204,15 +217,9 @@ describe("stale-if-error", () => {
     ["a malformed body", [{ status: 200, body: "<html>" }], {}],
     ["a timeout", [{ hang: true as const }], { UPSTREAM_TIMEOUT_MS: "100", UPSTREAM_MAX_RETRIES: "0" }],
   ])("serves the stale copy when the upstream fails with %s", async (_, faults, overrides) => {
-    const clock = useFakeClock();
-    const fake = useFakeUpstream();
-    const call = proxyWith(overrides);
-    const path = uncachedSessionsPath();
-    fake.failNext({ status: 200, body: successBody("kept") });
-    await call(path);
-    clock.advance(PAST_SWR_MS);
+    const { fake, next } = await storedThenAged(PAST_SWR_MS, overrides);
     fake.failNext(...faults);
-    const response = await call(path);
+    const response = await next();
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ data: { marker: "kept" } });
     expect(response.headers.get("Cache-Status")).toBe("realtimekit-proxy; hit; ttl=-40; detail=stale-if-error");
@@ -220,15 +227,9 @@ describe("stale-if-error", () => {
   });
 
   it("serves the stale copy with detail=paused when the upstream answers 429, and pauses every call", async () => {
-    const clock = useFakeClock();
-    const fake = useFakeUpstream();
-    const call = proxyWith();
-    const path = uncachedSessionsPath();
-    fake.failNext({ status: 200, body: successBody("kept") });
-    await call(path);
-    clock.advance(PAST_SWR_MS);
+    const { fake, next } = await storedThenAged(PAST_SWR_MS);
     fake.failNext({ status: 429, headers: { "Retry-After": "600" } });
-    const response = await call(path);
+    const response = await next();
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ data: { marker: "kept" } });
     expect(response.headers.get("Cache-Status")).toBe("realtimekit-proxy; hit; ttl=-40; detail=paused");
@@ -236,65 +237,36 @@ describe("stale-if-error", () => {
   });
 
   it("forwards past the SWR window, and stores the upstream's answer when it succeeds", async () => {
-    const clock = useFakeClock();
-    const fake = useFakeUpstream();
-    const call = proxyWith();
-    const path = uncachedSessionsPath();
-    await call(path);
-    clock.advance(PAST_SWR_MS);
-    const response = await call(path);
-    expect(response.headers.get("Cache-Status")).toBe("realtimekit-proxy; fwd=stale; stored");
+    const { fake, next } = await storedThenAged(PAST_SWR_MS);
+    expect((await next()).headers.get("Cache-Status")).toBe("realtimekit-proxy; fwd=stale; stored");
     expect(fake.requests).toHaveLength(2);
   });
 
   it("does not cover an upstream 404: that is an answer, not a failure", async () => {
-    const clock = useFakeClock();
-    const fake = useFakeUpstream();
-    const call = proxyWith();
-    const path = uncachedSessionsPath();
-    await call(path);
-    clock.advance(PAST_SWR_MS);
+    const { fake, next } = await storedThenAged(PAST_SWR_MS);
     fake.failNext({ status: 404, body: '{"success":false,"error":{"code":404,"message":"App not found"}}' });
-    expect((await call(path)).status).toBe(404);
+    expect((await next()).status).toBe(404);
   });
 
   it("past every window the entry is not used: the failure reaches the caller", async () => {
-    const clock = useFakeClock();
-    const fake = useFakeUpstream();
-    const call = proxyWith({ UPSTREAM_MAX_RETRIES: "0" });
-    const path = uncachedSessionsPath();
-    await call(path);
-    clock.advance(311_000);
+    const { fake, next } = await storedThenAged(PAST_EVERY_WINDOW_MS, { UPSTREAM_MAX_RETRIES: "0" });
     fake.failNext({ status: 500 });
-    const response = await call(path);
+    const response = await next();
     expect(response.status).toBe(502);
     expect(response.headers.get("Cache-Control")).toBe("no-store");
   });
 
   it("past every window a success is a plain miss", async () => {
-    const clock = useFakeClock();
-    const fake = useFakeUpstream();
-    const call = proxyWith();
-    const path = uncachedSessionsPath();
-    await call(path);
-    clock.advance(311_000);
-    expect((await call(path)).headers.get("Cache-Status")).toBe("realtimekit-proxy; fwd=miss; stored");
+    const { fake, next } = await storedThenAged(PAST_EVERY_WINDOW_MS);
+    expect((await next()).headers.get("Cache-Status")).toBe("realtimekit-proxy; fwd=miss; stored");
     expect(fake.requests).toHaveLength(2);
   });
 
   it("STALE_IF_ERROR_SECONDS=0 turns it off", async () => {
-    const clock = useFakeClock();
-    const fake = useFakeUpstream();
-    const call = proxyWith({
-      STALE_IF_ERROR_SECONDS: "0",
-      STALE_WHILE_REVALIDATE_SECONDS: "0",
-      UPSTREAM_MAX_RETRIES: "0",
-    });
-    const path = uncachedSessionsPath();
-    await call(path);
-    clock.advance(11_000);
+    const off = { STALE_IF_ERROR_SECONDS: "0", STALE_WHILE_REVALIDATE_SECONDS: "0", UPSTREAM_MAX_RETRIES: "0" };
+    const { fake, next } = await storedThenAged(11_000, off);
     fake.failNext({ status: 500 });
-    expect((await call(path)).status).toBe(502);
+    expect((await next()).status).toBe(502);
   });
 });
 
