@@ -4,7 +4,8 @@
  * so a change cannot break a deployed configuration unnoticed. With --for-deploy it
  * also refuses the placeholder ids, so nothing is deployed pointing nowhere.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { sep } from "node:path";
 import { unstable_readConfig } from "wrangler";
 import { RATE_LIMIT_PERIOD_SECONDS } from "../src/access/keys.ts";
 import { configSchema, type RateLimitBinding } from "../src/config.ts";
@@ -81,10 +82,16 @@ function readmeProblems(): string[] {
       `PUBLIC_RATE_LIMITER\` (${l.limit} requests per ${l.period} s`,
     KEYED_RATE_LIMITER: (l: { limit: number; period: number }) => `KEYED_RATE_LIMITER\` (${l.limit} per ${l.period} s`,
   };
-  return limits.flatMap((limiter) => {
+  const limitProblems = limits.flatMap((limiter) => {
     const phrase = stated[limiter.name as keyof typeof stated]?.(limiter.simple);
     return phrase && !readme.includes(phrase) ? [`README.md does not state ${limiter.name}'s limit: "${phrase}"`] : [];
   });
+  // The source map names every module, so a newcomer finds each one.
+  const unmapped = readdirSync("src", { recursive: true, encoding: "utf8" })
+    .filter((file) => file.endsWith(".ts"))
+    .map((file) => `src/${file.split(sep).join("/")}`)
+    .filter((file) => !readme.includes(file));
+  return [...limitProblems, ...unmapped.map((file) => `README.md's source map does not name ${file}`)];
 }
 
 let failed = false;
