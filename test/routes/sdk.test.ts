@@ -8,6 +8,7 @@ import {
   LIVE_V1_MEETING,
   LIVE_V2_MEETING,
   proxyFetch,
+  proxyWith,
   useFakeUpstream,
 } from "../support/proxy.ts";
 
@@ -80,5 +81,28 @@ describe("the official cloudflare SDK against the proxy", () => {
     await expect(
       wrong.realtimeKit.sessions.getSessions(FAKE_APP_ID, { account_id: FAKE_ACCOUNT_ID }),
     ).rejects.toBeInstanceOf(Cloudflare.AuthenticationError);
+  });
+
+  it("CORS allows every header the SDK sends, so it works from a browser page too", async () => {
+    useFakeUpstream();
+    const sent = new Set<string>();
+    const recording = new Cloudflare({
+      apiToken: API_KEY,
+      baseURL: "http://proxy.test/client/v4",
+      maxRetries: 0,
+      fetch: (input, init) => {
+        for (const [name] of new Headers(init?.headers)) sent.add(name.toLowerCase());
+        return proxyFetch(input, init);
+      },
+    });
+    await recording.realtimeKit.activeSession.getActiveSession(LIVE_V2_MEETING, ids);
+    const browserSetsThese = new Set(["accept", "user-agent", "content-length"]);
+    const preflight = await proxyWith({ ALLOWED_ORIGINS: "https://app.example.com" })("/sessions", {
+      method: "OPTIONS",
+      anonymous: true,
+      headers: { Origin: "https://app.example.com", "Access-Control-Request-Method": "GET" },
+    });
+    const allowed = (preflight.headers.get("Access-Control-Allow-Headers") ?? "").toLowerCase().split(",");
+    expect([...sent].filter((name) => !browserSetsThese.has(name) && !allowed.includes(name))).toEqual([]);
   });
 });
