@@ -21,8 +21,10 @@ const envs = envIndex >= 0 && args[envIndex + 1] ? [args[envIndex + 1] as string
 /** Stand in for bindings wrangler.toml declares (their real values only exist in workerd). */
 const declaredRateLimiter: RateLimitBinding = { limit: async () => ({ success: true }) };
 const declaredDurableObject = { idFromName: () => ({}), get: () => ({}) };
-/** The Durable Object classes the Worker exports (src/index.ts), each SQLite-backed. */
-const DURABLE_OBJECT_CLASSES = ["BudgetGateObject", "SharedCacheObject"];
+/** The Durable Object classes the Worker's entry exports (read from src/index.ts, not copied). */
+const DURABLE_OBJECT_CLASSES = [
+  ...readFileSync("src/index.ts", "utf8").matchAll(/^export \{ (\w+Object) \} from /gm),
+].map((match) => match[1] ?? "");
 
 function problemsOf(env: string): string[] {
   const config = unstable_readConfig({ config: "wrangler.toml", env });
