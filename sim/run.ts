@@ -10,17 +10,17 @@ import { createFakeUpstream } from "../dev/fake-upstream/app.ts";
 import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID, generatedMeetingId } from "../dev/fake-upstream/data.ts";
 import { BudgetGate, type GateStore } from "../src/budget/gate.ts";
 import { DirectCallThrottle, RefusalMemory } from "../src/budget/refusals.ts";
-import { cacheKey } from "../src/cache/answer.ts";
-import { answeringEntry, LiveSessionsView } from "../src/cache/live-index.ts";
+import { LiveSessionsView } from "../src/cache/live-index.ts";
 import { LocalTier } from "../src/cache/local-tier.ts";
+import { serveRoute } from "../src/cache/serve-route.ts";
 import { loadThroughGate, SharedKey, type SharedRequest } from "../src/cache/shared-key.ts";
 import { type CacheOutcome, TieredCache } from "../src/cache/tiers.ts";
 import { parseConfig } from "../src/config.ts";
 import { ApiError } from "../src/errors.ts";
 import { logger } from "../src/observability/log.ts";
-import { PROXIED_ROUTES, upstreamRequest } from "../src/routes/table.ts";
+import { PROXIED_ROUTES } from "../src/routes/table.ts";
 import { runtime } from "../src/runtime.ts";
-import { type UpstreamTrace, upstreamSettings } from "../src/upstream/client.ts";
+import { newTrace, upstreamSettings } from "../src/upstream/client.ts";
 
 const WINDOW_MS = 300_000;
 const TICK_MS = 1_000;
@@ -194,7 +194,9 @@ export async function runScenario(scenario: Scenario) {
     return shared.serve(request, (demand, trace) => loadThroughGate(deps, request, demand, trace));
   };
   const centres = Array.from({ length: scenario.dataCentres }, () => ({
-    view: new LiveSessionsView(),
+    liveSessions: new LiveSessionsView(),
+    settings,
+    source: scenario.source,
     tiers: new TieredCache({
       local: new LocalTier(undefined, clock),
       askShared,
@@ -247,18 +249,15 @@ export async function runScenario(scenario: Scenario) {
     const [route] = PROXIED_ROUTES.filter((candidate) => candidate.name === spec.route);
     const centre = centres[dataCentre];
     if (!route || !centre) throw new Error(`no route ${spec.route} or data centre ${dataCentre}`);
-    const request = upstreamRequest(route, { meetingId: spec.meeting ?? "" }, spec.query ?? {});
-    const { name, upstream, fromIndex } = answeringEntry(route.name, request, config.ACTIVE_SESSION_SOURCE);
-    const key = cacheKey({ account: FAKE_ACCOUNT_ID, app: FAKE_APP_ID, route: name, ...upstream });
-    const trace: UpstreamTrace = { attempts: 0, durationMs: 0 };
+    const request = {
+      route,
+      params: { meetingId: spec.meeting ?? "" },
+      query: spec.query ?? {},
+      ttlSeconds: config[route.cacheTtl],
+      caller: callerId,
+    };
     try {
-      const outcome = await centre.tiers.serve(
-        { key, route: name, upstream, ttlSeconds: config[route.cacheTtl], caller: callerId, settings },
-        trace,
-        waitUntil,
-      );
-      if (!fromIndex) return outcome;
-      return { ...outcome, answer: await centre.view.answerFor(outcome.answer, spec.meeting ?? "") };
+      return await serveRoute(centre, request, newTrace(), waitUntil);
     } catch (error) {
       if (error instanceof ApiError) return error;
       throw error;

@@ -2,8 +2,7 @@
  * @module The cache tiers of this data centre (this isolate), wired to the deployment's
  * Durable Objects: its local tier, the key objects of the shared tier, the budget gate.
  */
-import { gateStub } from "../budget/gate-object.ts";
-import { isolateDirectCalls, RefusalMemory } from "../budget/refusals.ts";
+import { RefusalMemory } from "../budget/refusals.ts";
 import type { Config } from "../config.ts";
 import { logger } from "../observability/log.ts";
 import { runtime } from "../runtime.ts";
@@ -11,7 +10,7 @@ import { newTrace } from "../upstream/client.ts";
 import { demandFor } from "./answer.ts";
 import { type CacheStorageTier, LocalTier } from "./local-tier.ts";
 import { loadThroughGate, type SharedRequest, type SharedResult, toFailure } from "./shared-key.ts";
-import { sharedCacheStub } from "./shared-object.ts";
+import { loadDeps, sharedCacheStub } from "./shared-object.ts";
 import { TieredCache } from "./tiers.ts";
 
 const now = () => runtime.now();
@@ -36,12 +35,7 @@ export function dataCentreTiers(config: Config, localCache: CacheStorageTier): T
  * through the budget gate (or, with the gate down too, one direct call a second).
  */
 function loadWithoutSharedTier(config: Config) {
-  const deps = {
-    token: config.CLOUDFLARE_API_TOKEN,
-    gate: gateStub(config.BUDGET_GATE),
-    throttle: isolateDirectCalls,
-    now,
-  };
+  const deps = loadDeps(config.CLOUDFLARE_API_TOKEN, config.BUDGET_GATE);
   return async function loadWithoutSharedTier(request: SharedRequest): Promise<SharedResult> {
     logger.write("error", {
       event: "shared_tier_unreachable",

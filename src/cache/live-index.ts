@@ -37,21 +37,6 @@ interface LiveSession {
   started_at?: unknown;
 }
 
-/**
- * Which cache entry answers a request: its own, or, for active-session read from the
- * index, the one index entry every meeting shares.
- */
-export function answeringEntry(
-  route: string,
-  request: UpstreamRequest,
-  source: "meeting" | "live-sessions",
-): { name: string; upstream: UpstreamRequest; fromIndex: boolean } {
-  if (route === "active-session" && source === "live-sessions") {
-    return { name: LIVE_INDEX_ROUTE, upstream: LIVE_INDEX_REQUEST, fromIndex: true };
-  }
-  return { name: route, upstream: request, fromIndex: false };
-}
-
 /** Fetches every page of a list (`request.everyPage` a page) and merges them into one success envelope. */
 export async function getEveryPage(
   request: UpstreamRequest & { everyPage: number },

@@ -8,10 +8,17 @@
 import { DurableObject } from "cloudflare:workers";
 import { gateStub } from "../budget/gate-object.ts";
 import { isolateDirectCalls } from "../budget/refusals.ts";
-import { type ObjectNamespace, type SharedCacheRpc, secretsOf } from "../config.ts";
+import { type GateRpc, type ObjectNamespace, type SharedCacheRpc, secretsOf } from "../config.ts";
 import { ApiError } from "../errors.ts";
 import { runtime } from "../runtime.ts";
-import { loadThroughGate, SharedKey, type SharedRequest, type SharedResult, toFailure } from "./shared-key.ts";
+import {
+  type LoadDeps,
+  loadThroughGate,
+  SharedKey,
+  type SharedRequest,
+  type SharedResult,
+  toFailure,
+} from "./shared-key.ts";
 
 export class SharedCacheObject extends DurableObject<Env> {
   readonly #key = new SharedKey(() => runtime.now());
@@ -22,14 +29,14 @@ export class SharedCacheObject extends DurableObject<Env> {
       const failure = toFailure(new ApiError("misconfigured", "proxy misconfigured: CLOUDFLARE_API_TOKEN is required"));
       return Promise.resolve({ kind: "failure", failure });
     }
-    const deps = {
-      token,
-      gate: gateStub(this.env.BUDGET_GATE),
-      throttle: isolateDirectCalls,
-      now: () => runtime.now(),
-    };
+    const deps = loadDeps(token, this.env.BUDGET_GATE);
     return this.#key.serve(request, (demand, trace) => loadThroughGate(deps, request, demand, trace));
   }
+}
+
+/** What loading through the budget needs in this isolate: the token, the gate, the direct-call throttle. */
+export function loadDeps(token: string, gate: ObjectNamespace<GateRpc>): LoadDeps {
+  return { token, gate: gateStub(gate), throttle: isolateDirectCalls, now: () => runtime.now() };
 }
 
 export function sharedCacheStub(namespace: ObjectNamespace<SharedCacheRpc>, key: string): SharedCacheRpc {

@@ -10,7 +10,7 @@ import type { RefusalReason } from "../budget/gate.ts";
 import type { RefusalMemory } from "../budget/refusals.ts";
 import { STALE_COVER } from "../errors.ts";
 import { logger } from "../observability/log.ts";
-import { refusalError, type UpstreamTrace } from "../upstream/client.ts";
+import { refusalError, refusalReasonOf, type UpstreamTrace } from "../upstream/client.ts";
 import {
   ageSeconds,
   Coalescer,
@@ -44,8 +44,6 @@ export interface TieredCacheOptions {
   refusals: RefusalMemory;
   now: () => number;
 }
-
-const REFUSALS = { upstream_budget: "budget", upstream_paused: "paused", caller_budget: "caller" } as const;
 
 export class TieredCache {
   readonly #options: TieredCacheOptions;
@@ -100,7 +98,7 @@ export class TieredCache {
       const result = await this.#options.askShared(request).catch(() => this.#options.whenSharedDown(request));
       result.trace = { attempts: 0, durationMs: 0, ...result.trace, sharedMs: now() - askedAt };
       if (result.kind === "failure") {
-        const reason = REFUSALS[result.failure.kind as keyof typeof REFUSALS];
+        const reason = refusalReasonOf(result.failure.kind);
         const waitMs = (result.failure.retryAfter ?? 1) * 1000;
         if (reason) refusals.remember(demand, request.caller, { reason, untilMs: now() + waitMs });
         // The shared tier's stale copy, newer than ours: keep it, so that this data centre

@@ -2,14 +2,14 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { etag, RETAINED_304_HEADERS } from "hono/etag";
 import { callerBucket } from "../access/keys.ts";
-import { cacheKey } from "../cache/answer.ts";
-import { answeringEntry, type LiveSessionsView } from "../cache/live-index.ts";
+import type { LiveSessionsView } from "../cache/live-index.ts";
+import { serveRoute } from "../cache/serve-route.ts";
 import type { CacheOutcome, TieredCache } from "../cache/tiers.ts";
 import type { Config } from "../config.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { newTrace, type UpstreamSettings } from "../upstream/client.ts";
-import { type ProxiedRoute, upstreamRequest } from "./table.ts";
+import type { ProxiedRoute } from "./table.ts";
 import { validate } from "./validate.ts";
 
 const CACHE_NAME = "realtimekit-proxy";
@@ -39,27 +39,20 @@ type Validated = {
 
 /** The handlers of one proxied route: ETag/304, validation, then the answer from the cache tiers. */
 export function proxyHandlers(route: ProxiedRoute, deps: ProxyDeps): MiddlewareHandler<AppEnv>[] {
-  const { config, settings, tiers, liveSessions } = deps;
+  const { config } = deps;
+  const server = { ...deps, source: config.ACTIVE_SESSION_SOURCE };
   async function forward(c: Context<AppEnv, string, Validated>): Promise<Response> {
-    const params = c.req.valid("param");
-    const request = upstreamRequest(route, params, c.req.valid("query"));
-    const { name, upstream, fromIndex } = answeringEntry(route.name, request, config.ACTIVE_SESSION_SOURCE);
     const trace = newTrace();
     c.set("upstreamTrace", trace);
-    const key = cacheKey({
-      account: config.CLOUDFLARE_ACCOUNT_ID,
-      app: config.REALTIMEKIT_APP_ID,
-      route: name,
-      path: upstream.path,
-      query: upstream.query,
-    });
-    const caller = callerBucket(c.get("caller"), c.req.header("CF-Connecting-IP"));
-    const ttlSeconds = config[route.cacheTtl];
+    const request = {
+      route,
+      params: c.req.valid("param"),
+      query: c.req.valid("query"),
+      ttlSeconds: config[route.cacheTtl],
+      caller: callerBucket(c.get("caller"), c.req.header("CF-Connecting-IP")),
+    };
     const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
-    const outcome = await tiers.serve({ key, route: name, upstream, ttlSeconds, caller, settings }, trace, waitUntil);
-    if (!fromIndex) return respondWith(c, outcome);
-    const answer = await liveSessions.answerFor(outcome.answer, params.meetingId ?? "");
-    return respondWith(c, { ...outcome, answer });
+    return respondWith(c, await serveRoute(server, request, trace, waitUntil));
   }
   return [
     etag({ retainedHeaders: notModifiedHeaders }),

@@ -236,19 +236,20 @@ async function readBounded(response: Response, maxBytes: number): Promise<string
 
 /** The error a caller gets when the budget gives no permit (unless a stored answer covers it). */
 export function refusalError(reason: RefusalReason, retryAfterMs: number): ApiError {
-  const retryAfter = Math.max(1, Math.ceil(retryAfterMs / 1000));
-  switch (reason) {
-    case "caller":
-      return new ApiError("caller_budget", "this caller's share of the upstream budget is spent; retry later", {
-        retryAfter,
-      });
-    case "paused":
-      return new ApiError("upstream_paused", "upstream rate limit reached: every upstream call is paused", {
-        retryAfter,
-      });
-    case "budget":
-      return new ApiError("upstream_budget", "upstream budget exhausted", { retryAfter });
-  }
+  const { kind, message } = REFUSALS[reason];
+  return new ApiError(kind, message, { retryAfter: Math.max(1, Math.ceil(retryAfterMs / 1000)) });
+}
+
+/** Each refusal of the budget gate, as the error a caller gets. */
+const REFUSALS = {
+  caller: { kind: "caller_budget", message: "this caller's share of the upstream budget is spent; retry later" },
+  paused: { kind: "upstream_paused", message: "upstream rate limit reached: every upstream call is paused" },
+  budget: { kind: "upstream_budget", message: "upstream budget exhausted" },
+} as const satisfies Record<RefusalReason, { kind: ErrorKind; message: string }>;
+
+/** The refusal an error kind stands for, if it is one (the inverse of `refusalError`). */
+export function refusalReasonOf(kind: ErrorKind): RefusalReason | undefined {
+  return (Object.keys(REFUSALS) as RefusalReason[]).find((reason) => REFUSALS[reason].kind === kind);
 }
 
 function isSuccessEnvelope(body: string): boolean {
