@@ -9,6 +9,7 @@ import { sep } from "node:path";
 import { unstable_readConfig } from "wrangler";
 import { RATE_LIMIT_PERIOD_SECONDS } from "../src/access/keys.ts";
 import { configSchema, type RateLimitBinding } from "../src/config.ts";
+import { ROUTE_CATALOG } from "../src/routes/table.ts";
 
 const DEPLOY_ENVS = ["staging", "production"];
 const PLACEHOLDER_ID = /^[0-]+$/;
@@ -35,7 +36,11 @@ function problemsOf(env: string): string[] {
     ...Object.fromEntries(doBindings.map((binding) => [binding.name, declaredDurableObject])),
   };
   // Secrets are never in wrangler.toml: a stand-in lets the schema check everything else.
-  const parsed = configSchema.safeParse({ ...config.vars, ...bindings, CLOUDFLARE_API_TOKEN: "secret-put-separately" });
+  const parsed = configSchema(ROUTE_CATALOG).safeParse({
+    ...config.vars,
+    ...bindings,
+    CLOUDFLARE_API_TOKEN: "secret-put-separately",
+  });
   if (!parsed.success) {
     problems.push(...parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`));
   }

@@ -10,17 +10,20 @@ import { createFakeUpstream } from "../dev/fake-upstream/app.ts";
 import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID, generatedMeetingId } from "../dev/fake-upstream/data.ts";
 import { BudgetGate, type GateStore } from "../src/budget/gate.ts";
 import { DirectCallThrottle, RefusalMemory } from "../src/budget/refusals.ts";
-import { LiveSessionsView } from "../src/cache/live-index.ts";
+import { toStoredAnswer } from "../src/cache/answer.ts";
 import { LocalTier } from "../src/cache/local-tier.ts";
-import { serveRoute } from "../src/cache/serve-route.ts";
-import { loadThroughGate, SharedKey, type SharedRequest } from "../src/cache/shared-key.ts";
+import { SharedKey, type SharedRequest } from "../src/cache/shared-key.ts";
 import { type CacheOutcome, TieredCache } from "../src/cache/tiers.ts";
 import { parseConfig } from "../src/config.ts";
 import { ApiError } from "../src/errors.ts";
-import { logger } from "../src/observability/log.ts";
-import { PROXIED_ROUTES } from "../src/routes/table.ts";
+import { logger } from "../src/log.ts";
+import { answerRead } from "../src/reads/answer-read.ts";
+import { LiveSessionsView } from "../src/reads/live-index.ts";
+import { PROXIED_ROUTES, ROUTE_CATALOG } from "../src/routes/table.ts";
 import { runtime } from "../src/runtime.ts";
-import { newTrace, upstreamSettings } from "../src/upstream/client.ts";
+import { newTrace } from "../src/upstream/http.ts";
+import { loadThroughGate } from "../src/upstream/load.ts";
+import { upstreamSettings } from "../src/upstream/request.ts";
 
 const WINDOW_MS = 300_000;
 const TICK_MS = 1_000;
@@ -169,17 +172,20 @@ export async function runScenario(scenario: Scenario) {
   });
   globalThis.fetch = async (input, init) => fake.fetch(new Request(input, init));
 
-  const parsed = parseConfig({
-    CLOUDFLARE_API_TOKEN: FAKE_API_TOKEN,
-    CLOUDFLARE_ACCOUNT_ID: FAKE_ACCOUNT_ID,
-    REALTIMEKIT_APP_ID: FAKE_APP_ID,
-    CLOUDFLARE_API_BASE_URL: "http://127.0.0.1:9/client/v4",
-    ACTIVE_SESSION_SOURCE: scenario.source,
-    PUBLIC_RATE_LIMITER: { limit: async () => ({ success: true }) },
-    KEYED_RATE_LIMITER: { limit: async () => ({ success: true }) },
-    BUDGET_GATE: { idFromName: () => ({}), get: () => ({}) },
-    SHARED_CACHE: { idFromName: () => ({}), get: () => ({}) },
-  });
+  const parsed = parseConfig(
+    {
+      CLOUDFLARE_API_TOKEN: FAKE_API_TOKEN,
+      CLOUDFLARE_ACCOUNT_ID: FAKE_ACCOUNT_ID,
+      REALTIMEKIT_APP_ID: FAKE_APP_ID,
+      CLOUDFLARE_API_BASE_URL: "http://127.0.0.1:9/client/v4",
+      ACTIVE_SESSION_SOURCE: scenario.source,
+      PUBLIC_RATE_LIMITER: { limit: async () => ({ success: true }) },
+      KEYED_RATE_LIMITER: { limit: async () => ({ success: true }) },
+      BUDGET_GATE: { idFromName: () => ({}), get: () => ({}) },
+      SHARED_CACHE: { idFromName: () => ({}), get: () => ({}) },
+    },
+    ROUTE_CATALOG,
+  );
   if (!parsed.ok) throw new Error(parsed.problem);
   const config = parsed.config;
   const settings = upstreamSettings(config);
@@ -187,11 +193,13 @@ export async function runScenario(scenario: Scenario) {
   // The deployment: one gate, one shared object per key, and each data centre's tiers.
   const gate = new BudgetGate({ store: mapStore(), now: clock });
   const sharedKeys = new Map<string, SharedKey>();
-  const deps = { token: FAKE_API_TOKEN, gate, throttle: new DirectCallThrottle(), now: clock };
+  const access = { token: FAKE_API_TOKEN, gate, throttle: new DirectCallThrottle(), now: clock };
   const askShared = (request: SharedRequest) => {
     const shared = sharedKeys.get(request.key) ?? new SharedKey(clock);
     sharedKeys.set(request.key, shared);
-    return shared.serve(request, (demand, trace) => loadThroughGate(deps, request, demand, trace));
+    return shared.answer(request, async (demand, trace) =>
+      toStoredAnswer(await loadThroughGate(access, request, demand, trace)),
+    );
   };
   const centres = Array.from({ length: scenario.dataCentres }, () => ({
     liveSessions: new LiveSessionsView(),
@@ -254,10 +262,10 @@ export async function runScenario(scenario: Scenario) {
       params: { meetingId: spec.meeting ?? "" },
       query: spec.query ?? {},
       ttlSeconds: config[route.cacheTtl],
-      caller: callerId,
+      quotaKey: callerId,
     };
     try {
-      return await serveRoute(centre, request, newTrace(), waitUntil);
+      return await answerRead(centre, request, newTrace(), waitUntil);
     } catch (error) {
       if (error instanceof ApiError) return error;
       throw error;

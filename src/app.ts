@@ -6,21 +6,23 @@ import { timing } from "hono/timing";
 import packageJson from "../package.json" with { type: "json" };
 import { callerIdentity, rateLimit, rejectRefusedKeys, requireAccess } from "./access/middleware.ts";
 import { gateStub } from "./budget/gate-object.ts";
-import { dataCentreTiers } from "./cache/data-centre.ts";
-import { LiveSessionsView } from "./cache/live-index.ts";
 import type { CacheStorageTier } from "./cache/local-tier.ts";
-import type { Config } from "./config.ts";
+import { type Config, parseConfig } from "./config.ts";
 import type { AppEnv } from "./context.ts";
 import { serveAsset } from "./docs/assets.ts";
 import { REFERENCE_PAGE_CSP } from "./docs/page.ts";
-import { ApiError, errorHandler } from "./errors.ts";
-import { logger } from "./observability/log.ts";
+import { ApiError } from "./errors.ts";
+import { logger } from "./log.ts";
 import { requestIdentity } from "./observability/request-id.ts";
 import { requestLog } from "./observability/request-log.ts";
-import { type ProxyDeps, proxyHandlers, requireThisApp } from "./routes/proxy.ts";
-import { ROUTES, type Route, upstreamShapedPath } from "./routes/table.ts";
+import type { ReadServer } from "./reads/answer-read.ts";
+import { dataCentreTiers, type ReadBindings } from "./reads/data-centre.ts";
+import { LiveSessionsView } from "./reads/live-index.ts";
+import { proxyHandlers, requireThisApp } from "./routes/proxy.ts";
+import { renderError } from "./routes/render-error.ts";
+import { ROUTE_CATALOG, ROUTES, type Route, upstreamShapedPath } from "./routes/table.ts";
 import { Secrets } from "./secrets.ts";
-import { upstreamSettings } from "./upstream/client.ts";
+import { upstreamSettings } from "./upstream/request.ts";
 
 const ALLOWED_METHODS = "GET, HEAD, OPTIONS";
 const CORS_EXPOSED_HEADERS = ["X-Request-Id", "Cache-Status", "Age", "ETag", "Retry-After"];
@@ -70,7 +72,7 @@ function baseApp(secrets: Secrets) {
       overwrite: false,
     }),
   );
-  app.onError(errorHandler(secrets));
+  app.onError(renderError(secrets));
   app.notFound(() => {
     throw new ApiError("not_found", "no such route");
   });
@@ -96,30 +98,35 @@ function methodNotAllowed(): never {
 /** The handlers of the routes the proxy answers itself; a new local route without one does not compile. */
 const LOCAL_HANDLERS = {
   health: () => (c: Context) => c.json({ status: "ok", version: packageJson.version }),
-  status: ({ config }: ProxyDeps) =>
+  status: (config: Config, bindings: ReadBindings) =>
     async function status(c: Context) {
       const allowances = { budget: config.UPSTREAM_BUDGET, callerBudget: config.CALLER_MISS_BUDGET };
-      const data = await gateStub(config.BUDGET_GATE)
+      const data = await gateStub(bindings.BUDGET_GATE)
         .status(allowances)
         .catch(() => {
           throw new ApiError("gate_unavailable", "the budget gate could not be reached");
         });
       return c.json({ success: true, data });
     },
-} satisfies Record<Extract<Route, { kind: "local" }>["name"], (deps: ProxyDeps) => Handler>;
+} satisfies Record<Extract<Route, { kind: "local" }>["name"], (config: Config, bindings: ReadBindings) => Handler>;
 
 export interface AppOptions {
   /** This data centre's Cache API tier; tests stand several data centres up with named caches. */
   localCache?: CacheStorageTier;
 }
 
+/** Checks the Worker's env against the configuration schema and the route table. */
+export function checkConfig(env: object) {
+  return parseConfig(env, ROUTE_CATALOG);
+}
+
 /** The proxy for one valid configuration; built once per isolate. */
-export function createApp(config: Config, options: AppOptions = {}) {
-  const deps: ProxyDeps = {
-    config,
+export function createApp(config: Config, bindings: ReadBindings, options: AppOptions = {}) {
+  const reads: ReadServer = {
     settings: upstreamSettings(config),
-    tiers: dataCentreTiers(config, options.localCache ?? caches.default),
+    tiers: dataCentreTiers(config, bindings, options.localCache ?? caches.default),
     liveSessions: new LiveSessionsView(),
+    source: config.ACTIVE_SESSION_SOURCE,
   };
   const app = baseApp(
     new Secrets(
@@ -137,10 +144,10 @@ export function createApp(config: Config, options: AppOptions = {}) {
   for (const route of ROUTES) {
     const access = requireAccess({ isPublic: config.PUBLIC_ROUTES.includes(route.name), scope: route.scope });
     if (route.kind === "local") {
-      app.get(route.path, access, LOCAL_HANDLERS[route.name](deps));
+      app.get(route.path, access, LOCAL_HANDLERS[route.name](config, bindings));
       continue;
     }
-    const handlers = proxyHandlers(route, deps);
+    const handlers = proxyHandlers(route, config, reads);
     app.get(route.path, access, ...handlers);
     app.get(upstreamShapedPath(route), requireThisApp(config), access, ...handlers);
   }

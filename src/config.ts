@@ -1,8 +1,5 @@
 /** @module The proxy's configuration: vars and secrets checked once per isolate with zod. */
 import * as z from "zod";
-import type { Allowances, GateStatus, PermitDecision, PermitRequest } from "./budget/gate.ts";
-import type { SharedRequest, SharedResult } from "./cache/shared-key.ts";
-import { DEFAULT_PUBLIC_ROUTES, NEVER_PUBLIC_ROUTES, ROUTE_NAMES, SCOPES } from "./routes/table.ts";
 
 const DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4";
 
@@ -61,42 +58,57 @@ function isExactOrigin(value: string): boolean {
   return URL.canParse(value) && new URL(value).origin === value;
 }
 
+/**
+ * What the configuration checks against the route table: route names (`PUBLIC_ROUTES`)
+ * and scopes (`API_KEYS`). The table passes it in, so that this module sits below it.
+ */
+export interface RouteCatalog {
+  names: readonly [string, ...string[]];
+  scopes: readonly [string, ...string[]];
+  publicByDefault: readonly string[];
+  neverPublic: readonly string[];
+}
+
 // A secret's own text never reaches a message: not even a property name, which could be a
 // raw key pasted in by mistake (zod would quote it).
-const apiKeyEntry = z.strictObject(
-  {
-    id: z.string({ error: "is required" }).regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1 to 64 letters, digits, _ . or -"),
-    sha256: z
-      .string({ error: "is required" })
-      .regex(/^[0-9a-fA-F]{64}$/, "must be the 64 hex digits of the key's SHA-256")
-      .transform((hex) => hex.toLowerCase()),
-    scopes: z
-      .array(z.enum(SCOPES, { error: `must be among ${SCOPES.join(", ")}` }), { error: "must be a list" })
-      .min(1, "must not be empty"),
-  },
-  {
-    error: (issue) =>
-      issue.code === "unrecognized_keys" ? "must have only the properties id, sha256 and scopes" : undefined,
-  },
-);
-export type ApiKeyEntry = z.output<typeof apiKeyEntry>;
+const apiKeyEntry = (scopes: RouteCatalog["scopes"]) =>
+  z.strictObject(
+    {
+      id: z
+        .string({ error: "is required" })
+        .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1 to 64 letters, digits, _ . or -"),
+      sha256: z
+        .string({ error: "is required" })
+        .regex(/^[0-9a-fA-F]{64}$/, "must be the 64 hex digits of the key's SHA-256")
+        .transform((hex) => hex.toLowerCase()),
+      scopes: z
+        .array(z.enum(scopes, { error: `must be among ${scopes.join(", ")}` }), { error: "must be a list" })
+        .min(1, "must not be empty"),
+    },
+    {
+      error: (issue) =>
+        issue.code === "unrecognized_keys" ? "must have only the properties id, sha256 and scopes" : undefined,
+    },
+  );
+export type ApiKeyEntry = z.output<ReturnType<typeof apiKeyEntry>>;
 
 const API_KEYS_SHAPE = 'a JSON list of {"id", "sha256", "scopes"}';
 
-const apiKeys = z
-  .string()
-  .optional()
-  .transform((value, ctx) => {
-    if (value === undefined || value.trim() === "") return [];
-    try {
-      return JSON.parse(value) as unknown;
-    } catch {
-      ctx.issues.push({ code: "custom", input: value, message: `must be ${API_KEYS_SHAPE} (it is not JSON)` });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.array(apiKeyEntry, { error: `must be ${API_KEYS_SHAPE}` }))
-  .refine((keys) => new Set(keys.map((key) => key.sha256)).size === keys.length, "must not list one key hash twice");
+const apiKeys = (scopes: RouteCatalog["scopes"]) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return [];
+      try {
+        return JSON.parse(value) as unknown;
+      } catch {
+        ctx.issues.push({ code: "custom", input: value, message: `must be ${API_KEYS_SHAPE} (it is not JSON)` });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(apiKeyEntry(scopes), { error: `must be ${API_KEYS_SHAPE}` }))
+    .refine((keys) => new Set(keys.map((key) => key.sha256)).size === keys.length, "must not list one key hash twice");
 
 /** A Workers Rate Limiting binding (`[[ratelimits]]` in wrangler.toml), by the one method the proxy calls. */
 export interface RateLimitBinding {
@@ -104,110 +116,98 @@ export interface RateLimitBinding {
 }
 
 /**
- * A Durable Object namespace binding, by what the proxy calls on it. Written out here
- * (not `Env[...]`) so that Node scripts can check a config without the Workers types.
+ * A Durable Object namespace binding is only checked to be there: the code that calls it
+ * reads it from `Env`, typed by `wrangler types` with its class's own methods.
  */
-export interface ObjectNamespace<Stub> {
-  idFromName(name: string): ObjectId;
-  get(id: ObjectId): Stub;
-}
-type ObjectId = { toString(): string };
-
-/** The budget gate's RPC methods (gate-object.ts). */
-export interface GateRpc {
-  take(request: PermitRequest): Promise<PermitDecision>;
-  pause(untilMs: number): Promise<void>;
-  status(allowances: Allowances): Promise<GateStatus>;
-}
-
-/** A shared cache object's RPC method (shared-object.ts). */
-export interface SharedCacheRpc {
-  serve(request: SharedRequest): Promise<SharedResult>;
-}
-
-function durableObjectBinding<T>(section: string) {
-  return z.custom<T>(
+function durableObjectBinding() {
+  return z.custom<object>(
     (value) =>
       typeof value === "object" &&
       value !== null &&
       typeof Reflect.get(value, "idFromName") === "function" &&
       typeof Reflect.get(value, "get") === "function",
-    `binding is missing: declare it under ${section} in wrangler.toml`,
+    "binding is missing: declare it under [[durable_objects.bindings]] in wrangler.toml",
   );
 }
+
+const allowedOrigins = z
+  .string()
+  .optional()
+  .transform((value) => splitCommaList(value ?? ""))
+  .refine(
+    (origins) => origins.every(isExactOrigin),
+    "must be a comma list of exact origins such as https://app.example.com",
+  );
 
 const rateLimitBinding = z.custom<RateLimitBinding>(
   (value) => typeof value === "object" && value !== null && typeof Reflect.get(value, "limit") === "function",
   "binding is missing: declare it under [[ratelimits]] in wrangler.toml",
 );
 
-export const configSchema = z.object({
-  CLOUDFLARE_API_TOKEN: z.string({ error: "is required (a Worker secret)" }).min(1, "is required (a Worker secret)"),
-  CLOUDFLARE_ACCOUNT_ID: z
-    .string({ error: "is required" })
-    .regex(/^[A-Za-z0-9]{1,32}$/, "must be 1 to 32 letters or digits"),
-  REALTIMEKIT_APP_ID: z
-    .string({ error: "is required" })
-    .regex(/^[A-Za-z0-9-]{1,64}$/, "must be 1 to 64 letters, digits or hyphens"),
-  CLOUDFLARE_API_BASE_URL: z
-    .string()
-    .optional()
-    .transform((value) => value ?? DEFAULT_BASE_URL)
-    .refine(
-      isAllowedBaseUrl,
-      "must be https://api.cloudflare.com/... or an http(s) URL on localhost or 127.0.0.1, without credentials, query or fragment",
-    )
-    .transform((value) => value.replace(/\/+$/, "")),
-  ACTIVE_SESSION_CACHE_TTL_SECONDS: wholeNumber(0, 60, 5),
-  ACTIVE_SESSION_SOURCE: z
-    .enum(["meeting", "live-sessions"], { error: "must be meeting or live-sessions" })
-    .optional()
-    .transform((value) => value ?? "meeting"),
-  SESSIONS_CACHE_TTL_SECONDS: wholeNumber(0, 3600, 10),
-  STALE_WHILE_REVALIDATE_SECONDS: wholeNumber(0, 86400, 30),
-  STALE_IF_ERROR_SECONDS: wholeNumber(0, 86400, 300),
-  UPSTREAM_TIMEOUT_MS: wholeNumber(100, 60000, 5000),
-  UPSTREAM_MAX_RETRIES: wholeNumber(0, 5, 2),
-  MAX_PER_PAGE: wholeNumber(1, 1000, 100),
-  UPSTREAM_BUDGET: allowance("1000/300"),
-  CALLER_MISS_BUDGET: allowance("200/300"),
-  UPSTREAM_PAUSE_SECONDS: wholeNumber(0, 3600, 300),
-  ALLOWED_ORIGINS: z
-    .string()
-    .optional()
-    .transform((value) => splitCommaList(value ?? ""))
-    .refine(
-      (origins) => origins.every(isExactOrigin),
-      "must be a comma list of exact origins such as https://app.example.com",
-    ),
-  PUBLIC_ROUTES: z
-    .string()
-    .optional()
-    .transform((value) => (value === undefined ? [...DEFAULT_PUBLIC_ROUTES] : splitCommaList(value)))
-    .pipe(z.array(z.enum(ROUTE_NAMES, { error: `must be a route name (${ROUTE_NAMES.join(", ")})` })))
-    .check((ctx) => {
-      for (const route of ctx.value.filter((name) => NEVER_PUBLIC_ROUTES.includes(name))) {
-        ctx.issues.push({
-          code: "custom",
-          input: route,
-          message: `must not name ${route}: it is never public (${NEVER_PUBLIC_ROUTES.join(", ")} never are)`,
-        });
-      }
-    }),
-  API_KEYS: apiKeys,
-  PUBLIC_RATE_LIMITER: rateLimitBinding,
-  KEYED_RATE_LIMITER: rateLimitBinding,
-  BUDGET_GATE: durableObjectBinding<ObjectNamespace<GateRpc>>("[[durable_objects.bindings]]"),
-  SHARED_CACHE: durableObjectBinding<ObjectNamespace<SharedCacheRpc>>("[[durable_objects.bindings]]"),
-});
+/** The whole configuration's schema, checking route names and scopes against the route table's catalog. */
+export function configSchema(catalog: RouteCatalog) {
+  const { names: ROUTE_NAMES, neverPublic: NEVER_PUBLIC_ROUTES } = catalog;
+  return z.object({
+    CLOUDFLARE_API_TOKEN: z.string({ error: "is required (a Worker secret)" }).min(1, "is required (a Worker secret)"),
+    CLOUDFLARE_ACCOUNT_ID: z
+      .string({ error: "is required" })
+      .regex(/^[A-Za-z0-9]{1,32}$/, "must be 1 to 32 letters or digits"),
+    REALTIMEKIT_APP_ID: z
+      .string({ error: "is required" })
+      .regex(/^[A-Za-z0-9-]{1,64}$/, "must be 1 to 64 letters, digits or hyphens"),
+    CLOUDFLARE_API_BASE_URL: z
+      .string()
+      .optional()
+      .transform((value) => value ?? DEFAULT_BASE_URL)
+      .refine(
+        isAllowedBaseUrl,
+        "must be https://api.cloudflare.com/... or an http(s) URL on localhost or 127.0.0.1, without credentials, query or fragment",
+      )
+      .transform((value) => value.replace(/\/+$/, "")),
+    ACTIVE_SESSION_CACHE_TTL_SECONDS: wholeNumber(0, 60, 5),
+    ACTIVE_SESSION_SOURCE: z
+      .enum(["meeting", "live-sessions"], { error: "must be meeting or live-sessions" })
+      .optional()
+      .transform((value) => value ?? "meeting"),
+    SESSIONS_CACHE_TTL_SECONDS: wholeNumber(0, 3600, 10),
+    STALE_WHILE_REVALIDATE_SECONDS: wholeNumber(0, 86400, 30),
+    STALE_IF_ERROR_SECONDS: wholeNumber(0, 86400, 300),
+    UPSTREAM_TIMEOUT_MS: wholeNumber(100, 60000, 5000),
+    UPSTREAM_MAX_RETRIES: wholeNumber(0, 5, 2),
+    MAX_PER_PAGE: wholeNumber(1, 1000, 100),
+    UPSTREAM_BUDGET: allowance("1000/300"),
+    CALLER_MISS_BUDGET: allowance("200/300"),
+    UPSTREAM_PAUSE_SECONDS: wholeNumber(0, 3600, 300),
+    ALLOWED_ORIGINS: allowedOrigins,
+    PUBLIC_ROUTES: z
+      .string()
+      .optional()
+      .transform((value) => (value === undefined ? [...catalog.publicByDefault] : splitCommaList(value)))
+      .pipe(z.array(z.enum(ROUTE_NAMES, { error: `must be a route name (${ROUTE_NAMES.join(", ")})` })))
+      .check((ctx) => {
+        for (const route of ctx.value.filter((name) => NEVER_PUBLIC_ROUTES.includes(name))) {
+          ctx.issues.push({
+            code: "custom",
+            input: route,
+            message: `must not name ${route}: it is never public (${NEVER_PUBLIC_ROUTES.join(", ")} never are)`,
+          });
+        }
+      }),
+    API_KEYS: apiKeys(catalog.scopes),
+    PUBLIC_RATE_LIMITER: rateLimitBinding,
+    KEYED_RATE_LIMITER: rateLimitBinding,
+    BUDGET_GATE: durableObjectBinding(),
+    SHARED_CACHE: durableObjectBinding(),
+  });
+}
 
-export type Config = z.output<typeof configSchema>;
+export type Config = z.output<ReturnType<typeof configSchema>>;
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problem: string };
 
 /** Checks the Worker's env. A failure names what is wrong and never a value: secrets may be among them. */
-export function parseConfig(env: object): ConfigResult {
-  const parsed = configSchema.safeParse(env);
+export function parseConfig(env: object, catalog: RouteCatalog): ConfigResult {
+  const parsed = configSchema(catalog).safeParse(env);
   if (parsed.success) return { ok: true, config: parsed.data };
   const problem = parsed.error.issues.map((issue) => `${formatPath(issue.path)} ${issue.message}`).join("; ");
   return { ok: false, problem };
@@ -220,7 +220,7 @@ function formatPath(path: readonly PropertyKey[]): string {
 
 /** The allowed origins when that var alone is valid, so that even a misconfiguration's 500 is readable by browsers. */
 export function allowedOriginsOf(env: object): string[] {
-  const parsed = configSchema.shape.ALLOWED_ORIGINS.safeParse(Reflect.get(env, "ALLOWED_ORIGINS"));
+  const parsed = allowedOrigins.safeParse(Reflect.get(env, "ALLOWED_ORIGINS"));
   return parsed.success ? parsed.data : [];
 }
 

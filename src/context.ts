@@ -1,11 +1,16 @@
-/** @module What every middleware and handler of the app can read from the request context. */
-import type { Caller } from "./access/keys.ts";
+/** @module What every middleware and handler of the app can read from the request context, and who is calling. */
 import type { ErrorKind } from "./errors.ts";
-import type { UpstreamTrace } from "./upstream/client.ts";
+import type { UpstreamTrace } from "./upstream/http.ts";
+
+/** `public`, the API key that authenticated the request, or a key that was sent but refused. */
+export type Caller =
+  | { kind: "public" }
+  | { kind: "key"; id: string; scopes: readonly string[] }
+  | { kind: "refused"; reason: "malformed" | "unknown" };
 
 export interface AppVariables {
   requestId: string;
-  /** Who is calling (set once the API key, if any, has been checked). */
+  /** Who is calling (set once the credential, if any, has been checked). */
   caller: Caller;
   /** What the upstream call made for this request did, for the log line and Server-Timing. */
   upstreamTrace?: UpstreamTrace;
@@ -14,7 +19,7 @@ export interface AppVariables {
   problem?: string;
 }
 
+/** The app's Hono environment. Handlers never read bindings from the context: the app is built with them. */
 export interface AppEnv {
-  Bindings: Env;
   Variables: AppVariables;
 }

@@ -1,10 +1,9 @@
-/** @module One error class, one envelope, one mapping from error kind to HTTP status. */
-import type { Context } from "hono";
+/**
+ * @module The error vocabulary: every way a request can fail, its HTTP status, the one
+ * error class and the envelope every error is sent in. Rendering lives with the routes.
+ */
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { logger } from "./observability/log.ts";
-import type { ErrorEnvelope } from "./routes/bodies.ts";
-import { credentialOf, type Secrets } from "./secrets.ts";
 
 /** Every way a request can fail, as the proxy names it. */
 export type ErrorKind =
@@ -13,6 +12,7 @@ export type ErrorKind =
   | "forbidden"
   | "not_found"
   | "method_not_allowed"
+  | "unsupported_media_type"
   | "rate_limited"
   | "upstream_client_error"
   | "upstream_credentials"
@@ -21,6 +21,7 @@ export type ErrorKind =
   | "caller_budget"
   | "upstream_unavailable"
   | "upstream_timeout"
+  | "upstream_slow"
   | "gate_unavailable"
   | "misconfigured"
   | "internal";
@@ -31,6 +32,7 @@ const statusOfKind = {
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
+  unsupported_media_type: 415,
   rate_limited: 429,
   // The upstream's own 4xx status is passed through; 400 is only the fallback.
   upstream_client_error: 400,
@@ -40,26 +42,22 @@ const statusOfKind = {
   caller_budget: 429,
   upstream_unavailable: 502,
   upstream_timeout: 504,
+  // The upstream is still working on it; a stored answer is served instead when one may be.
+  upstream_slow: 504,
   gate_unavailable: 503,
   misconfigured: 500,
   internal: 500,
 } as const satisfies Record<ErrorKind, ContentfulStatusCode>;
 
-/**
- * What a stored answer within the stale-if-error window may cover, and the
- * `Cache-Status` detail it is then served with.
- */
-export const STALE_COVER: Partial<Record<ErrorKind, "stale-if-error" | "budget" | "paused">> = {
-  upstream_unavailable: "stale-if-error",
-  upstream_timeout: "stale-if-error",
-  upstream_budget: "budget",
-  caller_budget: "budget",
-  upstream_paused: "paused",
-};
-
 export interface ValidationIssue {
   path: string;
   message: string;
+}
+
+/** The body of every error: `{"success": false, "error": {"code", "message", "issues"?}}`. */
+export interface ErrorEnvelope {
+  success: false;
+  error: { code: number; message: string; issues?: ValidationIssue[] };
 }
 
 export interface ApiErrorOptions {
@@ -87,49 +85,23 @@ export class ApiError extends HTTPException {
   }
 }
 
-/**
- * The app's onError: renders any thrown value as the envelope. An HTTPException keeps
- * its status; anything else becomes a fixed generic 500, its stack logged. Text a
- * caller sent (a param name) is echoed in messages, so everything goes through the
- * secrets' redaction: the token never leaves, whatever the input.
- */
-export function errorHandler(secrets: Secrets) {
-  return function renderError(err: unknown, c: Context): Response {
-    const requestSecrets = secrets.with(credentialOf(c.req.header("Authorization")));
-    const apiError = toApiError(err);
-    if (!(err instanceof ApiError)) {
-      logger.write("error", {
-        event: "unhandled_error",
-        name: err instanceof Error ? err.name : typeof err,
-        status: apiError.status,
-        stack: requestSecrets.redact(err instanceof Error ? (err.stack ?? err.message) : String(err)),
-      });
-    }
-    c.set("errorKind", apiError.kind);
-    // Names what is wrong, never a value: the operator's error line carries it.
-    if (apiError.kind === "misconfigured") c.set("problem", apiError.message);
-    const body: ErrorEnvelope = {
-      success: false,
-      error: { code: apiError.status, message: requestSecrets.redact(apiError.message) },
-    };
-    if (apiError.issues) {
-      body.error.issues = apiError.issues.map((issue) => ({
-        path: requestSecrets.redact(issue.path),
-        message: requestSecrets.redact(issue.message),
-      }));
-    }
-    for (const [name, value] of Object.entries(apiError.headers)) c.header(name, value);
-    if (apiError.retryAfter !== undefined) c.header("Retry-After", String(apiError.retryAfter));
-    c.header("Cache-Control", "no-store");
-    return c.json(body, apiError.status);
-  };
+/** An ApiError as plain data, for crossing a Durable Object's RPC boundary. */
+export interface Failure {
+  kind: ErrorKind;
+  message: string;
+  status: number;
+  retryAfter?: number;
 }
 
-/** Hono's own HTTPExceptions (e.g. from its middleware) keep their status, with a fixed message. */
-function toApiError(err: unknown): ApiError {
-  if (err instanceof ApiError) return err;
-  if (err instanceof HTTPException && err.status >= 400 && err.status < 500) {
-    return new ApiError("bad_request", `request refused (${err.status})`, { status: err.status });
-  }
-  return new ApiError("internal", "internal error");
+export function toFailure(error: unknown): Failure {
+  const apiError = error instanceof ApiError ? error : new ApiError("internal", "internal error");
+  return { kind: apiError.kind, message: apiError.message, status: apiError.status, retryAfter: apiError.retryAfter };
+}
+
+export function fromFailure(failure: Failure, headers: Record<string, string> = {}): ApiError {
+  return new ApiError(failure.kind, failure.message, {
+    status: failure.status as ContentfulStatusCode,
+    retryAfter: failure.retryAfter,
+    headers,
+  });
 }

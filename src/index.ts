@@ -1,10 +1,10 @@
 /** @module The Worker entry: one app per isolate, built from the checked config. */
-import { createApp, createMisconfiguredApp } from "./app.ts";
-import { allowedOriginsOf, parseConfig, secretsOf } from "./config.ts";
+import { checkConfig, createApp, createMisconfiguredApp } from "./app.ts";
+import { allowedOriginsOf, secretsOf } from "./config.ts";
 import { Secrets } from "./secrets.ts";
 
 export { BudgetGateObject } from "./budget/gate-object.ts";
-export { SharedCacheObject } from "./cache/shared-object.ts";
+export { SharedCacheObject } from "./reads/shared-object.ts";
 
 type App = ReturnType<typeof createApp> | ReturnType<typeof createMisconfiguredApp>;
 
@@ -15,9 +15,9 @@ const apps = new WeakMap<object, App>();
 function appFor(env: Env): App {
   let app = apps.get(env);
   if (!app) {
-    const result = parseConfig(env);
+    const result = checkConfig(env);
     app = result.ok
-      ? createApp(result.config)
+      ? createApp(result.config, env)
       : createMisconfiguredApp(result.problem, new Secrets(secretsOf(env)), allowedOriginsOf(env));
     apps.set(env, app);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { logger } from "../src/observability/log.ts";
+import { logger } from "../src/log.ts";
 import {
   callProxy,
   errorBody,

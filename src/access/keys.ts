@@ -1,8 +1,8 @@
 /**
- * @module What identifies a caller: the API key prefix, who the caller is, and the
- * bucket a caller is counted in (rate limits and the upstream budget alike).
+ * @module What identifies a caller: the API key prefix, and the quota key a caller is
+ * counted under (rate limits and the upstream budget alike).
  */
-import type { Scope } from "../routes/table.ts";
+import type { Caller } from "../context.ts";
 
 /**
  * The period of every `[[ratelimits]]` binding in wrangler.toml: a 429 says to retry
@@ -13,19 +13,13 @@ export const RATE_LIMIT_PERIOD_SECONDS = 60;
 /** Every key made by `npm run key:create` starts so, which makes a leaked key recognisable. */
 export const API_KEY_PREFIX = "rkp_";
 
-/** `public`, the API key that authenticated the request, or a key that was sent but refused. */
-export type Caller =
-  | { kind: "public" }
-  | { kind: "key"; id: string; scopes: readonly Scope[] }
-  | { kind: "refused"; reason: "malformed" | "unknown" };
-
 /**
- * Whom a request is counted against, for rate limits and the upstream budget: the key
+ * The quota key a request is counted under, for rate limits and the upstream budget: the key
  * id when a valid key was sent, else the client IP; an IPv6 address counts by its /64,
  * since one host usually holds a whole /64. Without `CF-Connecting-IP` (only off
  * Cloudflare's edge, e.g. locally) every such request shares one "unknown" bucket.
  */
-export function callerBucket(caller: Caller | undefined, clientIp: string | undefined): string {
+export function quotaKey(caller: Caller | undefined, clientIp: string | undefined): string {
   if (caller?.kind === "key") return `key:${caller.id}`;
   return `ip:${clientIp ? ipBucket(clientIp.trim()) : "unknown"}`;
 }

@@ -6,8 +6,7 @@ import type { MiddlewareHandler } from "hono";
 import type { ApiKeyEntry, RateLimitBinding } from "../config.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
-import type { Scope } from "../routes/table.ts";
-import { callerBucket, RATE_LIMIT_PERIOD_SECONDS } from "./keys.ts";
+import { quotaKey, RATE_LIMIT_PERIOD_SECONDS } from "./keys.ts";
 
 /** Keys are 43+ characters (see scripts/create-key.ts); anything far longer is not one. */
 const MAX_KEY_LENGTH = 256;
@@ -15,7 +14,7 @@ const BEARER_CHALLENGE = 'Bearer realm="realtimekit-proxy"';
 
 interface KnownKey {
   id: string;
-  scopes: readonly Scope[];
+  scopes: readonly string[];
   hash: Uint8Array;
 }
 
@@ -112,7 +111,7 @@ export function rateLimit(limiters: RateLimiters, preflights: boolean): Middlewa
     if ((c.req.method === "OPTIONS") !== preflights) return next();
     const caller = c.get("caller");
     const limiter = caller.kind === "key" ? limiters.KEYED_RATE_LIMITER : limiters.PUBLIC_RATE_LIMITER;
-    const { success } = await limiter.limit({ key: callerBucket(caller, c.req.header("CF-Connecting-IP")) });
+    const { success } = await limiter.limit({ key: quotaKey(caller, c.req.header("CF-Connecting-IP")) });
     if (!success) {
       throw new ApiError("rate_limited", "rate limit exceeded; retry later", { retryAfter: RATE_LIMIT_PERIOD_SECONDS });
     }
@@ -124,7 +123,7 @@ export interface RouteAccess {
   /** Whether the route is public in this deployment (its default, or `PUBLIC_ROUTES`). */
   isPublic: boolean;
   /** The scope a key needs; none: any valid key will do. */
-  scope: Scope | undefined;
+  scope: string | undefined;
 }
 
 /** Lets a request through when its route is public or its key holds the scope. */

@@ -4,7 +4,6 @@
  * It reads no config of its own: each request carries the deployment's allowances.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { GateRpc, ObjectNamespace } from "../config.ts";
 import { runtime } from "../runtime.ts";
 import { type Allowances, BudgetGate, type GateStatus, type PermitDecision, type PermitRequest } from "./gate.ts";
 
@@ -32,6 +31,7 @@ export class BudgetGateObject extends DurableObject<Env> {
   }
 }
 
-export function gateStub(namespace: ObjectNamespace<GateRpc>): GateRpc {
+/** The deployment's gate, as every data centre and key object reaches it. */
+export function gateStub(namespace: Env["BUDGET_GATE"]) {
   return namespace.get(namespace.idFromName(GATE_NAME));
 }

@@ -3,10 +3,16 @@
  * the gate cannot be reached, from a per-isolate throttle (one direct call a second)
  * so that answers keep coming without any chance of locking the token out.
  */
-import { logger } from "../observability/log.ts";
-import type { PermitSource } from "../upstream/client.ts";
+import { logger } from "../log.ts";
 import type { PermitDecision, PermitRequest } from "./gate.ts";
 import type { DirectCallThrottle } from "./refusals.ts";
+
+/** Where each upstream attempt gets its permit, and where an upstream 429 is reported. */
+export interface PermitSource {
+  acquire(): Promise<PermitDecision>;
+  /** The upstream said 429: no call of the deployment may reach it before `untilMs`. */
+  pauseUntil(untilMs: number): Promise<void>;
+}
 
 /** The gate as its callers see it: the Durable Object's stub, or the gate itself in the simulation. */
 export interface GateClient {

@@ -3,7 +3,26 @@
  * a flood during an exhausted budget or a pause does not become a flood of Durable
  * Object calls: until the refusal's time has passed, the isolate answers by itself.
  */
+import { ApiError, type ErrorKind } from "../errors.ts";
 import type { Demand, RefusalReason } from "./gate.ts";
+
+/** Each refusal of the budget gate, as the error a caller gets. */
+const REFUSALS = {
+  caller: { kind: "caller_budget", message: "this caller's share of the upstream budget is spent; retry later" },
+  paused: { kind: "upstream_paused", message: "upstream rate limit reached: every upstream call is paused" },
+  budget: { kind: "upstream_budget", message: "upstream budget exhausted" },
+} as const satisfies Record<RefusalReason, { kind: ErrorKind; message: string }>;
+
+/** The error a caller gets when the budget gives no permit (unless a stored answer covers it). */
+export function refusalError(reason: RefusalReason, retryAfterMs: number): ApiError {
+  const { kind, message } = REFUSALS[reason];
+  return new ApiError(kind, message, { retryAfter: Math.max(1, Math.ceil(retryAfterMs / 1000)) });
+}
+
+/** The refusal an error kind stands for, if it is one (the inverse of `refusalError`). */
+export function refusalReasonOf(kind: ErrorKind): RefusalReason | undefined {
+  return (Object.keys(REFUSALS) as RefusalReason[]).find((reason) => REFUSALS[reason].kind === kind);
+}
 
 export interface RememberedRefusal {
   reason: RefusalReason;

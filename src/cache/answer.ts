@@ -3,7 +3,7 @@
  * freshness, the canonical key, and the coalescer that shares one load between callers.
  */
 import type { Demand } from "../budget/gate.ts";
-import type { UpstreamSuccess } from "../upstream/client.ts";
+import type { LoadedAnswer } from "../upstream/load.ts";
 
 /** Bump to orphan every stored entry when the stored format changes. */
 const CACHE_KEY_VERSION = "v2";
@@ -69,16 +69,17 @@ export function demandFor(
 export interface CacheKeyParts {
   account: string;
   app: string;
-  route: string;
+  /** What answers the key: a route's name, or an index's. */
+  name: string;
   /** The upstream path below the app, e.g. `/sessions`. */
   path: string;
   /** The canonical (sorted, normalised, encoded) query. */
   query: string;
 }
 
-/** Equivalent queries share one key: the query is already canonical; route, account and app scope it. */
-export function cacheKey({ account, app, route, path, query }: CacheKeyParts): string {
-  return `${CACHE_KEY_ORIGIN}/${CACHE_KEY_VERSION}/${account}/${app}/${route}${path}?${query}`;
+/** Equivalent queries share one key: the query is already canonical; name, account and app scope it. */
+export function cacheKey({ account, app, name, path, query }: CacheKeyParts): string {
+  return `${CACHE_KEY_ORIGIN}/${CACHE_KEY_VERSION}/${account}/${app}/${name}${path}?${query}`;
 }
 
 /** A strong validator: the first 128 bits of the body's SHA-256. */
@@ -88,8 +89,8 @@ async function strongEtag(body: string): Promise<string> {
   return `"${hex}"`;
 }
 
-export async function toStoredAnswer(result: UpstreamSuccess, producedAt: number): Promise<StoredAnswer> {
-  return { status: result.status, body: result.body, etag: await strongEtag(result.body), producedAt };
+export async function toStoredAnswer({ status, body, producedAt }: LoadedAnswer): Promise<StoredAnswer> {
+  return { status, body, etag: await strongEtag(body), producedAt };
 }
 
 /** Only 200 successes and 404s are kept: any other answer is passed on once and forgotten. */

@@ -1,41 +1,23 @@
 /**
  * @module The shared tier's logic for one cache key, run by one Durable Object per key
- * (shared-object.ts) and by `npm run sim`: it answers every data centre from its copy
- * while fresh, else makes the one upstream call for all of them and answers every
- * waiter with it. Pure: the clock and the loading are injected.
+ * and by `npm run sim`: it answers every data centre from its copy while fresh, else
+ * makes the one load for all of them and answers every waiter with it. Pure: the clock
+ * and the loading are injected.
  */
 import type { Demand } from "../budget/gate.ts";
-import { type GateClient, gatePermits } from "../budget/permits.ts";
-import type { DirectCallThrottle } from "../budget/refusals.ts";
-import { isAllowedBaseUrl } from "../config.ts";
-import { ApiError, type ErrorKind } from "../errors.ts";
-import type { UpstreamRequest } from "../routes/table.ts";
-import { createUpstreamClient, type UpstreamSettings, type UpstreamTrace } from "../upstream/client.ts";
-import { demandFor, freshness, isStorable, type StoredAnswer, toStoredAnswer } from "./answer.ts";
-import { getEveryPage } from "./live-index.ts";
+import { type Failure, toFailure } from "../errors.ts";
+import type { UpstreamTrace } from "../upstream/http.ts";
+import type { LoadRequest } from "../upstream/load.ts";
+import { demandFor, freshness, isStorable, type StoredAnswer } from "./answer.ts";
 
 /** What a data centre asks the key's object. Plain data: it crosses an RPC boundary. */
-export interface SharedRequest {
+export interface SharedRequest extends LoadRequest {
   key: string;
-  route: string;
-  upstream: UpstreamRequest;
   ttlSeconds: number;
-  /** Who caused the call, for their share of the budget: `key:<id>` or `ip:<address>`. */
-  caller: string;
-  /** When the asking data centre's usable copy was produced: renewing it is a refresh, not a cold miss. */
-  copyProducedAt: number | undefined;
+  /** When the newest answer the asking data centre knows was produced: renewing it is a refresh, not a cold miss. */
+  knownProducedAt: number | undefined;
   /** How long past its TTL an answer may still be served (it measures a refresh's urgency). */
   staleIfErrorSeconds: number;
-  /** Which upstream to ask and how, from the deployment's config (the object holds only the token). */
-  settings: UpstreamSettings;
-}
-
-/** An ApiError as plain data. */
-export interface Failure {
-  kind: ErrorKind;
-  message: string;
-  status: number;
-  retryAfter?: number;
 }
 
 export type SharedResult =
@@ -43,21 +25,8 @@ export type SharedResult =
   /** `copy`: the object's own last answer, which the data centre may serve stale. */
   | { kind: "failure"; failure: Failure; copy?: StoredAnswer; trace?: UpstreamTrace };
 
-/** Loads the key's answer from the upstream (its permits asked for as `demand`); throws ApiError. */
+/** Loads the key's answer (its permits asked for as `demand`); throws ApiError. */
 export type LoadAnswer = (demand: Demand, trace: UpstreamTrace) => Promise<StoredAnswer>;
-
-export function toFailure(error: unknown): Failure {
-  const apiError = error instanceof ApiError ? error : new ApiError("internal", "internal error");
-  return { kind: apiError.kind, message: apiError.message, status: apiError.status, retryAfter: apiError.retryAfter };
-}
-
-export function fromFailure(failure: Failure, headers: Record<string, string> = {}): ApiError {
-  return new ApiError(failure.kind, failure.message, {
-    status: failure.status as ApiError["status"],
-    retryAfter: failure.retryAfter,
-    headers,
-  });
-}
 
 export class SharedKey {
   readonly #now: () => number;
@@ -70,7 +39,8 @@ export class SharedKey {
     this.#now = now;
   }
 
-  serve(request: SharedRequest, load: LoadAnswer): Promise<SharedResult> {
+  /** The copy while fresh, else the result of the one load every waiter shares. */
+  answer(request: SharedRequest, load: LoadAnswer): Promise<SharedResult> {
     const copy = this.#copy;
     const policy = { ttlSeconds: request.ttlSeconds, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: 0 };
     if (copy && freshness(copy, policy, this.#now()) === "fresh") {
@@ -84,7 +54,7 @@ export class SharedKey {
 
   async #load(request: SharedRequest, load: LoadAnswer): Promise<SharedResult> {
     const newest = Math.max(
-      request.copyProducedAt ?? Number.NEGATIVE_INFINITY,
+      request.knownProducedAt ?? Number.NEGATIVE_INFINITY,
       this.#copy?.producedAt ?? Number.NEGATIVE_INFINITY,
     );
     const now = this.#now();
@@ -101,62 +71,5 @@ export class SharedKey {
     } catch (error) {
       return { kind: "failure", failure: toFailure(error), copy: this.#copy, trace };
     }
-  }
-}
-
-export interface LoadDeps {
-  token: string;
-  gate: GateClient;
-  /** Direct calls while the gate is unreachable, one a second per isolate. */
-  throttle: DirectCallThrottle;
-  now: () => number;
-}
-
-/**
- * Loads the answer `request` describes from the upstream, every attempt paid for by a
- * permit asked for as `demand`; a 404 is kept as an answer (negative caching). Throws ApiError.
- */
-export async function loadThroughGate(
-  deps: LoadDeps,
-  request: SharedRequest,
-  demand: Demand,
-  trace: UpstreamTrace,
-): Promise<StoredAnswer> {
-  const { settings } = request;
-  // Defence in depth: the token goes only where a validated config may point it.
-  if (!isAllowedBaseUrl(settings.CLOUDFLARE_API_BASE_URL)) {
-    throw new ApiError("misconfigured", "proxy misconfigured: CLOUDFLARE_API_BASE_URL is not an allowed upstream");
-  }
-  const upstream = createUpstreamClient(settings, deps.token);
-  const permitsAt = (asked: Demand) =>
-    gatePermits({
-      gate: deps.gate,
-      request: {
-        ...asked,
-        caller: request.caller,
-        route: request.route,
-        budget: settings.UPSTREAM_BUDGET,
-        callerBudget: settings.CALLER_MISS_BUDGET,
-      },
-      hasCopy: asked.priority === "refresh",
-      throttle: deps.throttle,
-      now: deps.now,
-    });
-  const firstPage = permitsAt(demand);
-  // Once a load has begun, its further pages are paid for at once: were they refused,
-  // the pages already fetched would be permits spent for nothing.
-  const laterPages = permitsAt({ ...demand, urgency: 1 });
-  const { everyPage } = request.upstream;
-  const get = (page: UpstreamRequest, pageNo = 1) => upstream.get(page, trace, pageNo === 1 ? firstPage : laterPages);
-  try {
-    const success = everyPage
-      ? await getEveryPage({ ...request.upstream, everyPage }, get)
-      : await get(request.upstream);
-    return await toStoredAnswer(success, deps.now());
-  } catch (error) {
-    if (error instanceof ApiError && error.kind === "not_found") {
-      return toStoredAnswer({ status: 404, body: error.message }, deps.now());
-    }
-    throw error;
   }
 }

@@ -7,10 +7,10 @@
  * and `npm run sim` run this same code.
  */
 import type { RefusalReason } from "../budget/gate.ts";
-import type { RefusalMemory } from "../budget/refusals.ts";
-import { STALE_COVER } from "../errors.ts";
-import { logger } from "../observability/log.ts";
-import { refusalError, refusalReasonOf, type UpstreamTrace } from "../upstream/client.ts";
+import { type RefusalMemory, refusalError, refusalReasonOf } from "../budget/refusals.ts";
+import { type ErrorKind, type Failure, fromFailure, toFailure } from "../errors.ts";
+import { logger } from "../log.ts";
+import type { UpstreamTrace } from "../upstream/http.ts";
 import {
   ageSeconds,
   Coalescer,
@@ -22,7 +22,20 @@ import {
   type StoredAnswer,
 } from "./answer.ts";
 import type { LocalTier } from "./local-tier.ts";
-import { type Failure, fromFailure, type SharedRequest, type SharedResult, toFailure } from "./shared-key.ts";
+import type { SharedRequest, SharedResult } from "./shared-key.ts";
+
+/**
+ * What a stored answer within the stale-if-error window may cover, and the
+ * `Cache-Status` detail it is then served with.
+ */
+const STALE_COVER: Partial<Record<ErrorKind, "stale-if-error" | "budget" | "paused">> = {
+  upstream_unavailable: "stale-if-error",
+  upstream_timeout: "stale-if-error",
+  upstream_slow: "stale-if-error",
+  upstream_budget: "budget",
+  caller_budget: "budget",
+  upstream_paused: "paused",
+};
 
 /** The shared tier as a data centre reaches it; a rejection means it could not be reached. */
 export type AskSharedTier = (request: SharedRequest) => Promise<SharedResult>;
@@ -58,8 +71,8 @@ export class TieredCache {
    * throws the ApiError to send when nothing can be served. What an upstream call made
    * for this request did is copied into `trace`.
    */
-  async serve(
-    request: Omit<SharedRequest, "copyProducedAt" | "staleIfErrorSeconds">,
+  async answer(
+    request: Omit<SharedRequest, "knownProducedAt" | "staleIfErrorSeconds">,
     trace: UpstreamTrace,
     waitUntil: (promise: Promise<unknown>) => void,
   ): Promise<CacheOutcome> {
@@ -70,12 +83,12 @@ export class TieredCache {
     const state = copy ? freshness(copy, policy, now()) : "expired";
     if (copy && state === "fresh") return this.#outcome(copy, policy, "hit");
     if (copy && state === "stale-while-revalidate") {
-      const refresh = { ...asking, copyProducedAt: copy.producedAt };
+      const refresh = { ...asking, knownProducedAt: copy.producedAt };
       waitUntil(this.#ask(refresh, policy, waitUntil).then(logBackgroundFailure));
       return this.#outcome(copy, policy, "hit", "stale-while-revalidate");
     }
     const usableCopy = state === "stale-if-error" ? copy : undefined;
-    const result = await this.#ask({ ...asking, copyProducedAt: usableCopy?.producedAt }, policy, waitUntil);
+    const result = await this.#ask({ ...asking, knownProducedAt: usableCopy?.producedAt }, policy, waitUntil);
     Object.assign(trace, result.trace);
     if (result.kind === "answer") {
       const { answer, fetched } = result;
@@ -91,8 +104,8 @@ export class TieredCache {
   #ask(request: SharedRequest, policy: FreshnessPolicy, waitUntil: (promise: Promise<unknown>) => void) {
     return this.#asking.run(request.key, async () => {
       const { refusals, now, local } = this.#options;
-      const demand = demandFor(request.copyProducedAt, request, now());
-      const remembered = refusals.recall(demand, request.caller, now());
+      const demand = demandFor(request.knownProducedAt, request, now());
+      const remembered = refusals.recall(demand, request.quotaKey, now());
       if (remembered) return refusedLocally(remembered.reason, remembered.untilMs - now());
       const askedAt = now();
       const result = await this.#options.askShared(request).catch(() => this.#options.whenSharedDown(request));
@@ -100,11 +113,11 @@ export class TieredCache {
       if (result.kind === "failure") {
         const reason = refusalReasonOf(result.failure.kind);
         const waitMs = (result.failure.retryAfter ?? 1) * 1000;
-        if (reason) refusals.remember(demand, request.caller, { reason, untilMs: now() + waitMs });
+        if (reason) refusals.remember(demand, request.quotaKey, { reason, untilMs: now() + waitMs });
         // The shared tier's stale copy, newer than ours: keep it, so that this data centre
         // can serve it (and ask for a refresh, not a cold miss) while refusals are remembered.
         const { copy } = result;
-        if (copy && copy.producedAt > (request.copyProducedAt ?? 0) && isStorable(copy)) {
+        if (copy && copy.producedAt > (request.knownProducedAt ?? 0) && isStorable(copy)) {
           waitUntil(local.store(request.key, copy, lifetimeLeftSeconds(copy, policy, now())));
         }
         return result;

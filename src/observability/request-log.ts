@@ -8,8 +8,8 @@ import { matchedRoutes } from "hono/route";
 import { setMetric } from "hono/timing";
 import type { AppEnv } from "../context.ts";
 import type { ErrorKind } from "../errors.ts";
+import { type LogEntry, logger } from "../log.ts";
 import { runtime } from "../runtime.ts";
-import { type LogEntry, logger } from "./log.ts";
 
 /** What an operator should do about each failure worth an error line. */
 const OPERATOR_HINTS: Partial<Record<ErrorKind, string>> = {

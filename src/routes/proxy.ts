@@ -1,26 +1,18 @@
 /** @module Turns a proxied route of the table into Hono handlers: validate, then answer from the cache tiers. */
 import type { Context, MiddlewareHandler } from "hono";
 import { etag, RETAINED_304_HEADERS } from "hono/etag";
-import { callerBucket } from "../access/keys.ts";
-import type { LiveSessionsView } from "../cache/live-index.ts";
-import { serveRoute } from "../cache/serve-route.ts";
-import type { CacheOutcome, TieredCache } from "../cache/tiers.ts";
+import { quotaKey } from "../access/keys.ts";
+import type { CacheOutcome } from "../cache/tiers.ts";
 import type { Config } from "../config.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
-import { newTrace, type UpstreamSettings } from "../upstream/client.ts";
+import { answerRead, type ReadServer } from "../reads/answer-read.ts";
+import { newTrace } from "../upstream/http.ts";
+import type { ParamValue } from "../upstream/request.ts";
 import type { ProxiedRoute } from "./table.ts";
 import { validate } from "./validate.ts";
 
 const CACHE_NAME = "realtimekit-proxy";
-
-export interface ProxyDeps {
-  config: Config;
-  settings: UpstreamSettings;
-  tiers: TieredCache;
-  /** Meetings' answers read from the live-sessions index (ACTIVE_SESSION_SOURCE=live-sessions). */
-  liveSessions: LiveSessionsView;
-}
 
 // A 304 keeps what the 200 would have told the caller about the answer and the request.
 const notModifiedHeaders = [
@@ -34,13 +26,11 @@ const notModifiedHeaders = [
 
 /** What the validators leave for the handler: the route's params and query, parsed. */
 type Validated = {
-  out: { param: Record<string, string>; query: Record<string, string | number | Date | undefined> };
+  out: { param: Record<string, string>; query: Record<string, ParamValue> };
 };
 
 /** The handlers of one proxied route: ETag/304, validation, then the answer from the cache tiers. */
-export function proxyHandlers(route: ProxiedRoute, deps: ProxyDeps): MiddlewareHandler<AppEnv>[] {
-  const { config } = deps;
-  const server = { ...deps, source: config.ACTIVE_SESSION_SOURCE };
+export function proxyHandlers(route: ProxiedRoute, config: Config, server: ReadServer): MiddlewareHandler<AppEnv>[] {
   async function forward(c: Context<AppEnv, string, Validated>): Promise<Response> {
     const trace = newTrace();
     c.set("upstreamTrace", trace);
@@ -49,10 +39,10 @@ export function proxyHandlers(route: ProxiedRoute, deps: ProxyDeps): MiddlewareH
       params: c.req.valid("param"),
       query: c.req.valid("query"),
       ttlSeconds: config[route.cacheTtl],
-      caller: callerBucket(c.get("caller"), c.req.header("CF-Connecting-IP")),
+      quotaKey: quotaKey(c.get("caller"), c.req.header("CF-Connecting-IP")),
     };
     const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
-    return respondWith(c, await serveRoute(server, request, trace, waitUntil));
+    return respondWith(c, await answerRead(server, request, trace, waitUntil));
   }
   return [
     etag({ retainedHeaders: notModifiedHeaders }),

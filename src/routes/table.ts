@@ -56,6 +56,8 @@ export interface ProxiedRoute<
   params: Params;
   query: (limits: RouteLimits) => Query;
   cacheTtl: CacheTtlVar;
+  /** With ACTIVE_SESSION_SOURCE=live-sessions, answered from the one index of live sessions instead. */
+  fromLiveIndex?: boolean;
 }
 
 /** A route the proxy answers itself (health, status). */
@@ -150,6 +152,7 @@ export const ROUTES = [
     params: z.object({ meetingId: singleValue(meetingId.describe("The meeting: a UUID (V2) or a room name (V1)")) }),
     query: noQuery,
     cacheTtl: "ACTIVE_SESSION_CACHE_TTL_SECONDS",
+    fromLiveIndex: true,
     body: activeSessionEnvelope,
   }),
   proxied({
@@ -222,40 +225,17 @@ export const SCOPES = [...new Set(ROUTES.flatMap((route) => (route.scope === und
 export const DEFAULT_PUBLIC_ROUTES: readonly RouteName[] = ROUTES.filter((r) => r.publicByDefault).map((r) => r.name);
 export const NEVER_PUBLIC_ROUTES: readonly RouteName[] = ROUTES.filter((r) => r.neverPublic).map((r) => r.name);
 
+/** What the configuration checks `PUBLIC_ROUTES` and `API_KEYS` against. */
+export const ROUTE_CATALOG = {
+  names: ROUTE_NAMES,
+  scopes: SCOPES,
+  publicByDefault: DEFAULT_PUBLIC_ROUTES,
+  neverPublic: NEVER_PUBLIC_ROUTES,
+} as const;
+
 /** Where every proxied route also answers, as the upstream (and so the official SDK) spells it. */
 export const UPSTREAM_SHAPED_PREFIX = "/client/v4/accounts/:account/realtime/kit/:app";
 
 export function upstreamShapedPath(route: { path: string }): string {
   return `${UPSTREAM_SHAPED_PREFIX}${route.path}`;
-}
-
-/** A path below `/accounts/{account}/realtime/kit/{app}` and an encoded query ("" for none). */
-export interface UpstreamRequest {
-  path: string;
-  query: string;
-  /** For a list: fetch every page, this many a page, and answer them merged into one. */
-  everyPage?: number;
-}
-
-/** The upstream request for validated input: the route's path with each param encoded, the query canonical. */
-export function upstreamRequest(
-  route: { path: string },
-  params: Record<string, string>,
-  query: Record<string, string | number | Date | undefined>,
-): UpstreamRequest {
-  const path = route.path.replace(/:([A-Za-z]+)/g, (_, name: string) => encodeURIComponent(params[name] ?? ""));
-  return { path, query: encodeQuery(query) };
-}
-
-/** Only validated params, in one fixed (alphabetical) order, each URL-encoded. */
-function encodeQuery(params: Record<string, string | number | Date | undefined>): string {
-  return Object.keys(params)
-    .sort()
-    .flatMap((name) => {
-      const value = params[name];
-      if (value === undefined) return [];
-      const text = value instanceof Date ? value.toISOString() : String(value);
-      return [`${encodeURIComponent(name)}=${encodeURIComponent(text)}`];
-    })
-    .join("&");
 }

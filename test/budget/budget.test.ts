@@ -5,7 +5,7 @@ import { LOCAL_NARROW_API_KEY } from "../../dev/local-keys.ts";
 import { BudgetGate } from "../../src/budget/gate.ts";
 import { GATE_NAME } from "../../src/budget/gate-object.ts";
 import { SharedKey } from "../../src/cache/shared-key.ts";
-import { logger } from "../../src/observability/log.ts";
+import { logger } from "../../src/log.ts";
 import {
   callProxy,
   dataCentre,
@@ -71,7 +71,7 @@ describe("the shared tier: one upstream call for every data centre", () => {
     const call = await dataCentre("a");
     const path = uncachedSessionsPath();
     await call(path);
-    const serve = vi.spyOn(SharedKey.prototype, "serve");
+    const serve = vi.spyOn(SharedKey.prototype, "answer");
     const take = vi.spyOn(BudgetGate.prototype, "take");
     expect((await call(path)).headers.get("Cache-Status")).toMatch(/; hit; /);
     expect(serve).not.toHaveBeenCalled();
@@ -272,7 +272,7 @@ describe("when a Durable Object cannot be reached", () => {
 
   it("with a key's shared object down, the data centre loads by itself, through the gate", async () => {
     const fake = useFakeUpstream();
-    vi.spyOn(SharedKey.prototype, "serve").mockRejectedValue(new Error("object broken"));
+    vi.spyOn(SharedKey.prototype, "answer").mockRejectedValue(new Error("object broken"));
     const response = await callProxy(uncachedSessionsPath());
     expect(response.status).toBe(200);
     expect(fake.requests).toHaveLength(1);

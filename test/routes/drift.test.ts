@@ -1,9 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import openapi from "../../public/openapi.json";
-import { createApp } from "../../src/app.ts";
+import { checkConfig, createApp } from "../../src/app.ts";
 import type { ProxySchema } from "../../src/client.ts";
-import { parseConfig } from "../../src/config.ts";
 import {
   DEFAULT_PUBLIC_ROUTES,
   NEVER_PUBLIC_ROUTES,
@@ -17,9 +16,9 @@ import { callProxy, errorBody, useFakeUpstream } from "../support/proxy.ts";
 const toOpenApi = (path: string) => path.replace(/:([A-Za-z]+)/g, "{$1}");
 
 function registeredGets(): Set<string> {
-  const parsed = parseConfig(env);
+  const parsed = checkConfig(env);
   if (!parsed.ok) throw new Error(parsed.problem);
-  const app = createApp(parsed.config);
+  const app = createApp(parsed.config, env);
   return new Set(app.routes.filter((route) => route.method === "GET").map((route) => route.path));
 }
 

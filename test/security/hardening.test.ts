@@ -2,8 +2,8 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { describe, expect, it, vi } from "vitest";
 import { MemoryTier } from "../../src/cache/memory-tier.ts";
-import { errorHandler } from "../../src/errors.ts";
-import { logger } from "../../src/observability/log.ts";
+import { logger } from "../../src/log.ts";
+import { renderError } from "../../src/routes/render-error.ts";
 import { Secrets } from "../../src/secrets.ts";
 import { captureLogs, errorBody, proxyWith, TOKEN, useFakeUpstream } from "../support/proxy.ts";
 
@@ -87,7 +87,7 @@ describe("one redaction for every value that leaves", () => {
 describe("the error handler", () => {
   function appThrowing(error: unknown) {
     const app = new Hono();
-    app.onError(errorHandler(new Secrets([TOKEN])));
+    app.onError(renderError(new Secrets([TOKEN])));
     app.get("/", () => {
       throw error;
     });

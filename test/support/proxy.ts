@@ -5,9 +5,8 @@ import { vi } from "vitest";
 import { createFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from "../../dev/fake-upstream/app.ts";
 import { FAKE_API_TOKEN } from "../../dev/fake-upstream/data.ts";
 import { LOCAL_API_KEY } from "../../dev/local-keys.ts";
-import { createApp } from "../../src/app.ts";
+import { checkConfig, createApp } from "../../src/app.ts";
 import { Coalescer } from "../../src/cache/answer.ts";
-import { parseConfig } from "../../src/config.ts";
 import worker from "../../src/index.ts";
 import { runtime } from "../../src/runtime.ts";
 
@@ -94,9 +93,9 @@ export function requestsToDataCentres(): number {
  */
 export async function dataCentre(name: string, overrides: Record<string, unknown> = {}) {
   const dcEnv = envWith(overrides);
-  const parsed = parseConfig(dcEnv);
+  const parsed = checkConfig(dcEnv);
   if (!parsed.ok) throw new Error(parsed.problem);
-  const app = createApp(parsed.config, { localCache: await caches.open(`data-centre-${name}`) });
+  const app = createApp(parsed.config, dcEnv, { localCache: await caches.open(`data-centre-${name}`) });
   return async (path: string, init?: ProxyInit): Promise<Response> => {
     const ctx = createExecutionContext();
     dataCentreRequests++;

@@ -1,7 +1,7 @@
 import { reset } from "cloudflare:test";
 import { afterEach, beforeEach, expect, vi } from "vitest";
 import worker from "../../src/index.ts";
-import { logger } from "../../src/observability/log.ts";
+import { logger } from "../../src/log.ts";
 import { requestsToDataCentres, startNewIsolate } from "./proxy.ts";
 
 // Every request the Worker handles in any test must produce exactly one request log

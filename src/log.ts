@@ -1,5 +1,5 @@
 /** @module Structured JSON log lines, one object per line (Workers Logs indexes their fields), never a secret. */
-import type { Secrets } from "../secrets.ts";
+import type { Secrets } from "./secrets.ts";
 export type LogLevel = "info" | "warn" | "error";
 
 export type LogEntry = { event: string } & Record<string, string | number | boolean | undefined>;

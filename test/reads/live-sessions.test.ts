@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { generatedMeetingId, MEETINGS } from "../../dev/fake-upstream/data.ts";
 import { toStoredAnswer } from "../../src/cache/answer.ts";
-import { LiveSessionsView } from "../../src/cache/live-index.ts";
+import { LiveSessionsView } from "../../src/reads/live-index.ts";
 import { dataCentre, errorBody, proxyWith, useFakeClock, useFakeUpstream } from "../support/proxy.ts";
 
 const FROM_INDEX = { ACTIVE_SESSION_SOURCE: "live-sessions" };
@@ -93,7 +93,11 @@ describe("LiveSessionsView", () => {
   it("picks the session started last when a meeting has several live ones, as the upstream does", async () => {
     const session = (id: string, startedAt: string) => ({ id, associated_id: "qwerty-asdfgh", started_at: startedAt });
     const sessions = [session("older", "2026-11-30T08:00:00Z"), session("newer", "2026-11-30T09:00:00Z")];
-    const index = await toStoredAnswer({ status: 200, body: JSON.stringify({ success: true, data: { sessions } }) }, 0);
+    const index = await toStoredAnswer({
+      status: 200,
+      body: JSON.stringify({ success: true, data: { sessions } }),
+      producedAt: 0,
+    });
     const answer = await new LiveSessionsView().answerFor(index, "qwerty-asdfgh");
     expect(JSON.parse(answer.body)).toEqual({ success: true, data: sessions[1] });
   });

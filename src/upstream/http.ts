@@ -1,15 +1,16 @@
 /**
- * @module The only code that talks to the RealtimeKit API and the only reader of the
+ * @module The only code that talks to the RealtimeKit API and the only sender of the
  * token: builds each request, bounds it in time, retries what is safe to retry, and
  * maps every outcome to a success or an ApiError.
  */
 import packageJson from "../../package.json" with { type: "json" };
-import type { PermitDecision, RefusalReason } from "../budget/gate.ts";
-import type { Config } from "../config.ts";
+import type { PermitSource } from "../budget/permits.ts";
+import { refusalError } from "../budget/refusals.ts";
+import { isAllowedBaseUrl } from "../config.ts";
 import { ApiError, type ErrorKind } from "../errors.ts";
-import type { UpstreamRequest } from "../routes/table.ts";
 import { runtime } from "../runtime.ts";
 import { Secrets } from "../secrets.ts";
+import type { UpstreamRequest, UpstreamSettings } from "./request.ts";
 
 const USER_AGENT = `realtimekit-proxy/${packageJson.version}`;
 
@@ -35,13 +36,6 @@ export interface UpstreamTrace {
   sharedMs?: number;
 }
 
-/** Where each attempt gets its permit, and where an upstream 429 is reported. */
-export interface PermitSource {
-  acquire(): Promise<PermitDecision>;
-  /** The upstream said 429: no call of the deployment may reach it before `untilMs`. */
-  pauseUntil(untilMs: number): Promise<void>;
-}
-
 type AttemptOutcome =
   | { kind: "success"; status: number; body: string }
   | { kind: "status"; status: number; body: string; retryAfterMs: number | undefined }
@@ -59,42 +53,15 @@ export const MAX_UPSTREAM_BODY_BYTES = 2 * 1024 * 1024;
 
 type FailedOutcome = Exclude<AttemptOutcome, { kind: "success" }>;
 
-export type UpstreamClient = ReturnType<typeof createUpstreamClient>;
-
-/**
- * Everything but the token that says which upstream request to make and how: plain,
- * non-secret data that travels with each request to the key's shared object.
- */
-export type UpstreamSettings = Pick<
-  Config,
-  | "CLOUDFLARE_API_BASE_URL"
-  | "CLOUDFLARE_ACCOUNT_ID"
-  | "REALTIMEKIT_APP_ID"
-  | "UPSTREAM_TIMEOUT_MS"
-  | "UPSTREAM_MAX_RETRIES"
-  | "UPSTREAM_PAUSE_SECONDS"
-  | "UPSTREAM_BUDGET"
-  | "CALLER_MISS_BUDGET"
->;
-
-export function upstreamSettings(config: Config): UpstreamSettings {
-  return {
-    CLOUDFLARE_API_BASE_URL: config.CLOUDFLARE_API_BASE_URL,
-    CLOUDFLARE_ACCOUNT_ID: config.CLOUDFLARE_ACCOUNT_ID,
-    REALTIMEKIT_APP_ID: config.REALTIMEKIT_APP_ID,
-    UPSTREAM_TIMEOUT_MS: config.UPSTREAM_TIMEOUT_MS,
-    UPSTREAM_MAX_RETRIES: config.UPSTREAM_MAX_RETRIES,
-    UPSTREAM_PAUSE_SECONDS: config.UPSTREAM_PAUSE_SECONDS,
-    UPSTREAM_BUDGET: config.UPSTREAM_BUDGET,
-    CALLER_MISS_BUDGET: config.CALLER_MISS_BUDGET,
-  };
-}
-
 export function newTrace(): UpstreamTrace {
   return { attempts: 0, durationMs: 0 };
 }
 
-export function createUpstreamClient(config: UpstreamSettings, token: string) {
+export function createUpstreamHttp(config: UpstreamSettings, token: string) {
+  // Defence in depth: the token goes only where a validated config may point it.
+  if (!isAllowedBaseUrl(config.CLOUDFLARE_API_BASE_URL)) {
+    throw new ApiError("misconfigured", "proxy misconfigured: CLOUDFLARE_API_BASE_URL is not an allowed upstream");
+  }
   const secrets = new Secrets([token]);
   const appUrl = `${config.CLOUDFLARE_API_BASE_URL}/accounts/${config.CLOUDFLARE_ACCOUNT_ID}/realtime/kit/${config.REALTIMEKIT_APP_ID}`;
   const headers = { Authorization: `Bearer ${token}`, Accept: "application/json", "User-Agent": USER_AGENT };
@@ -232,24 +199,6 @@ async function readBounded(response: Response, maxBytes: number): Promise<string
     offset += chunk.byteLength;
   }
   return new TextDecoder().decode(whole);
-}
-
-/** The error a caller gets when the budget gives no permit (unless a stored answer covers it). */
-export function refusalError(reason: RefusalReason, retryAfterMs: number): ApiError {
-  const { kind, message } = REFUSALS[reason];
-  return new ApiError(kind, message, { retryAfter: Math.max(1, Math.ceil(retryAfterMs / 1000)) });
-}
-
-/** Each refusal of the budget gate, as the error a caller gets. */
-const REFUSALS = {
-  caller: { kind: "caller_budget", message: "this caller's share of the upstream budget is spent; retry later" },
-  paused: { kind: "upstream_paused", message: "upstream rate limit reached: every upstream call is paused" },
-  budget: { kind: "upstream_budget", message: "upstream budget exhausted" },
-} as const satisfies Record<RefusalReason, { kind: ErrorKind; message: string }>;
-
-/** The refusal an error kind stands for, if it is one (the inverse of `refusalError`). */
-export function refusalReasonOf(kind: ErrorKind): RefusalReason | undefined {
-  return (Object.keys(REFUSALS) as RefusalReason[]).find((reason) => REFUSALS[reason].kind === kind);
 }
 
 function isSuccessEnvelope(body: string): boolean {

@@ -6,9 +6,8 @@
  * envelope the upstream's active-session route gives: the same session object, or its
  * 404 envelope and message for a meeting with no live session.
  */
-import type { UpstreamRequest } from "../routes/table.ts";
-import type { UpstreamSuccess } from "../upstream/client.ts";
-import { type StoredAnswer, toStoredAnswer } from "./answer.ts";
+import { type StoredAnswer, toStoredAnswer } from "../cache/answer.ts";
+import type { UpstreamRequest } from "../upstream/request.ts";
 
 /**
  * Sessions a page when fetching the index. The upstream documents no maximum for
@@ -17,42 +16,19 @@ import { type StoredAnswer, toStoredAnswer } from "./answer.ts";
  */
 export const LIVE_INDEX_PAGE_SIZE = 100;
 /** The name the index goes by in cache keys, logs and spend per route. */
-export const LIVE_INDEX_ROUTE = "live-sessions-index";
+export const LIVE_INDEX_NAME = "live-sessions-index";
 export const LIVE_INDEX_REQUEST: UpstreamRequest = {
   path: "/sessions",
   query: "status=LIVE",
   everyPage: LIVE_INDEX_PAGE_SIZE,
 };
-/** No app has this many pages of live sessions; the loop stops here whatever the upstream says. */
-const MAX_PAGES = 1_000;
-
 interface SessionsPage {
-  success: true;
   data: { sessions: LiveSession[] };
-  paging?: { start_offset: number; end_offset: number; total_count: number };
 }
 
 interface LiveSession {
   associated_id?: unknown;
   started_at?: unknown;
-}
-
-/** Fetches every page of a list (`request.everyPage` a page) and merges them into one success envelope. */
-export async function getEveryPage(
-  request: UpstreamRequest & { everyPage: number },
-  getPage: (page: UpstreamRequest, pageNo: number) => Promise<UpstreamSuccess>,
-): Promise<UpstreamSuccess> {
-  const sessions: LiveSession[] = [];
-  for (let pageNo = 1; pageNo <= MAX_PAGES; pageNo++) {
-    const query = [request.query, `page_no=${pageNo}`, `per_page=${request.everyPage}`].filter(Boolean).join("&");
-    const page = JSON.parse((await getPage({ path: request.path, query }, pageNo)).body) as SessionsPage;
-    const listed = Array.isArray(page.data?.sessions) ? page.data.sessions : [];
-    sessions.push(...listed);
-    const more = page.paging ? page.paging.end_offset < page.paging.total_count : listed.length === request.everyPage;
-    if (!more || listed.length === 0) break;
-  }
-  const paging = { start_offset: 0, end_offset: sessions.length, total_count: sessions.length };
-  return { status: 200, body: JSON.stringify({ success: true, data: { sessions }, paging }) };
 }
 
 /**
@@ -73,7 +49,7 @@ export class LiveSessionsView {
       const result = body
         ? { status: 200, body }
         : { status: 404, body: `No active session found for meeting_id ${meetingId}` };
-      answer = toStoredAnswer(result, index.producedAt);
+      answer = toStoredAnswer({ ...result, producedAt: index.producedAt });
       this.#answers.set(meetingId, answer);
     }
     return answer;

@@ -1,0 +1,78 @@
+/**
+ * @module How one data centre answers a validated read: which cache entry answers it
+ * (its own, or the live-sessions index when its route and the config say so), its
+ * canonical key, and the tiers. The Worker's handlers and `npm run sim` both answer
+ * through this.
+ */
+import { cacheKey } from "../cache/answer.ts";
+import type { CacheOutcome, TieredCache } from "../cache/tiers.ts";
+import type { Config } from "../config.ts";
+import type { UpstreamTrace } from "../upstream/http.ts";
+import { type ParamValue, type UpstreamRequest, type UpstreamSettings, upstreamRequest } from "../upstream/request.ts";
+import { LIVE_INDEX_NAME, LIVE_INDEX_REQUEST, type LiveSessionsView } from "./live-index.ts";
+
+/** What a data centre answers reads with. */
+export interface ReadServer {
+  tiers: TieredCache;
+  liveSessions: LiveSessionsView;
+  settings: UpstreamSettings;
+  source: Config["ACTIVE_SESSION_SOURCE"];
+}
+
+/** The part of a route table entry a read needs. */
+export interface ReadRoute {
+  name: string;
+  path: string;
+  /** Whether ACTIVE_SESSION_SOURCE=live-sessions answers this route from the live-sessions index. */
+  fromLiveIndex?: boolean;
+}
+
+export interface ReadRequest {
+  route: ReadRoute;
+  params: Record<string, string>;
+  query: Record<string, ParamValue>;
+  ttlSeconds: number;
+  /** The quota key the upstream calls it causes are counted against. */
+  quotaKey: string;
+}
+
+/** Which cache entry answers a read: its own, or the one index entry every meeting shares. */
+function answeringEntry(
+  route: ReadRoute,
+  request: UpstreamRequest,
+  source: ReadServer["source"],
+): { name: string; upstream: UpstreamRequest; fromIndex: boolean } {
+  if (route.fromLiveIndex && source === "live-sessions") {
+    return { name: LIVE_INDEX_NAME, upstream: LIVE_INDEX_REQUEST, fromIndex: true };
+  }
+  return { name: route.name, upstream: request, fromIndex: false };
+}
+
+/** The outcome for a validated read (throws the ApiError to send when nothing can be served). */
+export async function answerRead(
+  server: ReadServer,
+  { route, params, query, ttlSeconds, quotaKey }: ReadRequest,
+  trace: UpstreamTrace,
+  waitUntil: (promise: Promise<unknown>) => void,
+): Promise<CacheOutcome> {
+  const { settings } = server;
+  const { name, upstream, fromIndex } = answeringEntry(
+    route,
+    upstreamRequest(route.path, params, query),
+    server.source,
+  );
+  const key = cacheKey({
+    account: settings.CLOUDFLARE_ACCOUNT_ID,
+    app: settings.REALTIMEKIT_APP_ID,
+    name,
+    path: upstream.path,
+    query: upstream.query,
+  });
+  const outcome = await server.tiers.answer(
+    { key, label: name, upstream, ttlSeconds, quotaKey, settings },
+    trace,
+    waitUntil,
+  );
+  if (!fromIndex) return outcome;
+  return { ...outcome, answer: await server.liveSessions.answerFor(outcome.answer, params.meetingId ?? "") };
+}

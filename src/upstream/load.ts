@@ -1,0 +1,78 @@
+/**
+ * @module Loading one read from the upstream through the budget: every attempt (each
+ * page of a list included) is paid for by a permit asked for as the load's demand, and
+ * an upstream 404 is an answer like any other (a meeting with no live session).
+ */
+import type { Demand } from "../budget/gate.ts";
+import { type GateClient, gatePermits } from "../budget/permits.ts";
+import type { DirectCallThrottle } from "../budget/refusals.ts";
+import { ApiError } from "../errors.ts";
+import { createUpstreamHttp, type UpstreamSuccess, type UpstreamTrace } from "./http.ts";
+import { getEveryPage } from "./paging.ts";
+import type { UpstreamRequest, UpstreamSettings } from "./request.ts";
+
+/** What a read asks of the upstream, and whom and what its spend is counted against. */
+export interface LoadRequest {
+  /** What the spend is counted under in `/status`: the route's name, or the index's. */
+  label: string;
+  /** The caller's quota key: `key:<id>`, `user:<id>` or `ip:<address or /64>`. */
+  quotaKey: string;
+  upstream: UpstreamRequest;
+  settings: UpstreamSettings;
+}
+
+/** What loading needs in an isolate: the token, the deployment's gate, the direct-call throttle, the clock. */
+export interface UpstreamAccess {
+  token: string;
+  gate: GateClient;
+  /** Direct calls while the gate is unreachable, one a second per isolate. */
+  throttle: DirectCallThrottle;
+  now: () => number;
+}
+
+/** An upstream answer worth keeping: a 2xx success envelope or a 404, and when it was produced. */
+export interface LoadedAnswer extends UpstreamSuccess {
+  producedAt: number;
+}
+
+/** Loads the answer `request` describes; a 404 is kept as an answer. Throws ApiError. */
+export async function loadThroughGate(
+  access: UpstreamAccess,
+  request: LoadRequest,
+  demand: Demand,
+  trace: UpstreamTrace,
+): Promise<LoadedAnswer> {
+  const { settings } = request;
+  const upstream = createUpstreamHttp(settings, access.token);
+  const permitsAt = (asked: Demand) =>
+    gatePermits({
+      gate: access.gate,
+      request: {
+        ...asked,
+        caller: request.quotaKey,
+        route: request.label,
+        budget: settings.UPSTREAM_BUDGET,
+        callerBudget: settings.CALLER_MISS_BUDGET,
+      },
+      hasCopy: asked.priority === "refresh",
+      throttle: access.throttle,
+      now: access.now,
+    });
+  const firstPage = permitsAt(demand);
+  // Once a load has begun, its further pages are paid for at once: were they refused,
+  // the pages already fetched would be permits spent for nothing.
+  const laterPages = permitsAt({ ...demand, urgency: 1 });
+  const { everyPage } = request.upstream;
+  const get = (page: UpstreamRequest, pageNo = 1) => upstream.get(page, trace, pageNo === 1 ? firstPage : laterPages);
+  try {
+    const success = everyPage
+      ? await getEveryPage({ ...request.upstream, everyPage }, get)
+      : await get(request.upstream);
+    return { ...success, producedAt: access.now() };
+  } catch (error) {
+    if (error instanceof ApiError && error.kind === "not_found") {
+      return { status: 404, body: error.message, producedAt: access.now() };
+    }
+    throw error;
+  }
+}
