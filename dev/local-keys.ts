@@ -3,6 +3,7 @@
  * they must never be put in a deployment's API_KEYS. Make real keys with
  * `npm run key:create`.
  */
+import { SCOPES } from "../src/routes/table.ts";
 
 /** Holds every scope. */
 export const LOCAL_API_KEY = "rkp_local_only_every_scope_never_deploy_this_key";
@@ -17,7 +18,8 @@ export const LOCAL_API_KEYS = [
   {
     id: "local-every-scope",
     sha256: "d5f69cbb785e2add9678d1f119410f1c9c37c645f3cfc97396f4fee3d0f0783d",
-    scopes: ["active-session:read", "sessions:read", "participants:read", "status:read"],
+    // Every scope of the route table: a new route's scope is in it at once.
+    scopes: [...SCOPES],
   },
   {
     id: "local-active-session-only",

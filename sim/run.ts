@@ -212,6 +212,7 @@ export async function runScenario(scenario: Scenario) {
       windows: {
         staleWhileRevalidateSeconds: config.STALE_WHILE_REVALIDATE_SECONDS,
         staleIfErrorSeconds: config.STALE_IF_ERROR_SECONDS,
+        staleIfSlowMs: config.STALE_IF_SLOW_MS,
       },
       refusals: new RefusalMemory(),
       now: clock,

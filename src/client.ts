@@ -37,7 +37,10 @@ type EndpointOf<R extends Route> = {
   status: 200;
 };
 
-type SchemaOf<R> = R extends Route ? { [P in R["path"]]: { $get: EndpointOf<R> } } : never;
+/** `$get`, `$post`, `$delete`: as `hono/client` names a route's method. */
+type MethodKey<R extends Route> = `$${Lowercase<R["method"]>}`;
+
+type SchemaOf<R> = R extends Route ? { [P in R["path"]]: { [M in MethodKey<R>]: EndpointOf<R> } } : never;
 
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
 

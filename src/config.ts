@@ -178,6 +178,7 @@ export function configSchema(catalog: RouteCatalog) {
     UPSTREAM_BUDGET: allowance("1000/300"),
     CALLER_MISS_BUDGET: allowance("200/300"),
     UPSTREAM_PAUSE_SECONDS: wholeNumber(0, 3600, 300),
+    STALE_IF_SLOW_MS: wholeNumber(0, 60000, 1000),
     ALLOWED_ORIGINS: allowedOrigins,
     PUBLIC_ROUTES: z
       .string()

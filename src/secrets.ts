@@ -14,6 +14,47 @@ function formsOf(secret: string): string[] {
   return [...new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)])];
 }
 
+/** Percent-encoding undone once; the text itself when it is not valid percent-encoding. */
+function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Every string in a JSON text (keys included), as JSON-decoding leaves it and with its percent-encoding undone. */
+function decodedStrings(text: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const strings: string[] = [];
+  const visit = (value: unknown): void => {
+    if (typeof value === "string") strings.push(value);
+    else if (Array.isArray(value)) value.forEach(visit);
+    else if (typeof value === "object" && value !== null) {
+      for (const [key, inner] of Object.entries(value)) {
+        strings.push(key);
+        visit(inner);
+      }
+    }
+  };
+  visit(parsed);
+  // Encoded more than once is still the secret: undo it until nothing changes (bounded).
+  return strings.flatMap((value) => {
+    const forms = [value];
+    for (let round = 0; round < 3; round++) {
+      const decoded = percentDecoded(forms[forms.length - 1] ?? value);
+      if (decoded === forms[forms.length - 1]) break;
+      forms.push(decoded);
+    }
+    return forms;
+  });
+}
+
 async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
@@ -41,6 +82,16 @@ export class Secrets {
       for (const form of formsOf(secret)) clean = clean.split(form).join(REDACTED);
     }
     return clean;
+  }
+
+  /**
+   * Whether a JSON text carries a secret: in its raw text, or in any of its strings once
+   * decoded (JSON escapes such as `\u002d`, percent-encoding). A success body passes
+   * through unchanged, so an exact substring match would let an escaped secret out.
+   */
+  foundInJson(text: string): boolean {
+    if (this.redact(text) !== text) return true;
+    return decodedStrings(text).some((value) => this.redact(value) !== value);
   }
 
   /** Whether the text holds a secret, or is itself one of the configured API keys. */

@@ -1,11 +1,13 @@
 import { describe, expect, it, vi } from "vitest";
 import { logger } from "../src/log.ts";
+import { runtime } from "../src/runtime.ts";
 import {
   callProxy,
   errorBody,
   holdUpstream,
   IDLE_V2_MEETING,
   LIVE_V2_MEETING,
+  proxyAnsweringFirst,
   proxyWith,
   uncachedSessionsPath,
   useFakeClock,
@@ -53,6 +55,19 @@ describe("fresh answers", () => {
       expect(response.headers.get("Cache-Status"), path).toMatch(/; hit; /);
     }
     expect(fake.requests).toHaveLength(1);
+  });
+
+  it("a UUID in upper and in lower case is one entry", async () => {
+    useFakeClock();
+    const fake = useFakeUpstream();
+    const call = proxyWith();
+    await call(`/meetings/${LIVE_V2_MEETING.toUpperCase()}/active-session`);
+    const lower = await call(`/meetings/${LIVE_V2_MEETING}/active-session`);
+    expect(lower.headers.get("Cache-Status")).toMatch(/; hit; /);
+    await call(`/sessions?associated_id=${LIVE_V2_MEETING}`);
+    const upper = await call(`/sessions?associated_id=${LIVE_V2_MEETING.toUpperCase()}`);
+    expect(upper.headers.get("Cache-Status")).toMatch(/; hit; /);
+    expect(fake.requests).toHaveLength(2);
   });
 
   it("different queries are different entries", async () => {
@@ -260,6 +275,42 @@ describe("stale-if-error", () => {
     const { fake, next } = await storedThenAged(PAST_EVERY_WINDOW_MS);
     expect((await next()).headers.get("Cache-Status")).toBe("realtimekit-proxy; fwd=miss; stored");
     expect(fake.requests).toHaveLength(2);
+  });
+
+  it("a slow upstream: a caller who can be given the stale copy gets it after STALE_IF_SLOW_MS, and the load goes on for the next caller", async () => {
+    useFakeClock();
+    const fake = useFakeUpstream();
+    const call = proxyAnsweringFirst({ STALE_IF_SLOW_MS: "50" });
+    const path = uncachedSessionsPath();
+    fake.failNext({ status: 200, body: successBody("kept") });
+    await (await call(path)).settled;
+    vi.mocked(runtime.now).mockReturnValue(Date.UTC(2026, 10, 22, 12, 0, 50));
+    let release = () => {};
+    fake.failNext({ until: new Promise<void>((resolve) => (release = resolve)) });
+    const slow = await call(path);
+    // The upstream has not answered yet: the caller already has the stored copy.
+    expect(await slow.response.json()).toMatchObject({ data: { marker: "kept" } });
+    expect(slow.response.headers.get("Cache-Status")).toBe("realtimekit-proxy; hit; ttl=-40; detail=stale-if-error");
+    release();
+    await slow.settled;
+    // The load finished in the key's shared object: the next caller gets its answer, fresh, without another call.
+    const next = await call(path);
+    expect(next.response.headers.get("Cache-Status")).toBe("realtimekit-proxy; hit; ttl=10; detail=shared");
+    expect(await next.response.json()).not.toMatchObject({ data: { marker: "kept" } });
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it("without a stored copy to give, a caller waits for the slow upstream", async () => {
+    useFakeClock();
+    const fake = useFakeUpstream();
+    const call = proxyAnsweringFirst({ STALE_IF_SLOW_MS: "0" });
+    let release = () => {};
+    fake.failNext({ until: new Promise<void>((resolve) => (release = resolve)) });
+    const pending = call(uncachedSessionsPath());
+    setTimeout(() => release(), 50);
+    const { response } = await pending;
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Cache-Status")).toBe("realtimekit-proxy; fwd=miss; stored");
   });
 
   it("STALE_IF_ERROR_SECONDS=0 turns it off", async () => {

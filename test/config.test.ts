@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import packageJson from "../package.json" with { type: "json" };
+import { ROUTE_NAMES } from "../src/routes/table.ts";
 import { callProxy, errorBody, LIVE_V2_MEETING, proxyWith, TOKEN, useFakeUpstream } from "./support/proxy.ts";
 
 describe("/health", () => {
@@ -53,7 +54,7 @@ describe("a misconfigured proxy", () => {
     [
       "an unknown public route",
       { PUBLIC_ROUTES: "health,everything" },
-      "PUBLIC_ROUTES[1] must be a route name (active-session, sessions, session, session-participants, health, status)",
+      `PUBLIC_ROUTES[1] must be a route name (${ROUTE_NAMES.join(", ")})`,
     ],
   ])("with %s answers 500 naming it", async (_, overrides, message) => {
     const fake = useFakeUpstream();

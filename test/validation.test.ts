@@ -38,7 +38,8 @@ describe("meeting ids", () => {
     const response = await callProxy(`/meetings/${id}/active-session`);
     expect([200, 404]).toContain(response.status);
     expect(fake.requests).toHaveLength(1);
-    expect(new URL(fake.requests[0]?.url ?? "").pathname).toContain(`/meetings/${id}/active-session`);
+    // A UUID is forwarded in its canonical lower case.
+    expect(new URL(fake.requests[0]?.url ?? "").pathname).toContain(`/meetings/${id.toLowerCase()}/active-session`);
   });
 
   it.each([

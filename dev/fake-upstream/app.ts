@@ -58,6 +58,11 @@ function realtimeKitError(c: Context, status: 400 | 404, message: string) {
   return c.json({ success: false, error: { code: status, message } }, status);
 }
 
+/** Ids as the API compares them: a UUID in any case is one id. */
+function sameId(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
 function matchesText(haystack: readonly string[], needle: string): boolean {
   const lowered = needle.toLowerCase();
   return haystack.some((value) => value.toLowerCase().includes(lowered));
@@ -72,7 +77,7 @@ function filterSessions(seeded: readonly SeededSession[], query: URLSearchParams
   const end = query.get("end_time");
   return seeded
     .filter(({ session, participants: names }) => {
-      if (associatedId !== null && session.associated_id !== associatedId) return false;
+      if (associatedId !== null && !sameId(session.associated_id, associatedId)) return false;
       if (status !== null && session.status !== status) return false;
       if (start !== null && Date.parse(session.created_at) < Date.parse(start)) return false;
       if (end !== null && Date.parse(session.created_at) > Date.parse(end)) return false;
@@ -150,7 +155,7 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
 
   app.get("/meetings/:meetingId/active-session", (c) => {
     const meetingId = c.req.param("meetingId");
-    const live = seeded.find(({ session }) => session.associated_id === meetingId && session.status === "LIVE");
+    const live = seeded.find(({ session }) => sameId(session.associated_id, meetingId) && session.status === "LIVE");
     if (!live) return realtimeKitError(c, 404, `No active session found for meeting_id ${meetingId}`);
     return c.json({ success: true, data: live.session });
   });
@@ -174,14 +179,14 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
   });
 
   app.get("/sessions/:sessionId", (c) => {
-    const found = seeded.find(({ session }) => session.id === c.req.param("sessionId"));
+    const found = seeded.find(({ session }) => sameId(session.id, c.req.param("sessionId")));
     if (!found) return realtimeKitError(c, 404, `No session found for session_id ${c.req.param("sessionId")}`);
     if (c.req.query("include_breakout_rooms") !== "true") return c.json({ success: true, data: found.session });
     return c.json({ success: true, data: { ...found.session, breakout_rooms: breakoutRoomsOf(found.session) } });
   });
 
   app.get("/sessions/:sessionId/participants", (c) => {
-    const found = seeded.find(({ session }) => session.id === c.req.param("sessionId"));
+    const found = seeded.find(({ session }) => sameId(session.id, c.req.param("sessionId")));
     if (!found) return realtimeKitError(c, 404, `No session found for session_id ${c.req.param("sessionId")}`);
     const query = new URL(c.req.url).searchParams;
     const pageNo = wholeNumber(query.get("page_no"), 1);

@@ -26,6 +26,10 @@ export class BudgetGateObject extends DurableObject<Env> {
     this.#gate.pause(untilMs);
   }
 
+  liftPause(): void {
+    this.#gate.liftPause();
+  }
+
   status(allowances: Allowances): GateStatus {
     return this.#gate.status(allowances);
   }

@@ -64,6 +64,8 @@ export interface GateStatus {
   caller_budget: { limit: number; window_seconds: number };
   paused_until: string | null;
   spend_per_route: Record<string, number>;
+  /** Every API key's upstream spend in its window (sliding estimate), by key id. */
+  spend_per_key: Record<string, number>;
   callers_over_share: { caller: string; refused: number }[];
 }
 
@@ -93,10 +95,15 @@ interface Pacing {
   at: number;
 }
 
+/** No upstream 429 pauses the deployment longer than this, whatever its Retry-After says. */
+export const MAX_PAUSE_MS = 3_600_000;
+
 const GRANTS_KEY = "grants";
 const PACING_KEY = "pacing";
 const PAUSE_KEY = "paused-until";
 const CALLER_PREFIX = "caller:";
+/** How an API key's quota key begins (`key:<id>`); its spend is listed by key id. */
+const KEY_CALLER_PREFIX = "key:";
 /** Beyond this many remembered callers the least recently seen is forgotten (it starts afresh). */
 const MAX_TRACKED_CALLERS = 10_000;
 
@@ -143,17 +150,33 @@ export class BudgetGate {
     return { granted: true, permitsLeft: this.#available() };
   }
 
-  /** After an upstream 429: no permit until `untilMs`. A shorter pause never shortens a longer one. */
+  /**
+   * After an upstream 429: no permit until `untilMs`, at most an hour from now. A shorter
+   * pause never shortens a longer one.
+   */
   pause(untilMs: number): void {
-    if (untilMs <= this.#pausedUntil) return;
-    this.#pausedUntil = untilMs;
-    this.#store.put(PAUSE_KEY, untilMs);
+    const until = Math.min(untilMs, this.#now() + MAX_PAUSE_MS);
+    if (until <= this.#pausedUntil) return;
+    this.#pausedUntil = until;
+    this.#store.put(PAUSE_KEY, until);
+  }
+
+  /** An operator lifts a pause at once (e.g. after raising the token's limits, or a mistaken 429). */
+  liftPause(): void {
+    this.#pausedUntil = 0;
+    this.#store.delete(PAUSE_KEY);
   }
 
   status(allowances: Allowances): GateStatus {
     const now = this.#begin(allowances, this.#now());
     const spend: Record<string, number> = {};
     for (const grant of this.#grants) spend[grant.route] = (spend[grant.route] ?? 0) + 1;
+    const spendPerKey: Record<string, number> = {};
+    for (const caller of this.#callers.keys()) {
+      if (!caller.startsWith(KEY_CALLER_PREFIX)) continue;
+      const spent = Math.round(this.#callerSpend(this.#callerWindow(caller, now), now));
+      if (spent > 0) spendPerKey[caller.slice(KEY_CALLER_PREFIX.length)] = spent;
+    }
     const overShare = [...this.#callers]
       .filter(([, window]) => window.refused > 0 && this.#callerSpend(window, now) >= this.#callerBudget.requests)
       .map(([caller, window]) => ({ caller, refused: window.refused }));
@@ -167,6 +190,7 @@ export class BudgetGate {
       caller_budget: { limit: this.#callerBudget.requests, window_seconds: this.#callerBudget.seconds },
       paused_until: this.#pausedUntil > now ? new Date(this.#pausedUntil).toISOString() : null,
       spend_per_route: spend,
+      spend_per_key: spendPerKey,
       callers_over_share: overShare,
     };
   }

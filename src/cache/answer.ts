@@ -35,20 +35,21 @@ export function ageSeconds(answer: StoredAnswer, now: number): number {
   return Math.max(0, (now - answer.producedAt) / 1000);
 }
 
-/** A 404 is fresh for the TTL and then gone: it is never served stale. */
+/**
+ * Where an answer stands: a stored 404 ("no live session") follows exactly the rules of a
+ * stored 200, so a caller told "no live session" a moment ago never gets a 503 instead.
+ */
 export function freshness(answer: StoredAnswer, policy: FreshnessPolicy, now: number): Freshness {
   const age = ageSeconds(answer, now);
   if (age < policy.ttlSeconds) return "fresh";
-  if (answer.status !== 200) return "expired";
   if (age < policy.ttlSeconds + policy.staleWhileRevalidateSeconds) return "stale-while-revalidate";
   if (age < policy.ttlSeconds + policy.staleIfErrorSeconds) return "stale-if-error";
   return "expired";
 }
 
-/** Seconds a tier may keep the answer: what is left of its freshness and, for successes, the stale windows. */
+/** Seconds a tier may keep the answer: what is left of its freshness and of the stale windows. */
 export function lifetimeLeftSeconds(answer: StoredAnswer, policy: FreshnessPolicy, now: number): number {
-  const staleWindows =
-    answer.status === 200 ? Math.max(policy.staleWhileRevalidateSeconds, policy.staleIfErrorSeconds) : 0;
+  const staleWindows = Math.max(policy.staleWhileRevalidateSeconds, policy.staleIfErrorSeconds);
   return Math.floor(policy.ttlSeconds + staleWindows - ageSeconds(answer, now));
 }
 

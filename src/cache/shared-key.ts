@@ -5,7 +5,8 @@
  * and the loading are injected.
  */
 import type { Demand } from "../budget/gate.ts";
-import { type Failure, toFailure } from "../errors.ts";
+import { ApiError, type Failure, toFailure } from "../errors.ts";
+import { runtime } from "../runtime.ts";
 import type { UpstreamTrace } from "../upstream/http.ts";
 import type { LoadRequest } from "../upstream/load.ts";
 import { demandFor, freshness, isStorable, type StoredAnswer } from "./answer.ts";
@@ -18,6 +19,8 @@ export interface SharedRequest extends LoadRequest {
   knownProducedAt: number | undefined;
   /** How long past its TTL an answer may still be served (it measures a refresh's urgency). */
   staleIfErrorSeconds: number;
+  /** How long a caller who could be given a stored answer waits for a slow upstream. */
+  staleIfSlowMs: number;
 }
 
 export type SharedResult =
@@ -28,34 +31,55 @@ export type SharedResult =
 /** Loads the key's answer (its permits asked for as `demand`); throws ApiError. */
 export type LoadAnswer = (demand: Demand, trace: UpstreamTrace) => Promise<StoredAnswer>;
 
+/** What a caller who could be given a stored answer gets while the upstream is still working on it. */
+export function slowError(): ApiError {
+  return new ApiError("upstream_slow", "upstream is slow to answer; a stored answer is served while it loads");
+}
+
 export class SharedKey {
   readonly #now: () => number;
   #copy: StoredAnswer | undefined;
+  /** When the newest answer this key ever had was produced (kept by the object across evictions). */
+  #knownProducedAt: number | undefined;
   #inFlight: Promise<SharedResult> | undefined;
   /** Since when callers have asked for this key without an answer (its cold urgency). */
   #askedSince: number | undefined;
 
-  constructor(now: () => number) {
+  constructor(now: () => number, knownProducedAt?: number) {
     this.#now = now;
+    this.#knownProducedAt = knownProducedAt;
   }
 
-  /** The copy while fresh, else the result of the one load every waiter shares. */
-  answer(request: SharedRequest, load: LoadAnswer): Promise<SharedResult> {
+  /** When the newest answer this key has had was produced: a key once answered is never cold again. */
+  get knownProducedAt(): number | undefined {
+    return this.#knownProducedAt;
+  }
+
+  /**
+   * The copy while fresh, else the result of the one load every waiter shares; when the
+   * copy may still be served stale and the load is slow, a slow failure with the copy.
+   */
+  async answer(request: SharedRequest, load: LoadAnswer): Promise<SharedResult> {
     const copy = this.#copy;
-    const policy = { ttlSeconds: request.ttlSeconds, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: 0 };
-    if (copy && freshness(copy, policy, this.#now()) === "fresh") {
-      return Promise.resolve({ kind: "answer", answer: copy, fetched: false });
-    }
+    const policy = {
+      ttlSeconds: request.ttlSeconds,
+      staleWhileRevalidateSeconds: 0,
+      staleIfErrorSeconds: request.staleIfErrorSeconds,
+    };
+    const state = copy ? freshness(copy, policy, this.#now()) : "expired";
+    if (copy && state === "fresh") return { kind: "answer", answer: copy, fetched: false };
     this.#inFlight ??= this.#load(request, load).finally(() => {
       this.#inFlight = undefined;
     });
-    return this.#inFlight;
+    if (!copy || state === "expired") return this.#inFlight;
+    const within = await runtime.within(this.#inFlight, request.staleIfSlowMs);
+    return within.settled ? within.value : { kind: "failure", failure: toFailure(slowError()), copy };
   }
 
   async #load(request: SharedRequest, load: LoadAnswer): Promise<SharedResult> {
     const newest = Math.max(
       request.knownProducedAt ?? Number.NEGATIVE_INFINITY,
-      this.#copy?.producedAt ?? Number.NEGATIVE_INFINITY,
+      this.#knownProducedAt ?? Number.NEGATIVE_INFINITY,
     );
     const now = this.#now();
     this.#askedSince ??= now;
@@ -65,7 +89,10 @@ export class SharedKey {
     const trace: UpstreamTrace = { attempts: 0, durationMs: 0 };
     try {
       const answer = await load(demand, trace);
-      if (request.ttlSeconds > 0 && isStorable(answer)) this.#copy = answer;
+      if (isStorable(answer)) {
+        if (request.ttlSeconds > 0) this.#copy = answer;
+        this.#knownProducedAt = Math.max(answer.producedAt, this.#knownProducedAt ?? Number.NEGATIVE_INFINITY);
+      }
       this.#askedSince = undefined;
       return { kind: "answer", answer, fetched: true, trace };
     } catch (error) {

@@ -1,15 +1,16 @@
 /**
- * @module How one data centre answers a proxied request from the two tiers: its local
- * tier while fresh (no Durable Object touched), its stale copy while a background
- * refresh runs, else the key's shared object, which makes the one upstream call for
- * every data centre. Stored answers cover upstream failures and budget refusals
- * within the stale-if-error window. Pure: tiers and clock are injected, so the Worker
- * and `npm run sim` run this same code.
+ * @module How one data centre answers a read from the two tiers: its local tier while
+ * fresh (no Durable Object touched), its stale copy while a background refresh runs,
+ * else the key's shared object, which makes the one upstream call for every data
+ * centre. Stored answers (404s as much as 200s) cover upstream failures, a slow
+ * upstream and budget refusals within the stale-if-error window. Pure: tiers and clock
+ * are injected, so the Worker and `npm run sim` run this same code.
  */
 import type { RefusalReason } from "../budget/gate.ts";
 import { type RefusalMemory, refusalError, refusalReasonOf } from "../budget/refusals.ts";
 import { type ErrorKind, type Failure, fromFailure, toFailure } from "../errors.ts";
 import { logger } from "../log.ts";
+import { runtime } from "../runtime.ts";
 import type { UpstreamTrace } from "../upstream/http.ts";
 import {
   ageSeconds,
@@ -22,11 +23,13 @@ import {
   type StoredAnswer,
 } from "./answer.ts";
 import type { LocalTier } from "./local-tier.ts";
-import type { SharedRequest, SharedResult } from "./shared-key.ts";
+import { MemoryTier } from "./memory-tier.ts";
+import { type SharedRequest, type SharedResult, slowError } from "./shared-key.ts";
 
 /**
  * What a stored answer within the stale-if-error window may cover, and the
- * `Cache-Status` detail it is then served with.
+ * `Cache-Status` detail it is then served with. A slow upstream counts as failing:
+ * past `STALE_IF_SLOW_MS` the stored answer is served and the load goes on.
  */
 const STALE_COVER: Partial<Record<ErrorKind, "stale-if-error" | "budget" | "paused">> = {
   upstream_unavailable: "stale-if-error",
@@ -37,8 +40,14 @@ const STALE_COVER: Partial<Record<ErrorKind, "stale-if-error" | "budget" | "paus
   upstream_paused: "paused",
 };
 
+/** Keys this isolate has had answers for, and when the newest was produced: bytes, keys included. */
+const KNOWN_KEYS_BYTES = 1024 * 1024;
+
 /** The shared tier as a data centre reaches it; a rejection means it could not be reached. */
 export type AskSharedTier = (request: SharedRequest) => Promise<SharedResult>;
+
+/** What a data centre asks for: the shared request without what the tiers add. */
+export type TierRequest = Omit<SharedRequest, "knownProducedAt" | "staleIfErrorSeconds" | "staleIfSlowMs">;
 
 export interface CacheOutcome {
   answer: StoredAnswer;
@@ -48,12 +57,17 @@ export interface CacheOutcome {
   freshSecondsLeft: number;
 }
 
+export interface StaleWindows extends Omit<FreshnessPolicy, "ttlSeconds"> {
+  /** How long a caller who could be given a stored answer waits for a slow upstream. */
+  staleIfSlowMs: number;
+}
+
 export interface TieredCacheOptions {
   local: LocalTier;
   askShared: AskSharedTier;
   /** Called when the shared tier cannot be reached (the data centre then loads by itself, throttled). */
   whenSharedDown: AskSharedTier;
-  windows: Omit<FreshnessPolicy, "ttlSeconds">;
+  windows: StaleWindows;
   refusals: RefusalMemory;
   now: () => number;
 }
@@ -61,26 +75,36 @@ export interface TieredCacheOptions {
 export class TieredCache {
   readonly #options: TieredCacheOptions;
   readonly #asking = new Coalescer<SharedResult>();
+  /**
+   * When the newest answer for each key was produced, kept after the answer itself has
+   * gone: a key callers have been answered for is renewed as a refresh, never again as
+   * a cold miss, so a flood of new ids cannot outbid it.
+   */
+  readonly #known = new MemoryTier<number>(KNOWN_KEYS_BYTES, (key) => key.length * 2 + 16);
 
   constructor(options: TieredCacheOptions) {
     this.#options = options;
   }
 
   /**
-   * The outcome to send for `request` (without the copy and its windows, which this adds), or
-   * throws the ApiError to send when nothing can be served. What an upstream call made
-   * for this request did is copied into `trace`.
+   * The outcome to send for `request`, or throws the ApiError to send when nothing can be
+   * served. What an upstream call made for this request did is copied into `trace`.
    */
   async answer(
-    request: Omit<SharedRequest, "knownProducedAt" | "staleIfErrorSeconds">,
+    request: TierRequest,
     trace: UpstreamTrace,
     waitUntil: (promise: Promise<unknown>) => void,
   ): Promise<CacheOutcome> {
-    const { local, now } = this.#options;
-    const policy = { ...this.#options.windows, ttlSeconds: request.ttlSeconds };
-    const asking = { ...request, staleIfErrorSeconds: policy.staleIfErrorSeconds };
+    const { local, now, windows } = this.#options;
+    const policy = { ...windows, ttlSeconds: request.ttlSeconds };
+    const asking = {
+      ...request,
+      staleIfErrorSeconds: windows.staleIfErrorSeconds,
+      staleIfSlowMs: windows.staleIfSlowMs,
+    };
     const copy = request.ttlSeconds > 0 ? await local.lookup(request.key) : undefined;
     const state = copy ? freshness(copy, policy, now()) : "expired";
+    if (copy && state !== "expired") this.#know(request.key, copy);
     if (copy && state === "fresh") return this.#outcome(copy, policy, "hit");
     if (copy && state === "stale-while-revalidate") {
       const refresh = { ...asking, knownProducedAt: copy.producedAt };
@@ -88,7 +112,9 @@ export class TieredCache {
       return this.#outcome(copy, policy, "hit", "stale-while-revalidate");
     }
     const usableCopy = state === "stale-if-error" ? copy : undefined;
-    const result = await this.#ask({ ...asking, knownProducedAt: usableCopy?.producedAt }, policy, waitUntil);
+    const knownProducedAt = usableCopy?.producedAt ?? this.#known.get(request.key);
+    const asked = this.#ask({ ...asking, knownProducedAt }, policy, waitUntil);
+    const result = await this.#waitUnlessSlow(asked, usableCopy, windows.staleIfSlowMs, waitUntil);
     Object.assign(trace, result.trace);
     if (result.kind === "answer") {
       const { answer, fetched } = result;
@@ -98,6 +124,23 @@ export class TieredCache {
       return this.#outcome(answer, policy, stored ? `${forwarded}; stored` : forwarded);
     }
     return this.#coverFailure(result.failure, [usableCopy, result.copy], policy);
+  }
+
+  /**
+   * The shared tier's result; but when a stored answer could be served and the upstream is
+   * slow, a slow failure after `slowMs` (the load goes on, and its answer serves the next caller).
+   */
+  async #waitUnlessSlow(
+    asked: Promise<SharedResult>,
+    usableCopy: StoredAnswer | undefined,
+    slowMs: number,
+    waitUntil: (promise: Promise<unknown>) => void,
+  ): Promise<SharedResult> {
+    if (!usableCopy) return asked;
+    const within = await runtime.within(asked, slowMs);
+    if (within.settled) return within.value;
+    waitUntil(asked.then(logBackgroundFailure));
+    return { kind: "failure", failure: toFailure(slowError()) };
   }
 
   /** Asks the shared tier (one question per key at a time) and keeps a successful answer locally. */
@@ -118,10 +161,12 @@ export class TieredCache {
         // can serve it (and ask for a refresh, not a cold miss) while refusals are remembered.
         const { copy } = result;
         if (copy && copy.producedAt > (request.knownProducedAt ?? 0) && isStorable(copy)) {
+          this.#know(request.key, copy);
           waitUntil(local.store(request.key, copy, lifetimeLeftSeconds(copy, policy, now())));
         }
         return result;
       }
+      if (isStorable(result.answer)) this.#know(request.key, result.answer);
       const lifetime = lifetimeLeftSeconds(result.answer, policy, now());
       if (request.ttlSeconds > 0 && isStorable(result.answer) && freshness(result.answer, policy, now()) === "fresh") {
         waitUntil(local.store(request.key, result.answer, lifetime));
@@ -130,12 +175,16 @@ export class TieredCache {
     });
   }
 
+  #know(key: string, answer: StoredAnswer): void {
+    if ((this.#known.get(key) ?? Number.NEGATIVE_INFINITY) < answer.producedAt) this.#known.set(key, answer.producedAt);
+  }
+
   /** A stored answer within the stale-if-error window covers failures and refusals; else the failure is thrown. */
   #coverFailure(failure: Failure, candidates: (StoredAnswer | undefined)[], policy: FreshnessPolicy): CacheOutcome {
     const detail = STALE_COVER[failure.kind];
     const { now } = this.#options;
     const stale = candidates
-      .filter((answer): answer is StoredAnswer => answer !== undefined && answer.status === 200)
+      .filter((answer): answer is StoredAnswer => answer !== undefined && isStorable(answer))
       .filter((answer) => freshness(answer, policy, now()) !== "expired")
       .sort((a, b) => b.producedAt - a.producedAt)[0];
     if (detail && stale) return this.#outcome(stale, policy, "hit", detail);
@@ -150,7 +199,7 @@ export class TieredCache {
   }
 }
 
-/** A failed background refresh keeps the stale copy; the request was already logged, so log it here. */
+/** A failed background load keeps the stale copy; the request was already logged, so log it here. */
 function logBackgroundFailure(result: SharedResult): void {
   if (result.kind === "failure")
     logger.write("error", { event: "background_refresh_failed", kind: result.failure.kind });

@@ -186,7 +186,7 @@ export function buildOpenApiDocument(): JsonObject {
   const paths: JsonObject = {};
   for (const route of ROUTES as readonly (ProxiedRoute | LocalRoute)[]) {
     if (route.kind === "local") {
-      paths[route.path] = { get: localOperation(route) };
+      paths[route.path] = { ...(paths[route.path] as JsonObject), [route.method.toLowerCase()]: localOperation(route) };
       continue;
     }
     paths[toOpenApiPath(route.path)] = { get: proxyOperation(route, "short") };

@@ -29,6 +29,7 @@ export function dataCentreTiers(config: Config, bindings: ReadBindings, localCac
     windows: {
       staleWhileRevalidateSeconds: config.STALE_WHILE_REVALIDATE_SECONDS,
       staleIfErrorSeconds: config.STALE_IF_ERROR_SECONDS,
+      staleIfSlowMs: config.STALE_IF_SLOW_MS,
     },
     refusals: new RefusalMemory(),
     now,

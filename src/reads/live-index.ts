@@ -7,6 +7,7 @@
  * 404 envelope and message for a meeting with no live session.
  */
 import { type StoredAnswer, toStoredAnswer } from "../cache/answer.ts";
+import { canonicalId } from "../ids.ts";
 import type { UpstreamRequest } from "../upstream/request.ts";
 
 /**
@@ -63,9 +64,11 @@ export class LiveSessionsView {
     const page = JSON.parse(index.body) as SessionsPage;
     for (const session of page.data.sessions) {
       if (typeof session.associated_id !== "string") continue;
-      const seen = newest.get(session.associated_id);
+      // Keyed as requests are: a UUID in lower case, whatever case the upstream listed it in.
+      const meetingId = canonicalId(session.associated_id);
+      const seen = newest.get(meetingId);
       // Several live sessions for one meeting: the upstream answers with the one started last.
-      if (!seen || startedAt(session) > startedAt(seen)) newest.set(session.associated_id, session);
+      if (!seen || startedAt(session) > startedAt(seen)) newest.set(meetingId, session);
     }
     for (const [meetingId, session] of newest) {
       this.#byMeeting.set(meetingId, JSON.stringify({ success: true, data: session }));

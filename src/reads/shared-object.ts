@@ -15,19 +15,31 @@ import { ApiError, toFailure } from "../errors.ts";
 import { runtime } from "../runtime.ts";
 import { loadThroughGate, type UpstreamAccess } from "../upstream/load.ts";
 
-export class SharedCacheObject extends DurableObject<Env> {
-  readonly #key = new SharedKey(() => runtime.now());
+/** Storage key of when the newest answer was produced: a key once answered is never cold again, even after eviction. */
+const KNOWN_PRODUCED_AT = "known-produced-at";
 
-  answer(request: SharedRequest): Promise<SharedResult> {
+export class SharedCacheObject extends DurableObject<Env> {
+  readonly #key: SharedKey;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#key = new SharedKey(() => runtime.now(), ctx.storage.kv.get<number>(KNOWN_PRODUCED_AT));
+  }
+
+  async answer(request: SharedRequest): Promise<SharedResult> {
     const [token] = secretsOf(this.env);
     if (!token) {
       const failure = toFailure(new ApiError("misconfigured", "proxy misconfigured: CLOUDFLARE_API_TOKEN is required"));
-      return Promise.resolve({ kind: "failure", failure });
+      return { kind: "failure", failure };
     }
     const access = upstreamAccess(token, this.env.BUDGET_GATE);
-    return this.#key.answer(request, async (demand, trace) =>
+    const knownBefore = this.#key.knownProducedAt;
+    const result = await this.#key.answer(request, async (demand, trace) =>
       toStoredAnswer(await loadThroughGate(access, request, demand, trace)),
     );
+    const known = this.#key.knownProducedAt;
+    if (known !== undefined && known !== knownBefore) this.ctx.storage.kv.put(KNOWN_PRODUCED_AT, known);
+    return result;
   }
 }
 

@@ -85,6 +85,9 @@ export const statusEnvelope = z
       caller_budget: z.object({ limit: z.number(), window_seconds: z.number() }).describe("CALLER_MISS_BUDGET"),
       paused_until: z.string().nullable().describe("While an upstream 429 pauses every upstream call: until when"),
       spend_per_route: z.record(z.string(), z.number()).describe("Permits taken in the current window, by route"),
+      spend_per_key: z
+        .record(z.string(), z.number())
+        .describe("Upstream calls each API key caused in its CALLER_MISS_BUDGET window (sliding estimate), by key id"),
       callers_over_share: z
         .array(z.object({ caller: z.string().describe("key:<id> or ip:<address or /64>"), refused: z.number() }))
         .describe("Callers refused for spending their share of the budget"),

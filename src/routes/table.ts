@@ -23,8 +23,12 @@ export interface RouteLimits {
 /** The config var holding a route's cache TTL in seconds (0: not stored, still coalesced and budgeted). */
 export type CacheTtlVar = "ACTIVE_SESSION_CACHE_TTL_SECONDS" | "SESSIONS_CACHE_TTL_SECONDS";
 
+/** The methods routes answer (HEAD comes with GET). */
+export type RouteMethod = "GET" | "POST" | "DELETE";
+
 interface RouteBase<Name extends string, Path extends string, Body extends z.ZodType, Scope extends string> {
   name: Name;
+  method: RouteMethod;
   /** Hono path pattern. */
   path: Path;
   /** One line for the OpenAPI document and the reference page. */
@@ -78,16 +82,17 @@ function proxied<
   const Scope extends string,
   Params extends z.ZodType,
   Query extends z.ZodType,
->(route: Omit<ProxiedRoute<Name, Path, Body, Scope, Params, Query>, "kind">) {
-  return { kind: "proxied" as const, ...route };
+>(route: Omit<ProxiedRoute<Name, Path, Body, Scope, Params, Query>, "kind" | "method">) {
+  return { kind: "proxied" as const, method: "GET" as const, ...route };
 }
 
 function local<
   const Name extends string,
+  const Method extends RouteMethod,
   const Path extends string,
   Body extends z.ZodType,
   const Scope extends string,
->(route: Omit<LocalRoute<Name, Path, Body, Scope>, "kind">) {
+>(route: Omit<LocalRoute<Name, Path, Body, Scope>, "kind" | "method"> & { method: Method }) {
   return { kind: "local" as const, ...route };
 }
 
@@ -193,6 +198,7 @@ export const ROUTES = [
   }),
   local({
     name: "health",
+    method: "GET",
     path: "/health",
     summary: "200 when the configuration is valid, else the misconfiguration 500",
     publicByDefault: true,
@@ -202,11 +208,22 @@ export const ROUTES = [
   }),
   local({
     name: "status",
+    method: "GET",
     path: "/status",
-    summary: "The upstream budget: permits left, any pause, spend per route, callers over their share",
+    summary: "The upstream budget: permits left, any pause, spend per route and per key, callers over their share",
     publicByDefault: false,
     neverPublic: true,
     scope: "status:read",
+    body: statusEnvelope,
+  }),
+  local({
+    name: "lift-pause",
+    method: "DELETE",
+    path: "/status/pause",
+    summary: "Lifts a pause an upstream 429 put on every upstream call, at once; answers the budget's status",
+    publicByDefault: false,
+    neverPublic: true,
+    scope: "status:write",
     body: statusEnvelope,
   }),
 ] as const;
@@ -238,4 +255,31 @@ export const UPSTREAM_SHAPED_PREFIX = "/client/v4/accounts/:account/realtime/kit
 
 export function upstreamShapedPath(route: { path: string }): string {
   return `${UPSTREAM_SHAPED_PREFIX}${route.path}`;
+}
+
+/** A path pattern the app answers, the name its log lines give it, and its methods. */
+export interface AnsweredPath {
+  path: string;
+  name: string;
+  methods: RouteMethod[];
+}
+
+/** Every path the app answers: each route at its path (and upstream-shaped path), and the API's description. */
+export const ANSWERED_PATHS: readonly AnsweredPath[] = [
+  ...ROUTES.flatMap((route): AnsweredPath[] => {
+    const answered = { name: route.name, methods: [route.method] };
+    return route.kind === "proxied"
+      ? [
+          { path: route.path, ...answered },
+          { path: upstreamShapedPath(route), ...answered },
+        ]
+      : [{ path: route.path, ...answered }];
+  }),
+  { path: "/openapi.json", name: "openapi", methods: ["GET"] },
+  { path: "/docs", name: "docs", methods: ["GET"] },
+];
+
+/** What `Allow` lists for a path: its methods, HEAD wherever GET is, and OPTIONS (CORS preflights). */
+export function allowedMethods(methods: readonly RouteMethod[]): string[] {
+  return [...methods.flatMap((method) => (method === "GET" ? ["GET", "HEAD"] : [method])), "OPTIONS"];
 }

@@ -1,10 +1,7 @@
 /** @module The param schemas routes share: ids, times, digits, enums, free text, one value per param. */
 import * as z from "zod";
+import { canonicalId, MEETING_ID, UUID } from "../ids.ts";
 
-// A UUID (any version, any case) or a V1 room name, in one pattern so the OpenAPI document shows it.
-const MEETING_ID =
-  /^(?:[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[a-z]{6}-[a-z]{6})$/;
-const UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
 const CONTROL_CHARACTER = /\p{Cc}/u;
 
 /**
@@ -23,10 +20,11 @@ export function singleValue<Out>(schema: z.ZodType<Out, string>) {
 /** A meeting id: a UUID (any version, any case) or a V1 room name. Nothing else reaches the upstream path. */
 export const meetingId = z
   .string()
-  .regex(MEETING_ID, "must be a UUID or a V1 room name (six lowercase letters, a hyphen, six lowercase letters)");
+  .regex(MEETING_ID, "must be a UUID or a V1 room name (six lowercase letters, a hyphen, six lowercase letters)")
+  .transform(canonicalId);
 
-/** A UUID, any version, any case (z.uuid() would refuse versions it does not know). */
-export const uuid = z.string().regex(UUID, "must be a UUID");
+/** A UUID, any version, any case (z.uuid() would refuse versions it does not know); lower case once valid. */
+export const uuid = z.string().regex(UUID, "must be a UUID").transform(canonicalId);
 
 /** An ISO 8601 date-time with `Z` or an offset, as a Date (forwarded in UTC). */
 export const dateTime = z.iso

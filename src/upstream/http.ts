@@ -4,6 +4,7 @@
  * maps every outcome to a success or an ApiError.
  */
 import packageJson from "../../package.json" with { type: "json" };
+import { MAX_PAUSE_MS } from "../budget/gate.ts";
 import type { PermitSource } from "../budget/permits.ts";
 import { refusalError } from "../budget/refusals.ts";
 import { isAllowedBaseUrl } from "../config.ts";
@@ -63,6 +64,8 @@ export function createUpstreamHttp(config: UpstreamSettings, token: string) {
     throw new ApiError("misconfigured", "proxy misconfigured: CLOUDFLARE_API_BASE_URL is not an allowed upstream");
   }
   const secrets = new Secrets([token]);
+  // Upstream messages are relayed to callers: they carry neither the token nor the account id.
+  const messageSecrets = new Secrets([token, config.CLOUDFLARE_ACCOUNT_ID]);
   const appUrl = `${config.CLOUDFLARE_API_BASE_URL}/accounts/${config.CLOUDFLARE_ACCOUNT_ID}/realtime/kit/${config.REALTIMEKIT_APP_ID}`;
   const headers = { Authorization: `Bearer ${token}`, Accept: "application/json", "User-Agent": USER_AGENT };
   const attemptTimeoutMs = config.UPSTREAM_TIMEOUT_MS;
@@ -79,7 +82,7 @@ export function createUpstreamHttp(config: UpstreamSettings, token: string) {
         return { kind: "status", status: 429, body, retryAfterMs: pauseFor(response.headers) };
       if (response.status >= 200 && response.status < 300) {
         // The body is passed through unchanged, so it must not carry the token back.
-        return isSuccessEnvelope(body) && secrets.redact(body) === body
+        return isSuccessEnvelope(body) && !secrets.foundInJson(body)
           ? { kind: "success", status: response.status, body }
           : { kind: "malformed", status: response.status };
       }
@@ -99,7 +102,7 @@ export function createUpstreamHttp(config: UpstreamSettings, token: string) {
     const startedAt = runtime.now();
     const timeLeft = () => deadlineMs - (runtime.now() - startedAt);
     const fail = (outcome: FailedOutcome) => {
-      const error = toApiError(outcome, secrets);
+      const error = toApiError(outcome, messageSecrets);
       trace.failure = error.kind;
       return error;
     };
@@ -119,7 +122,7 @@ export function createUpstreamHttp(config: UpstreamSettings, token: string) {
       trace.durationMs = runtime.now() - startedAt;
       if (outcome.kind === "success") return { status: outcome.status, body: outcome.body };
       if (outcome.kind === "status" && outcome.status === 429) {
-        const pauseMs = outcome.retryAfterMs ?? config.UPSTREAM_PAUSE_SECONDS * 1000;
+        const pauseMs = Math.min(outcome.retryAfterMs ?? config.UPSTREAM_PAUSE_SECONDS * 1000, MAX_PAUSE_MS);
         await permits.pauseUntil(runtime.now() + pauseMs);
         trace.failure = "upstream_paused";
         throw refusalError("paused", pauseMs);

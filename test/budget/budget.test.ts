@@ -1,11 +1,15 @@
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
+import { FAKE_ACCOUNT_ID, FAKE_APP_ID } from "../../dev/fake-upstream/data.ts";
 import { LOCAL_NARROW_API_KEY } from "../../dev/local-keys.ts";
-import { BudgetGate } from "../../src/budget/gate.ts";
+import { checkConfig } from "../../src/app.ts";
+import { BudgetGate, type Demand } from "../../src/budget/gate.ts";
 import { GATE_NAME } from "../../src/budget/gate-object.ts";
+import { cacheKey } from "../../src/cache/answer.ts";
 import { SharedKey } from "../../src/cache/shared-key.ts";
 import { logger } from "../../src/log.ts";
+import { upstreamSettings } from "../../src/upstream/request.ts";
 import {
   callProxy,
   dataCentre,
@@ -28,11 +32,30 @@ interface StatusBody {
     budget: { limit: number; available: number; cold_available: number };
     paused_until: string | null;
     spend_per_route: Record<string, number>;
+    spend_per_key: Record<string, number>;
     callers_over_share: { caller: string; refused: number }[];
   };
 }
 async function budgetStatus(call = callProxy) {
   return ((await (await call("/status")).json()) as StatusBody).data;
+}
+
+/** A shared-tier request with nothing in particular about it (the unit tests of SharedKey). */
+const SHARED_REQUEST = {
+  key: "k",
+  label: "active-session",
+  quotaKey: "ip:203.0.113.1",
+  upstream: { path: "/meetings/qwerty-asdfgh/active-session", query: "" },
+  settings: testSettings(),
+  ttlSeconds: 5,
+  staleIfErrorSeconds: 300,
+  staleIfSlowMs: 1000,
+};
+
+function testSettings() {
+  const parsed = checkConfig(env);
+  if (!parsed.ok) throw new Error(parsed.problem);
+  return upstreamSettings(parsed.config);
 }
 
 function errorLines(event: string) {
@@ -101,14 +124,15 @@ describe("the shared tier: one upstream call for every data centre", () => {
   });
 });
 
-describe("negative caching", () => {
+describe("negative caching: a stored 404 follows the rules of a stored 200", () => {
+  const IDLE = `/meetings/${IDLE_V2_MEETING}/active-session`;
+
   it("an upstream 404 is stored for the route's TTL and served again as the same 404", async () => {
     const clock = useFakeClock();
     const fake = useFakeUpstream();
-    const path = `/meetings/${IDLE_V2_MEETING}/active-session`;
-    const first = await callProxy(path);
+    const first = await callProxy(IDLE);
     clock.advance(2_000);
-    const second = await callProxy(path);
+    const second = await callProxy(IDLE);
     expect(first.status).toBe(404);
     expect(second.status).toBe(404);
     expect(await errorBody(second)).toMatchObject({
@@ -120,16 +144,109 @@ describe("negative caching", () => {
     expect(fake.requests).toHaveLength(1);
   });
 
-  it("a stored 404 is never served stale: past its TTL a failure reaches the caller", async () => {
+  it("past its TTL it is served stale at once while one background refresh runs", async () => {
+    const clock = useFakeClock();
+    const fake = useFakeUpstream();
+    await callProxy(IDLE);
+    clock.advance(6_000);
+    const stale = await callProxy(IDLE);
+    expect(stale.status).toBe(404);
+    expect(stale.headers.get("Cache-Status")).toBe("realtimekit-proxy; hit; ttl=-1; detail=stale-while-revalidate");
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it("within the stale-if-error window it covers an upstream failure, as the same 404", async () => {
     const clock = useFakeClock();
     const fake = useFakeUpstream();
     const call = proxyWith({ UPSTREAM_MAX_RETRIES: "0" });
-    const path = `/meetings/${IDLE_V2_MEETING}/active-session`;
-    await call(path);
-    clock.advance(6_000);
+    await call(IDLE);
+    clock.advance(60_000);
     fake.failNext({ status: 500 });
-    expect((await call(path)).status).toBe(502);
-    expect(fake.requests).toHaveLength(2);
+    const covered = await call(IDLE);
+    expect(covered.status).toBe(404);
+    expect(covered.headers.get("Cache-Status")).toBe("realtimekit-proxy; hit; ttl=-55; detail=stale-if-error");
+    expect(await errorBody(covered)).toMatchObject({ error: { message: expect.stringContaining(IDLE_V2_MEETING) } });
+  });
+
+  it("pollers told 'no live session' keep getting 404, never 503, while random ids from rotating addresses drain the budget", async () => {
+    const clock = useFakeClock();
+    useFakeUpstream();
+    const call = proxyWith();
+    const polls: number[] = [];
+    let floodRefused = 0;
+    for (let second = 0; second < 60; second++) {
+      for (let i = 0; i < 5; i++) {
+        const flood = await call(randomMeeting(), fromIp(`198.51.100.${(second * 5 + i) % 250}`));
+        if (flood.status === 503) floodRefused++;
+      }
+      if (second % 5 === 0) polls.push((await call(IDLE, fromIp("203.0.113.7"))).status);
+      clock.advance(1_000);
+    }
+    // The flood did take all that cold misses may take, and the pollers never noticed.
+    expect(floodRefused).toBeGreaterThan(100);
+    expect(polls).toEqual(Array.from({ length: 12 }, () => 404));
+  });
+
+  it("a remembered refusal of cold misses never holds back the refresh of a key already answered", async () => {
+    const clock = useFakeClock();
+    useFakeUpstream();
+    const call = proxyWith();
+    await call(IDLE);
+    clock.advance(40_000);
+    let refused: Response | undefined;
+    for (let i = 0; i < 100 && !refused; i++) {
+      const flood = await call(randomMeeting(), fromIp(`198.51.100.${i}`));
+      if (flood.status === 503) refused = flood;
+    }
+    expect(refused).toBeDefined();
+    const take = vi.spyOn(BudgetGate.prototype, "take");
+    // This isolate now refuses cold misses by itself, without asking the gate...
+    expect((await call(randomMeeting(), fromIp("198.51.100.200"))).status).toBe(503);
+    expect(take).not.toHaveBeenCalled();
+    // ...but the known key, past its TTL and SWR window, still asks, as a refresh, and is renewed.
+    const renewed = await call(IDLE);
+    expect(renewed.status).toBe(404);
+    expect(renewed.headers.get("Cache-Status")).toBe("realtimekit-proxy; fwd=stale; stored");
+    expect(take).toHaveBeenCalledWith(expect.objectContaining({ priority: "refresh" }));
+  });
+
+  it("a key once answered is never cold again: past every window, and in another data centre", async () => {
+    const clock = useFakeClock();
+    useFakeUpstream();
+    const take = vi.spyOn(BudgetGate.prototype, "take");
+    const lastDemand = () => take.mock.calls.at(-1)?.[0];
+    await callProxy(IDLE);
+    expect(lastDemand()).toMatchObject({ priority: "cold" });
+    clock.advance(400_000);
+    await callProxy(IDLE);
+    expect(lastDemand()).toMatchObject({ priority: "refresh", urgency: 1 });
+    clock.advance(400_000);
+    await (await dataCentre("elsewhere"))(IDLE);
+    expect(lastDemand()).toMatchObject({ priority: "refresh", urgency: 1 });
+  });
+
+  it("the key's object keeps when its newest answer was produced in its storage, so a restarted object knows it too", async () => {
+    useFakeClock();
+    useFakeUpstream();
+    await callProxy(IDLE);
+    const key = cacheKey({
+      account: FAKE_ACCOUNT_ID,
+      app: FAKE_APP_ID,
+      name: "active-session",
+      path: `/meetings/${IDLE_V2_MEETING}/active-session`,
+      query: "",
+    });
+    const stored = await runInDurableObject(env.SHARED_CACHE.get(env.SHARED_CACHE.idFromName(key)), (_, state) =>
+      state.storage.kv.get<number>("known-produced-at"),
+    );
+    expect(stored).toBe(Date.UTC(2026, 10, 22, 12, 0, 0));
+    let asked: Demand | undefined;
+    const restarted = new SharedKey(() => stored ?? 0, stored);
+    await restarted.answer({ ...SHARED_REQUEST, knownProducedAt: undefined }, async (demand) => {
+      asked = demand;
+      throw new Error("not loaded in this test");
+    });
+    expect(asked).toMatchObject({ priority: "refresh" });
   });
 });
 
@@ -291,5 +408,55 @@ describe("GET /status", () => {
     expect(await errorBody(misconfigured)).toMatchObject({
       error: { code: 500, message: expect.stringContaining("PUBLIC_ROUTES must not name status") },
     });
+  });
+});
+
+describe("pauses an operator can see through and lift", () => {
+  it("a 429's pause lasts an hour at most, whatever its Retry-After says", async () => {
+    useFakeClock();
+    const fake = useFakeUpstream();
+    fake.failNext({ status: 429, headers: { "Retry-After": "8640000" } });
+    const refused = await callProxy(uncachedSessionsPath());
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("Retry-After")).toBe("3600");
+    expect((await budgetStatus()).paused_until).toBe("2026-11-22T13:00:00.000Z");
+  });
+
+  it("DELETE /status/pause lifts a pause at once, for every data centre", async () => {
+    useFakeClock();
+    const fake = useFakeUpstream();
+    fake.failNext({ status: 429, headers: { "Retry-After": "3000" } });
+    await callProxy(uncachedSessionsPath());
+    const lifted = await callProxy("/status/pause", { method: "DELETE" });
+    expect(lifted.status).toBe(200);
+    expect(await lifted.json()).toMatchObject({ success: true, data: { paused_until: null } });
+    const elsewhere = await dataCentre("elsewhere");
+    expect((await elsewhere(uncachedSessionsPath())).status).toBe(200);
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it("lifting a pause needs a key with status:write and is never public", async () => {
+    useFakeUpstream();
+    expect((await callProxy("/status/pause", { method: "DELETE", anonymous: true })).status).toBe(401);
+    const narrow = await callProxy("/status/pause", {
+      method: "DELETE",
+      headers: { Authorization: `Bearer ${LOCAL_NARROW_API_KEY}` },
+    });
+    expect(await errorBody(narrow)).toMatchObject({
+      error: { code: 403, message: expect.stringContaining("status:write") },
+    });
+    const misconfigured = await proxyWith({ PUBLIC_ROUTES: "health,lift-pause" })("/health");
+    expect(misconfigured.status).toBe(500);
+  });
+});
+
+describe("spend per key", () => {
+  it("/status lists every key's upstream spend in its window, by key id", async () => {
+    useFakeClock();
+    useFakeUpstream();
+    await callProxy(uncachedSessionsPath());
+    await callProxy(uncachedSessionsPath());
+    await callProxy(randomMeeting(), fromIp("203.0.113.40"));
+    expect((await budgetStatus()).spend_per_key).toEqual({ "local-every-scope": 2 });
   });
 });

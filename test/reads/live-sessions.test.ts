@@ -23,6 +23,18 @@ describe("ACTIVE_SESSION_SOURCE=live-sessions", () => {
     }
   });
 
+  it("a meeting asked for with its UUID in upper case gets the same answer from both sources", async () => {
+    useFakeUpstream();
+    const fromIndex = proxyWith(FROM_INDEX);
+    const fromMeeting = proxyWith();
+    for (const meeting of MEETINGS.filter(({ id }) => /^[0-9a-f-]{36}$/i.test(id))) {
+      const upper = activeSession(meeting.id.toUpperCase());
+      const expected = await answer(await fromMeeting(activeSession(meeting.id.toLowerCase())));
+      expect(await answer(await fromIndex(upper)), meeting.title).toEqual(expected);
+      expect(await answer(await fromMeeting(upper)), meeting.title).toEqual(expected);
+    }
+  });
+
   it("a meeting with no live session gets the upstream's 404 envelope and message", async () => {
     useFakeUpstream();
     const response = await proxyWith(FROM_INDEX)(activeSession("0d4e6a8c-2b1f-4e3d-9c5b-7a6f8e9d0c1b"));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Fault } from "../../dev/fake-upstream/app.ts";
+import { FAKE_ACCOUNT_ID } from "../../dev/fake-upstream/data.ts";
 import { LOCAL_NARROW_API_KEY } from "../../dev/local-keys.ts";
 import {
   API_KEY,
@@ -9,16 +10,27 @@ import {
   type ProxyInit,
   proxyWith,
   TOKEN,
+  uncachedSessionsPath,
   useFakeClock,
   useFakeUpstream,
 } from "../support/proxy.ts";
 
 const ENCODED_TOKEN = encodeURIComponent(TOKEN);
-// The fault matrix must reach the upstream every time, so the cache is off for it.
+// The fault matrix must reach the upstream every time: the cache is off, the budget never
+// refuses, and a 429 pauses nothing (else every input after it would be a 503 without an upstream call).
+const EVERY_CALL_REACHES_THE_UPSTREAM = {
+  SESSIONS_CACHE_TTL_SECONDS: "0",
+  ACTIVE_SESSION_CACHE_TTL_SECONDS: "0",
+  UPSTREAM_BUDGET: "1000000/300",
+  CALLER_MISS_BUDGET: "1000000/300",
+  UPSTREAM_PAUSE_SECONDS: "0",
+};
 const CACHE_OFF = { SESSIONS_CACHE_TTL_SECONDS: "0" };
 
+type ProxyInitInput = { path: string; init?: ProxyInit };
+
 /** Caller inputs, good and bad, several of them carrying the token itself. */
-const CALLER_INPUTS: { path: string; init?: ProxyInit }[] = [
+const CALLER_INPUTS: ProxyInitInput[] = [
   { path: "/health" },
   { path: `/meetings/${LIVE_V2_MEETING}/active-session` },
   { path: "/meetings/0d4e6a8c-2b1f-4e3d-9c5b-7a6f8e9d0c1b/active-session" },
@@ -82,29 +94,36 @@ describe("the API token never leaks", () => {
   it("not in any body, header or log line, for every caller input against every upstream answer", async () => {
     useFakeClock(0);
     const logs = captureLogs();
-    let checked = 0;
+    const statuses = new Set<number>();
     for (const fault of UPSTREAM_FAULTS) {
       for (const input of CALLER_INPUTS) {
         const fake = useFakeUpstream();
         if (fault) fake.failNext(fault, fault, fault);
-        const response = await proxyWith(CACHE_OFF)(input.path, input.init);
+        const response = await proxyWith(EVERY_CALL_REACHES_THE_UPSTREAM)(input.path, input.init);
+        statuses.add(response.status);
         expectNoToken(response, await response.text(), logs, `${input.path} ${JSON.stringify(fault)}`);
-        checked++;
       }
     }
-    expect(checked).toBe(CALLER_INPUTS.length * UPSTREAM_FAULTS.length);
-    // The inputs really did reach the upstream and its failures, so the check above meant something.
+    // The inputs really reached the upstream and each kind of its failures, so the checks above meant something.
     expect(logs.some((line) => line.includes("upstream_credentials"))).toBe(true);
+    expect([...statuses]).toEqual(expect.arrayContaining([200, 400, 401, 404, 405, 422, 502, 503]));
   });
 
   it("not in any answer served from the cache", async () => {
     const logs = captureLogs();
     useFakeUpstream();
-    for (const round of ["miss", "hit"]) {
-      for (const input of CALLER_INPUTS) {
-        const response = await callProxy(input.path, input.init);
-        expectNoToken(response, await response.text(), logs, `${round} ${input.path}`);
-      }
+    const stored = new Set<ProxyInitInput>();
+    for (const input of CALLER_INPUTS) {
+      const response = await callProxy(input.path, input.init);
+      expectNoToken(response, await response.text(), logs, `miss ${input.path}`);
+      if (response.headers.get("Cache-Status")?.endsWith("; stored")) stored.add(input);
+    }
+    expect(stored.size).toBeGreaterThan(3);
+    for (const input of stored) {
+      const response = await callProxy(input.path, input.init);
+      expectNoToken(response, await response.text(), logs, `hit ${input.path}`);
+      // Everything stored the first time is served from the cache the second.
+      expect(response.headers.get("Cache-Status"), input.path).toMatch(/; hit; /);
     }
   });
 
@@ -119,6 +138,36 @@ describe("the API token never leaks", () => {
       expect(response.status).toBe(500);
       expectNoToken(response, await response.text(), logs, JSON.stringify(overrides));
     }
+  });
+
+  it.each([
+    ["as is", TOKEN],
+    ["JSON-escaped", TOKEN.replace(/-/g, "\\u002d")],
+    ["percent-encoded", [...TOKEN].map((c) => `%${c.charCodeAt(0).toString(16)}`).join("")],
+    ["percent-encoded twice", encodeURIComponent([...TOKEN].map((c) => `%${c.charCodeAt(0).toString(16)}`).join(""))],
+    ["as a property name", TOKEN],
+  ])("a success body carrying the token %s is refused and never stored", async (form, value) => {
+    const fake = useFakeUpstream();
+    const call = proxyWith();
+    const path = uncachedSessionsPath();
+    const data = form === "as a property name" ? `{"${value}":1}` : `{"echoed":"${value}"}`;
+    fake.failNext({ status: 200, body: `{"success":true,"data":${data}}` });
+    const refused = await call(path);
+    expect(refused.status).toBe(502);
+    expect(await refused.text()).not.toContain(value);
+    expect((await call(path)).headers.get("Cache-Status")).toBe("realtimekit-proxy; fwd=miss; stored");
+  });
+
+  it("an upstream message relayed to the caller is scrubbed of the account id too", async () => {
+    const fake = useFakeUpstream();
+    fake.failNext({
+      status: 400,
+      body: JSON.stringify({ success: false, error: { message: `account ${FAKE_ACCOUNT_ID} has no such app` } }),
+    });
+    const response = await proxyWith()(uncachedSessionsPath());
+    expect(await response.json()).toMatchObject({
+      error: { code: 400, message: "account [redacted] has no such app" },
+    });
   });
 
   it("a success body that carries the token is refused, not passed through", async () => {

@@ -111,6 +111,20 @@ export function proxyWith(overrides: Record<string, unknown> = {}) {
   return (path: string, init?: ProxyInit) => callWorker(proxyEnv, path, init);
 }
 
+/**
+ * Like `proxyWith`, but resolves as soon as the response is sent, before the request's
+ * background work (`waitUntil`); `settled` resolves once that work has.
+ */
+export function proxyAnsweringFirst(overrides: Record<string, unknown> = {}) {
+  const proxyEnv = envWith(overrides);
+  return async (path: string, init?: ProxyInit) => {
+    const ctx = createExecutionContext();
+    const request = asCaller(path, init) as Parameters<typeof worker.fetch>[0];
+    const response = await worker.fetch(request, proxyEnv, ctx);
+    return { response, settled: waitOnExecutionContext(ctx) };
+  };
+}
+
 /** A clock that only moves when the proxy sleeps, recording each wait; jitter fixed to `random`. */
 export function useFakeClock(random = 0.5) {
   let now = Date.UTC(2026, 10, 22, 12, 0, 0);
