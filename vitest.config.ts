@@ -8,6 +8,11 @@ export default defineConfig({
     cloudflareTest({
       // [env.test]: rate limits that the suite's requests never trip, and one tight limiter.
       wrangler: { configPath: "./wrangler.toml", environment: "test" },
+      // workerd's verbose mode prints each exception an RPC method throws even when its
+      // caller catches it (tests break the Durable Objects on purpose, and assert the
+      // proxy's own error lines instead), and a line for each object reset() stops
+      // mid-request between tests. A passing run prints only the test results.
+      verbose: false,
       miniflare: {
         // Test values for the vars and secrets that wrangler.toml leaves to each deployment.
         bindings: {

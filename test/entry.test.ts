@@ -3,22 +3,34 @@ import { describe, expect, it } from "vitest";
 import { API_KEY, LIVE_V1_MEETING, useFakeUpstream } from "./support/proxy.ts";
 
 // The Worker as the platform calls it (the integration's `exports.default`), with the
-// env and Durable Objects of wrangler.toml's [env.test]. Every other test uses
+// env and Durable Objects of wrangler.toml's [env.test]. Every other suite uses
 // test/support/proxy.ts, which calls the same entry with a fresh env per test.
+const callEntry = (path: string, init?: RequestInit) =>
+  exports.default.fetch(new Request(`http://proxy.test${path}`, init));
+
 describe("the Worker through the platform's entry", () => {
-  it("serves /health, a proxied route and the operator's /status", async () => {
+  it("answers /health without the upstream", async () => {
     const fake = useFakeUpstream();
-    const health = await exports.default.fetch(new Request("http://proxy.test/health"));
+    const health = await callEntry("/health");
     expect(await health.json()).toMatchObject({ status: "ok" });
-    const active = await exports.default.fetch(
-      new Request(`http://proxy.test/meetings/${LIVE_V1_MEETING}/active-session`),
-    );
-    expect(active.status).toBe(200);
-    expect(active.headers.get("Cache-Status")).toMatch(/^realtimekit-proxy; /);
-    const status = await exports.default.fetch(
-      new Request("http://proxy.test/status", { headers: { Authorization: `Bearer ${API_KEY}` } }),
-    );
-    expect(await status.json()).toMatchObject({ success: true, data: { budget: { limit: 1000 } } });
-    expect(fake.requests.length).toBeLessThanOrEqual(1);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it("answers a proxied route from the upstream, once, then from the cache", async () => {
+    const fake = useFakeUpstream();
+    const path = `/meetings/${LIVE_V1_MEETING}/active-session`;
+    const first = await callEntry(path);
+    expect(first.status).toBe(200);
+    expect(first.headers.get("Cache-Status")).toBe("realtimekit-proxy; fwd=miss; stored");
+    const second = await callEntry(path);
+    expect(second.headers.get("Cache-Status")).toMatch(/^realtimekit-proxy; hit; /);
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it("answers the operator's /status from the budget gate, without the upstream", async () => {
+    const fake = useFakeUpstream();
+    const status = await callEntry("/status", { headers: { Authorization: `Bearer ${API_KEY}` } });
+    expect(await status.json()).toMatchObject({ success: true, data: { budget: { limit: 1000, available: 1000 } } });
+    expect(fake.requests).toHaveLength(0);
   });
 });

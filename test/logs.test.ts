@@ -20,6 +20,32 @@ const errorLines = () =>
 const withId = (id: string) => ({ headers: { "X-Request-Id": id } });
 
 describe("the request log line", () => {
+  it("is written exactly once for every request, whatever becomes of it", async () => {
+    const clock = useFakeClock();
+    const fake = useFakeUpstream();
+    const call = proxyWith({ ALLOWED_ORIGINS: "https://app.example.com" });
+    const path = uncachedSessionsPath();
+    const requests: [string, RequestInit & { anonymous?: boolean }][] = [
+      [path, {}], // a miss
+      [path, {}], // a hit
+      ["/sessions?per_page=0", {}], // a 400
+      ["/sessions", { anonymous: true }], // a 401
+      ["/sessions", { headers: { Authorization: "Bearer rkp_unknown" } }], // an unknown key
+      ["/nowhere", {}], // a 404
+      ["/sessions", { method: "POST" }], // a 405
+      ["/sessions", { method: "OPTIONS", headers: { Origin: "https://app.example.com" } }], // a preflight
+      ["/health", {}],
+      ["/status", {}],
+    ];
+    for (const [requestPath, init] of requests) await call(requestPath, init);
+    clock.advance(15_000);
+    await call(path); // a stale answer, with a background refresh
+    fake.failNext({ status: 500 }, { status: 500 }, { status: 500 });
+    await call(uncachedSessionsPath()); // an upstream failure: a request line and an error line
+    expect(requestLines()).toHaveLength(requests.length + 2);
+    expect(errorLines()).toEqual([expect.objectContaining({ event: "upstream_failure" })]);
+  });
+
   it("for a miss: route, status, cache status, upstream status, time and attempts, caller", async () => {
     useFakeClock();
     useFakeUpstream();

@@ -79,13 +79,6 @@ export function proxyFetch(input: string | URL | Request, init?: RequestInit): P
   return callProxy(`${url.pathname}${url.search}`, init);
 }
 
-let dataCentreRequests = 0;
-
-/** Requests handled by data centres (below), which call the app without the entry's spy. */
-export function requestsToDataCentres(): number {
-  return dataCentreRequests;
-}
-
 /**
  * Another data centre: its own isolate (memory tier) and its own Cache API tier (a
  * named cache), sharing the Durable Objects, the budget gate and the shared tier,
@@ -98,7 +91,6 @@ export async function dataCentre(name: string, overrides: Record<string, unknown
   const app = createApp(parsed.config, dcEnv, { localCache: await caches.open(`data-centre-${name}`) });
   return async (path: string, init?: ProxyInit): Promise<Response> => {
     const ctx = createExecutionContext();
-    dataCentreRequests++;
     const response = await app.fetch(asCaller(path, init), dcEnv, ctx);
     await waitOnExecutionContext(ctx);
     return response;
