@@ -8,13 +8,10 @@ import { DEFAULT_PUBLIC_ROUTES, type RouteName } from "../src/routes/table.ts";
 import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID } from "./fake-upstream/data.ts";
 import { startFakeUpstream } from "./fake-upstream/server.ts";
 import { LOCAL_API_KEY, LOCAL_API_KEYS, LOCAL_KEYS_FILE } from "./local-keys.ts";
+import { EXAMPLE_ORIGIN, PORTS, PROXY_URL, requireFree } from "./ports.ts";
 
-const PROXY_PORT = Number(process.env.PORT ?? 8787);
-const UPSTREAM_PORT = Number(process.env.FAKE_UPSTREAM_PORT ?? 8788);
-const PROXY_URL = `http://localhost:${PROXY_PORT}`;
-const EXAMPLE_ORIGIN = `http://localhost:${process.env.EXAMPLE_PORT ?? 5173}`;
-
-const { baseUrl, server } = await startFakeUpstream(UPSTREAM_PORT);
+await requireFree(PORTS.proxy, PORTS.upstream);
+const { baseUrl, server } = await startFakeUpstream(PORTS.upstream.port);
 console.log(`fake RealtimeKit upstream on ${baseUrl}`);
 
 // Local-only values: the fake accepts exactly these. Production sets its own with
@@ -29,14 +26,21 @@ const localBindings = {
     ...LOCAL_API_KEYS,
     ...(existsSync(LOCAL_KEYS_FILE) ? JSON.parse(readFileSync(LOCAL_KEYS_FILE, "utf8")) : []),
   ]),
-  // The example frontend's origin (npm run example).
+  // The example frontend's origin (npm run example, on EXAMPLE_PORT).
   ALLOWED_ORIGINS: EXAMPLE_ORIGIN,
 };
 const varFlags = Object.entries(localBindings).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
 
 const wrangler = spawn(
   "wrangler",
-  ["dev", "--port", String(PROXY_PORT), "--show-interactive-dev-session=false", ...varFlags, ...process.argv.slice(2)],
+  [
+    "dev",
+    "--port",
+    String(PORTS.proxy.port),
+    "--show-interactive-dev-session=false",
+    ...varFlags,
+    ...process.argv.slice(2),
+  ],
   {
     stdio: ["ignore", "inherit", "inherit"],
     env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },

@@ -11,11 +11,13 @@ import type { Server } from "node:http";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { FAKE_API_TOKEN } from "../dev/fake-upstream/data.ts";
 import { LOCAL_API_KEY, LOCAL_NARROW_API_KEY } from "../dev/local-keys.ts";
+import { PORTS, requireFree } from "../dev/ports.ts";
 import { serveExample } from "../examples/frontend/serve.ts";
 
-const PROXY_PORT = 8787;
-const LISTED_PORT = 5173;
-const UNLISTED_PORT = 5174;
+const PROXY_PORT = PORTS.proxy.port;
+const LISTED_PORT = PORTS.example.port;
+// Another origin, which ALLOWED_ORIGINS does not list.
+const UNLISTED_PORT = PORTS.example.port + 1;
 const LIVE_MEETING = "6bf2b8be-04dd-4191-b602-1128921a306b";
 const SECRETS = [FAKE_API_TOKEN, LOCAL_API_KEY, LOCAL_NARROW_API_KEY, "rkp_"];
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -60,6 +62,7 @@ async function pageText(page: Page, selector: string): Promise<string> {
 }
 
 async function main() {
+  await requireFree(PORTS.proxy, PORTS.upstream, PORTS.example, { variable: "EXAMPLE_PORT", port: UNLISTED_PORT });
   mkdirSync("test-results", { recursive: true });
   const proxy = await startProxy();
   const servers: Server[] = [];

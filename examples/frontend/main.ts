@@ -7,8 +7,11 @@ import { hc } from "hono/client";
 // is checked against the Workers runtime, this page against the DOM.
 import type { AppType } from "../../types/src/client.d.ts";
 
+/** Set when the page is bundled (npm run example): npm start's proxy, which follows PORT. */
+declare const __PROXY_URL__: string;
+
 const params = new URLSearchParams(location.search);
-const PROXY_URL = params.get("proxy") ?? "http://localhost:8787";
+const PROXY_URL = params.get("proxy") ?? __PROXY_URL__;
 const MIN_POLL_SECONDS = 5;
 const client = hc<AppType>(PROXY_URL, {
   // A request id per call: it lets an operator find this request in the proxy's logs.

@@ -6,10 +6,12 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { PORTS, PROXY_URL, requireFree } from "../../dev/ports.ts";
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
-export async function bundleExample(): Promise<string> {
+/** The page, bundled, reading the proxy at `proxyUrl` (npm start's, which follows PORT). */
+export async function bundleExample(proxyUrl = PROXY_URL): Promise<string> {
   const result = await build({
     entryPoints: [here("./main.ts")],
     bundle: true,
@@ -17,6 +19,7 @@ export async function bundleExample(): Promise<string> {
     target: "es2022",
     minify: true,
     write: false,
+    define: { __PROXY_URL__: JSON.stringify(proxyUrl) },
   });
   return result.outputFiles[0]?.text ?? "";
 }
@@ -40,11 +43,11 @@ export async function serveExample(port: number): Promise<Server> {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const port = Number(process.env.EXAMPLE_PORT ?? 5173);
-  await serveExample(port);
-  console.log(`example frontend on http://localhost:${port}
+  await requireFree(PORTS.example);
+  await serveExample(PORTS.example.port);
+  console.log(`example frontend on http://localhost:${PORTS.example.port}
 
-It reads the proxy at http://localhost:8787. Start that with /sessions public, so a page
+It reads the proxy at ${PROXY_URL} (PORT). Start that with /sessions public, so a page
 without any key can list sessions:
 
   npm start -- --var PUBLIC_ROUTES:active-session,sessions,health
