@@ -1,7 +1,8 @@
 /**
- * @module `npm run check:client`: proves the typed client works from another project.
- * Builds the client's declarations (types/), then type-checks a tiny consumer in a
- * temporary directory that imports `realtimekit-proxy/client` as a dependency would:
+ * @module `npm run check:client`: proves the typed client installs and works in another
+ * project. Packs the package as `npm pack` does for anyone (its `prepare` script builds
+ * the declarations), unpacks the tarball into a temporary consumer's node_modules, and
+ * type-checks a consumer that imports `realtimekit-proxy/client` as a dependency would:
  * strict, no `skipLibCheck`, no Workers types, no `Env`. Each route is called with
  * typed params and query; calls that must not compile are marked `@ts-expect-error`
  * (so a loosened type fails the check too).
@@ -57,12 +58,19 @@ function run(args: string[], cwd: string): void {
   execFileSync(process.execPath, [tsc, ...args], { cwd, stdio: "inherit" });
 }
 
-run(["-p", "tsconfig.types.json"], root);
 const consumer = mkdtempSync(join(tmpdir(), "realtimekit-proxy-consumer-"));
 try {
-  mkdirSync(join(consumer, "node_modules"));
-  // As an installed dependency would be: the package, and the libraries its types name.
-  symlinkSync(root, join(consumer, "node_modules", "realtimekit-proxy"), "dir");
+  // The package exactly as `npm pack` makes it (and as a git install gets it, through the same prepare script).
+  const [packed] = JSON.parse(
+    execFileSync("npm", ["pack", "--json", "--pack-destination", consumer], { cwd: root, encoding: "utf8" }),
+  ) as { filename: string; files: { path: string }[] }[];
+  if (!packed?.files.some((file) => file.path === "types/src/client.d.ts")) {
+    throw new Error("npm pack left out types/src/client.d.ts");
+  }
+  const installed = join(consumer, "node_modules", "realtimekit-proxy");
+  mkdirSync(installed, { recursive: true });
+  execFileSync("tar", ["-xzf", join(consumer, packed.filename), "-C", installed, "--strip-components=1"]);
+  // The libraries its types name, as npm would install them beside it (they are its dependencies).
   for (const library of ["hono", "zod"]) {
     symlinkSync(join(root, "node_modules", library), join(consumer, "node_modules", library), "dir");
   }
@@ -85,7 +93,9 @@ try {
   );
   writeFileSync(join(consumer, "consumer.ts"), CONSUMER);
   run(["-p", "tsconfig.json"], consumer);
-  console.log("a consumer project type-checks against realtimekit-proxy/client (strict, no skipLibCheck, no Env)");
+  console.log(
+    `${packed.filename} (${packed.files.length} files) installs, and a consumer project type-checks against realtimekit-proxy/client (strict, no skipLibCheck, no Env)`,
+  );
 } finally {
   rmSync(consumer, { recursive: true, force: true });
 }
