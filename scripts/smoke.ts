@@ -1,0 +1,104 @@
+/**
+ * @module `npm run smoke -- <url> [--key <key>]`: checks a deployed proxy from outside,
+ * as its callers will reach it. /health says the config is valid, but never reaches the
+ * upstream; these checks do, so a wrong or under-scoped CLOUDFLARE_API_TOKEN, a missing
+ * Durable Object or a paused budget shows now rather than as 502s later. The key (or
+ * SMOKE_API_KEY) should hold status:read and sessions:read:
+ *   npm run key:create -- smoke status:read sessions:read
+ */
+
+type Verdict = "ok" | "warn" | "fail";
+const results: { verdict: Verdict; line: string }[] = [];
+const mark = { ok: "✓", warn: "!", fail: "✗" } as const;
+
+function report(verdict: Verdict, line: string): void {
+  results.push({ verdict, line });
+  console.log(`${mark[verdict]} ${line}`);
+}
+
+function usage(message: string): never {
+  console.error(`${message}\nusage: npm run smoke -- <proxy url> [--key <API key>]   (or SMOKE_API_KEY=<key>)`);
+  process.exit(2);
+}
+
+const args = process.argv.slice(2);
+const keyAt = args.indexOf("--key");
+const key = keyAt >= 0 ? args[keyAt + 1] : process.env.SMOKE_API_KEY;
+const base = args.find((arg, i) => !arg.startsWith("--") && !(keyAt >= 0 && i === keyAt + 1));
+if (!base || !URL.canParse(base)) usage("give the proxy's URL, e.g. https://proxy.example.com");
+const proxy = base.replace(/\/+$/, "");
+
+interface Answer {
+  status: number;
+  body: {
+    success?: boolean;
+    data?: Record<string, unknown>;
+    error?: { message?: string };
+    status?: string;
+    version?: string;
+  };
+  headers: Headers;
+}
+
+async function get(path: string, withKey = false): Promise<Answer | undefined> {
+  try {
+    const headers: Record<string, string> = withKey && key ? { Authorization: `Bearer ${key}` } : {};
+    const response = await fetch(`${proxy}${path}`, { headers, signal: AbortSignal.timeout(15_000) });
+    const body = (await response.json().catch(() => ({}))) as Answer["body"];
+    return { status: response.status, body, headers: response.headers };
+  } catch (error) {
+    report("fail", `${path}: no answer (${error instanceof Error ? error.message : String(error)})`);
+    return undefined;
+  }
+}
+
+const health = await get("/health");
+if (health?.status === 200)
+  report("ok", `/health: configuration valid, version ${health.body.status && health.body.version}`);
+else if (health) report("fail", `/health answered ${health.status}: ${health.body.error?.message ?? "?"}`);
+
+const meeting = await get(`/meetings/${crypto.randomUUID()}/active-session`, true);
+if (meeting?.status === 404 && /No active session/i.test(meeting.body.error?.message ?? "")) {
+  report("ok", "active-session: the upstream accepted the token and answered a made-up meeting with its 404");
+} else if (meeting?.status === 502) {
+  report(
+    "fail",
+    `active-session: ${meeting.body.error?.message} (check CLOUDFLARE_API_TOKEN and its Realtime permission)`,
+  );
+} else if (meeting) {
+  report("warn", `active-session answered ${meeting.status}: ${meeting.body.error?.message ?? ""}`);
+}
+
+if (!key) {
+  report("warn", "no key given: /status and /sessions not checked (--key, with status:read and sessions:read)");
+} else {
+  const status = await get("/status", true);
+  if (status?.status === 200) {
+    const budget = status.body.data?.budget as { available?: number; limit?: number } | undefined;
+    const paused = status.body.data?.paused_until;
+    report("ok", `/status: the budget gate answers, ${budget?.available} of ${budget?.limit} permits left`);
+    if (paused) report("warn", `every upstream call is paused until ${String(paused)} (DELETE /status/pause lifts it)`);
+  } else if (status) {
+    report(status.status === 403 ? "warn" : "fail", `/status answered ${status.status}: ${status.body.error?.message}`);
+  }
+  // A query no cache holds, so the answer comes from the upstream now.
+  const sessions = await get(`/sessions?per_page=1&search=smoke-${crypto.randomUUID()}`, true);
+  if (sessions?.status === 200) report("ok", "/sessions: the upstream accepted the token and listed sessions");
+  else if (sessions?.status === 502) {
+    report(
+      "fail",
+      `/sessions: ${sessions.body.error?.message} (check CLOUDFLARE_API_TOKEN and its Realtime permission)`,
+    );
+  } else if (sessions) {
+    report(
+      sessions.status === 403 ? "warn" : "fail",
+      `/sessions answered ${sessions.status}: ${sessions.body.error?.message}`,
+    );
+  }
+}
+
+const failed = results.filter(({ verdict }) => verdict === "fail").length;
+console.log(failed ? `\n${failed} check(s) failed` : "\nthe deployment answers as it should");
+process.exitCode = failed ? 1 : 0;
+
+export {};
