@@ -3,8 +3,7 @@
  * own budget gate, shared tier and data-centre tiers (the same modules the Worker
  * runs, with the clock injected), in front of the bundled fake upstream enforcing the
  * token's real allowance: 1,200 requests per 5 minutes, then a 5-minute lock-out.
- * Each scenario prints upstream spend per 5 minutes, lock-outs, callers' answers by
- * status and the age of the answers served. Nothing leaves this process.
+ * Seeded: a rerun prints exactly the same table. Nothing leaves this process.
  */
 import { createFakeUpstream } from "../dev/fake-upstream/app.ts";
 import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID, generatedMeetingId } from "../dev/fake-upstream/data.ts";
@@ -14,10 +13,10 @@ import { toStoredAnswer } from "../src/cache/answer.ts";
 import { LocalTier } from "../src/cache/local-tier.ts";
 import { SharedKey, type SharedRequest } from "../src/cache/shared-key.ts";
 import { type CacheOutcome, TieredCache } from "../src/cache/tiers.ts";
-import { parseConfig } from "../src/config.ts";
+import { type Config, parseConfig } from "../src/config.ts";
 import { ApiError } from "../src/errors.ts";
 import { logger } from "../src/log.ts";
-import { answerRead } from "../src/reads/answer-read.ts";
+import { answerRead, type ReadServer } from "../src/reads/answer-read.ts";
 import { LiveSessionsView } from "../src/reads/live-index.ts";
 import { PROXIED_ROUTES, ROUTE_CATALOG } from "../src/routes/table.ts";
 import { runtime } from "../src/runtime.ts";
@@ -27,12 +26,22 @@ import { upstreamSettings } from "../src/upstream/request.ts";
 
 const WINDOW_MS = 300_000;
 const TICK_MS = 1_000;
+const POLL_SECONDS = 5;
+const SIM_MINUTES = Number(process.env.SIM_MINUTES ?? 30);
+const START = Date.UTC(2026, 10, 30, 8, 0, 0);
 
-export interface Scenario {
-  name: string;
+type Source = Config["ACTIVE_SESSION_SOURCE"];
+
+interface Shape {
+  /** A short label for the table; the legend gives the whole description. */
+  id: string;
+  description: string;
   dataCentres: number;
   users: number;
-  meetings: number;
+  /** Meetings with a live session: their active session is a 200. */
+  liveMeetings: number;
+  /** Meetings without one yet: their pollers are told 404, "no live session". */
+  idleMeetings: number;
   /** Random meeting ids per second from anonymous clients... */
   attackerPerSecond: number;
   /** ...each request from one of this many IPs. */
@@ -41,79 +50,102 @@ export interface Scenario {
   dashboards: boolean;
   /** Whether each user also polls its meeting's session list (else only its active session). */
   userLists: boolean;
-  source: "meeting" | "live-sessions";
+}
+
+export interface Scenario extends Shape {
+  source: Source;
   minutes: number;
 }
 
-const SIM_MINUTES = Number(process.env.SIM_MINUTES ?? 30);
+/** Each shape runs with both sources of active-session answers, side by side. */
+const bothSources = (shape: Shape): Scenario[] =>
+  (["meeting", "live-sessions"] as const).map((source) => ({ ...shape, source, minutes: SIM_MINUTES }));
 
-type Shape = Omit<Scenario, "name" | "dashboards" | "userLists" | "source" | "minutes">;
+const firstRelease = {
+  dataCentres: 3,
+  users: 60,
+  liveMeetings: 6,
+  idleMeetings: 3,
+  dashboards: true,
+  userLists: true,
+};
 
-/** Each scenario runs with both sources of active-session answers, side by side. */
-const scenario = (name: string, shape: Shape): Scenario[] =>
-  (["meeting", "live-sessions"] as const).map((source) => ({
-    name,
-    ...shape,
-    dashboards: true,
-    userLists: true,
-    source,
-    minutes: SIM_MINUTES,
-  }));
-
-/** Many live meetings, each polled for its active session by two users every 5 s, in 30 data centres. */
-const manyMeetings = (meetings: number): Scenario[] =>
-  (["meeting", "live-sessions"] as const).map((source) => ({
-    name: `${meetings.toLocaleString("en")} live meetings, 2 users each, 30 DCs (active session only)`,
-    dataCentres: 30,
-    users: meetings * 2,
-    meetings,
+const POLLING_LOAD: Shape[] = [
+  {
+    id: "A",
+    description: "3 DCs, 60 users polling 6 live + 3 idle meetings and their lists, a dashboard per DC",
+    ...firstRelease,
     attackerPerSecond: 0,
     attackerIps: 1,
+  },
+  {
+    id: "B",
+    description: "A + one anonymous client asking 5 random ids/s from one IP",
+    ...firstRelease,
+    attackerPerSecond: 5,
+    attackerIps: 1,
+  },
+  {
+    id: "C",
+    description: "A + 5 random ids/s from 1,000 rotating IPs",
+    ...firstRelease,
+    attackerPerSecond: 5,
+    attackerIps: 1_000,
+  },
+  {
+    id: "D",
+    description: "1 DC, 60 users polling 6 meetings not live yet + 4 random ids/s from rotating IPs",
+    dataCentres: 1,
+    users: 60,
+    liveMeetings: 0,
+    idleMeetings: 6,
+    attackerPerSecond: 4,
+    attackerIps: 1_000,
     dashboards: false,
     userLists: false,
-    source,
-    minutes: SIM_MINUTES,
-  }));
-
-export const MANY_MEETINGS: Scenario[] = [10, 100, 1_000].flatMap(manyMeetings);
-
-export const SCENARIOS: Scenario[] = [
-  scenario("the first release's test: 3 DCs x 60 users x 6 meetings + dashboards", {
-    dataCentres: 3,
-    users: 60,
-    meetings: 6,
-    attackerPerSecond: 0,
-    attackerIps: 1,
-  }),
-  scenario("the same + one anonymous client asking 5 random ids/s from one IP", {
-    dataCentres: 3,
-    users: 60,
-    meetings: 6,
-    attackerPerSecond: 5,
-    attackerIps: 1,
-  }),
-  scenario("the same + 5 random ids/s from 1,000 rotating IPs", {
-    dataCentres: 3,
-    users: 60,
-    meetings: 6,
-    attackerPerSecond: 5,
-    attackerIps: 1_000,
-  }),
-  scenario("30 DCs x 1,000 users x 20 meetings + 5 random ids/s from 1,000 IPs", {
+  },
+  {
+    id: "E",
+    description: "30 DCs, 1,000 users on 20 live + 10 idle meetings + 5 random ids/s from 1,000 IPs",
     dataCentres: 30,
     users: 1_000,
-    meetings: 20,
+    liveMeetings: 20,
+    idleMeetings: 10,
     attackerPerSecond: 5,
     attackerIps: 1_000,
-  }),
-  scenario("300 DCs x 10,000 users x 100 meetings + 20 random ids/s from 1,000 IPs", {
+    dashboards: true,
+    userLists: true,
+  },
+  {
+    id: "F",
+    description: "300 DCs, 10,000 users on 100 live + 50 idle meetings + 20 random ids/s from 1,000 IPs",
     dataCentres: 300,
     users: 10_000,
-    meetings: 100,
+    liveMeetings: 100,
+    idleMeetings: 50,
     attackerPerSecond: 20,
     attackerIps: 1_000,
-  }),
-].flat();
+    dashboards: true,
+    userLists: true,
+  },
+];
+
+/** Many live meetings, each polled for its active session by two users every 5 s, in 30 data centres. */
+const manyMeetings = (meetings: number): Shape => ({
+  id: `M${meetings}`,
+  description: `${meetings.toLocaleString("en")} live meetings, 2 users each, 30 DCs, active session only`,
+  dataCentres: 30,
+  users: meetings * 2,
+  liveMeetings: meetings,
+  idleMeetings: 0,
+  attackerPerSecond: 0,
+  attackerIps: 1,
+  dashboards: false,
+  userLists: false,
+});
+
+export const SCENARIOS: Scenario[] = POLLING_LOAD.flatMap(bothSources);
+export const MANY_MEETINGS: Scenario[] = [10, 100, 1_000].map(manyMeetings).flatMap(bothSources);
 
 /** A deterministic generator, so every run replays the same day. */
 function seededRandom(seed: number): () => number {
@@ -122,6 +154,12 @@ function seededRandom(seed: number): () => number {
     state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
     return state / 2_147_483_648;
   };
+}
+
+/** A random-looking (version 4) meeting id from the seeded generator. */
+function seededUuid(random: () => number): string {
+  const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16)).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20)}`;
 }
 
 function mapStore(): GateStore {
@@ -138,20 +176,18 @@ function mapStore(): GateStore {
 type Poll = { route: "active-session" | "sessions"; meeting?: string; query?: Record<string, string> };
 
 interface Caller {
-  id: string;
+  quotaKey: string;
   dataCentre: number;
-  polite: boolean;
   polls: Poll[];
-  /** Seconds between polls at least (the caller also honours max-age and Retry-After). */
-  everySeconds: number;
   nextAt: number;
-  /** Which of its polls have had an answer (an error after that counts against the proxy). */
+  /** Which of its polls have had an answer, a 200 or a 404 (an error after that counts against the proxy). */
   answered: boolean[];
 }
 
 interface Tally {
   statuses: Map<number, number>;
-  politeErrorsAfterAnswer: number;
+  /** Errors a caller got on a poll that had already been answered: the goal is none. */
+  errorsOnceAnswered: Map<number, number>;
   ages: number[];
 }
 
@@ -160,25 +196,14 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
-export async function runScenario(scenario: Scenario) {
-  // The Worker's log lines (refused background refreshes, mostly) would drown the table.
-  logger.write = () => {};
-  let now = Date.UTC(2026, 10, 30, 8, 0, 0);
-  const clock = () => now;
-  runtime.now = clock;
-  const fake = createFakeUpstream({
-    extraLiveMeetings: scenario.meetings,
-    allowance: { requests: 1_200, seconds: 300, lockoutSeconds: 300, now: clock },
-  });
-  globalThis.fetch = async (input, init) => fake.fetch(new Request(input, init));
-
+function configFor(source: Source): Config {
   const parsed = parseConfig(
     {
       CLOUDFLARE_API_TOKEN: FAKE_API_TOKEN,
       CLOUDFLARE_ACCOUNT_ID: FAKE_ACCOUNT_ID,
       REALTIMEKIT_APP_ID: FAKE_APP_ID,
       CLOUDFLARE_API_BASE_URL: "http://127.0.0.1:9/client/v4",
-      ACTIVE_SESSION_SOURCE: scenario.source,
+      ACTIVE_SESSION_SOURCE: source,
       PUBLIC_RATE_LIMITER: { limit: async () => ({ success: true }) },
       KEYED_RATE_LIMITER: { limit: async () => ({ success: true }) },
       BUDGET_GATE: { idFromName: () => ({}), get: () => ({}) },
@@ -187,10 +212,11 @@ export async function runScenario(scenario: Scenario) {
     ROUTE_CATALOG,
   );
   if (!parsed.ok) throw new Error(parsed.problem);
-  const config = parsed.config;
-  const settings = upstreamSettings(config);
+  return parsed.config;
+}
 
-  // The deployment: one gate, one shared object per key, and each data centre's tiers.
+/** The deployment: one gate, one shared key per cache key, and each data centre's tiers. */
+function deployment(config: Config, dataCentres: number, clock: () => number): ReadServer[] {
   const gate = new BudgetGate({ store: mapStore(), now: clock });
   const sharedKeys = new Map<string, SharedKey>();
   const access = { token: FAKE_API_TOKEN, gate, throttle: new DirectCallThrottle(), now: clock };
@@ -201,10 +227,10 @@ export async function runScenario(scenario: Scenario) {
       toStoredAnswer(await loadThroughGate(access, request, demand, trace)),
     );
   };
-  const centres = Array.from({ length: scenario.dataCentres }, () => ({
+  return Array.from({ length: dataCentres }, () => ({
     liveSessions: new LiveSessionsView(),
-    settings,
-    source: scenario.source,
+    settings: upstreamSettings(config),
+    source: config.ACTIVE_SESSION_SOURCE,
     tiers: new TieredCache({
       local: new LocalTier(undefined, clock),
       askShared,
@@ -218,44 +244,61 @@ export async function runScenario(scenario: Scenario) {
       now: clock,
     }),
   }));
+}
 
-  const random = seededRandom(7);
+function pollersOf(scenario: Scenario, random: () => number): Caller[] {
   const callers: Caller[] = [];
+  const meetings = scenario.liveMeetings + scenario.idleMeetings;
   for (let i = 0; i < scenario.users; i++) {
-    const meeting = generatedMeetingId(i % scenario.meetings);
+    // Generated meetings below liveMeetings have a live session; the others have none.
+    const meeting = generatedMeetingId(i % meetings);
     callers.push({
-      id: `ip:user-${i}`,
+      quotaKey: `ip:user-${i}`,
       dataCentre: i % scenario.dataCentres,
-      polite: true,
       polls: [
         { route: "active-session", meeting },
         ...(scenario.userLists ? [{ route: "sessions" as const, query: { associated_id: meeting } }] : []),
       ],
-      everySeconds: 5,
-      nextAt: now + Math.floor(random() * 5_000),
+      nextAt: START + Math.floor(random() * POLL_SECONDS * 1000),
       answered: [],
     });
   }
   if (scenario.dashboards) {
     for (let dc = 0; dc < scenario.dataCentres; dc++) {
       callers.push({
-        id: `key:dashboard-${dc}`,
+        quotaKey: `key:dashboard-${dc}`,
         dataCentre: dc,
-        polite: true,
         polls: [{ route: "sessions", query: { status: "LIVE", per_page: "100" } }],
-        everySeconds: 5,
-        nextAt: now + Math.floor(random() * 5_000),
+        nextAt: START + Math.floor(random() * POLL_SECONDS * 1000),
         answered: [],
       });
     }
   }
+  return callers;
+}
 
+export async function runScenario(scenario: Scenario) {
+  // The Worker's log lines (refused background refreshes, mostly) would drown the table.
+  logger.write = () => {};
+  let now = START;
+  const clock = () => now;
+  const random = seededRandom(7);
+  runtime.now = clock;
+  runtime.random = seededRandom(11);
+  const fake = createFakeUpstream({
+    extraLiveMeetings: scenario.liveMeetings,
+    allowance: { requests: 1_200, seconds: 300, lockoutSeconds: 300, now: clock },
+  });
+  globalThis.fetch = async (input, init) => fake.fetch(new Request(input, init));
+  const config = configFor(scenario.source);
+  const centres = deployment(config, scenario.dataCentres, clock);
+  const callers = pollersOf(scenario, random);
   const tallies = { polite: newTally(), attacker: newTally() };
   const background: Promise<unknown>[] = [];
   const waitUntil = (promise: Promise<unknown>) => void background.push(promise);
 
-  async function poll(dataCentre: number, callerId: string, spec: Poll): Promise<CacheOutcome | ApiError> {
-    const [route] = PROXIED_ROUTES.filter((candidate) => candidate.name === spec.route);
+  async function poll(dataCentre: number, quotaKey: string, spec: Poll): Promise<CacheOutcome | ApiError> {
+    const route = PROXIED_ROUTES.find((candidate) => candidate.name === spec.route);
     const centre = centres[dataCentre];
     if (!route || !centre) throw new Error(`no route ${spec.route} or data centre ${dataCentre}`);
     const request = {
@@ -263,7 +306,7 @@ export async function runScenario(scenario: Scenario) {
       params: { meetingId: spec.meeting ?? "" },
       query: spec.query ?? {},
       ttlSeconds: config[route.cacheTtl],
-      quotaKey: callerId,
+      quotaKey,
     };
     try {
       return await answerRead(centre, request, newTrace(), waitUntil);
@@ -278,16 +321,16 @@ export async function runScenario(scenario: Scenario) {
   for (; now < end; now += TICK_MS) {
     for (const caller of callers) {
       if (caller.nextAt > now) continue;
-      let waitSeconds = caller.everySeconds;
+      let waitSeconds = POLL_SECONDS;
       for (const [index, spec] of caller.polls.entries()) {
-        const result = await poll(caller.dataCentre, caller.id, spec);
+        const result = await poll(caller.dataCentre, caller.quotaKey, spec);
         const status = result instanceof ApiError ? result.status : result.answer.status;
-        count(tallies.polite, status);
+        count(tallies.polite.statuses, status);
+        if (status === 200 || status === 404) caller.answered[index] = true;
+        else if (caller.answered[index]) count(tallies.polite.errorsOnceAnswered, status);
         if (result instanceof ApiError) {
-          if (caller.answered[index] && result.status !== 404) tallies.polite.politeErrorsAfterAnswer++;
           waitSeconds = Math.max(waitSeconds, result.retryAfter ?? 0);
         } else {
-          caller.answered[index] = true;
           tallies.polite.ages.push(result.ageSeconds);
           waitSeconds = Math.max(waitSeconds, result.freshSecondsLeft);
         }
@@ -298,8 +341,8 @@ export async function runScenario(scenario: Scenario) {
     for (; attackerCredit >= 1; attackerCredit--) {
       const ip = `ip:attacker-${Math.floor(random() * scenario.attackerIps)}`;
       const dc = Math.floor(random() * scenario.dataCentres);
-      const result = await poll(dc, ip, { route: "active-session", meeting: crypto.randomUUID() });
-      count(tallies.attacker, result instanceof ApiError ? result.status : result.answer.status);
+      const result = await poll(dc, ip, { route: "active-session", meeting: seededUuid(random) });
+      count(tallies.attacker.statuses, result instanceof ApiError ? result.status : result.answer.status);
     }
     await Promise.all(background.splice(0));
   }
@@ -307,76 +350,104 @@ export async function runScenario(scenario: Scenario) {
 }
 
 function newTally(): Tally {
-  return { statuses: new Map(), politeErrorsAfterAnswer: 0, ages: [] };
+  return { statuses: new Map(), errorsOnceAnswered: new Map(), ages: [] };
 }
 
-function count(tally: Tally, status: number): void {
-  tally.statuses.set(status, (tally.statuses.get(status) ?? 0) + 1);
+function count(counts: Map<number, number>, status: number): void {
+  counts.set(status, (counts.get(status) ?? 0) + 1);
 }
 
-/** The most requests any 5-minute window saw (sliding), and the mean per 5 minutes. */
-function spendPerWindow(arrivals: number[], minutes: number) {
+/** The most requests any 5-minute window saw (sliding). */
+function busiestWindow(arrivals: number[]): number {
   let max = 0;
   for (let i = 0, j = 0; i < arrivals.length; i++) {
     while ((arrivals[i] ?? 0) - (arrivals[j] ?? 0) >= WINDOW_MS) j++;
     max = Math.max(max, i - j + 1);
   }
-  return { max, mean: Math.round((arrivals.length / minutes) * 5) };
+  return max;
 }
 
-function formatStatuses(statuses: Map<number, number>): string {
-  return (
-    [...statuses]
-      .sort(([a], [b]) => a - b)
-      .map(([status, n]) => `${status}: ${n}`)
-      .join(", ") || "none"
-  );
+/** The count of each status chosen, joined by slashes: `12495/2142`. */
+function countsOf(counts: Map<number, number>, statuses: number[]): string {
+  return statuses.map((status) => String(counts.get(status) ?? 0)).join("/");
 }
 
-function report(scenario: Scenario, arrivals: number[], lockouts: number, tallies: Record<string, Tally>) {
-  const spend = spendPerWindow(arrivals, scenario.minutes);
-  const ages = (tallies.polite?.ages ?? []).sort((a, b) => a - b);
+/** The total of every status not listed, with the statuses in brackets: `0`, or `3120 (503)`. */
+function othersOf(counts: Map<number, number>, listed: number[]): string {
+  const others = [...counts].filter(([status]) => !listed.includes(status)).sort(([a], [b]) => a - b);
+  const total = others.reduce((sum, [, n]) => sum + n, 0);
+  return total ? `${total} (${others.map(([status]) => status).join(",")})` : "0";
+}
+
+function report(
+  scenario: Scenario,
+  arrivals: number[],
+  lockouts: number,
+  tallies: Record<"polite" | "attacker", Tally>,
+) {
+  const ages = tallies.polite.ages.sort((a, b) => a - b);
   return {
-    scenario: scenario.name,
-    source: scenario.source,
-    upstreamPer5MinMax: spend.max,
-    upstreamPer5MinMean: spend.mean,
-    lockouts,
-    polite: formatStatuses(tallies.polite?.statuses ?? new Map()),
-    politeErrorsOnceAnswered: tallies.polite?.politeErrorsAfterAnswer ?? 0,
-    attacker: formatStatuses(tallies.attacker?.statuses ?? new Map()),
-    ageP50: percentile(ages, 50),
-    ageP99: percentile(ages, 99),
+    id: scenario.id,
+    source: scenario.source === "live-sessions" ? "index" : "meeting",
+    upstream: String(busiestWindow(arrivals)),
+    lockouts: String(lockouts),
+    answers: countsOf(tallies.polite.statuses, [200, 404]),
+    errorsOnceAnswered: othersOf(tallies.polite.errorsOnceAnswered, []),
+    errors: othersOf(tallies.polite.statuses, [200, 404]),
+    attacker: scenario.attackerPerSecond ? countsOf(tallies.attacker.statuses, [404, 429, 503]) : "-",
+    age: `${percentile(ages, 50)}/${percentile(ages, 99)}`,
   };
 }
 
-function printTable(title: string, rows: Awaited<ReturnType<typeof runScenario>>[]): void {
-  const lines = [
-    `\n${title}\n`,
-    "| scenario | active-session source | upstream / 5 min (max, mean) | lock-outs | polite callers' answers | polite errors once answered | attacker's answers | answer age p50 / p99 (s) |",
-    "|---|---|---|---|---|---|---|---|",
-    ...rows.map(
-      (r) =>
-        `| ${r.scenario} | ${r.source} | ${r.upstreamPer5MinMax}, ${r.upstreamPer5MinMean} | ${r.lockouts} | ${r.polite} | ${r.politeErrorsOnceAnswered} | ${r.attacker} | ${r.ageP50} / ${r.ageP99} |`,
-    ),
-  ];
-  console.log(lines.join("\n"));
+type Row = Awaited<ReturnType<typeof runScenario>>;
+
+const COLUMNS: [keyof Row, string, string][] = [
+  ["id", "id", "the scenario (legend below the table)"],
+  ["source", "source", "active-session answers: per meeting, or from the live-sessions index"],
+  ["upstream", "up/5m", "upstream requests in the busiest 5 minutes (budget 1,000; limit 1,200)"],
+  ["lockouts", "lock", "lock-outs: the upstream refusing the token for 5 minutes"],
+  ["answers", "200/404 answers", "polite callers' answers: 200, and 404 (no live session)"],
+  ["errorsOnceAnswered", "err after", "errors on a poll already answered before (the goal: 0)"],
+  ["errors", "err all", "every error polite callers got, cold starts included (statuses)"],
+  ["attacker", "attack 404/429/503", "what the client asking random ids got"],
+  ["age", "age p50/99", "seconds since the upstream produced the answers served"],
+];
+
+function printTable(title: string, scenarios: Scenario[], rows: Row[]): void {
+  const header = COLUMNS.map(([, label]) => label);
+  const cells = rows.map((row) => COLUMNS.map(([key]) => row[key]));
+  const widths = header.map((label, i) => Math.max(label.length, ...cells.map((line) => (line[i] ?? "").length)));
+  const line = (values: string[]) => `| ${values.map((value, i) => value.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  const legend = [...new Map(scenarios.map((s) => [s.id, s.description]))].map(
+    ([id, text]) => `  ${id.padEnd(5)} ${text}`,
+  );
+  console.log(
+    [
+      `\n${title}\n`,
+      line(header),
+      line(widths.map((width) => "-".repeat(width))),
+      ...cells.map(line),
+      "",
+      ...legend,
+    ].join("\n"),
+  );
 }
 
 async function runAll(title: string, scenarios: Scenario[]): Promise<void> {
   const only = process.env.SIM_ONLY;
-  const rows = [];
-  for (const scenario of scenarios.filter((s) => !only || s.name.includes(only))) {
+  const chosen = scenarios.filter((s) => !only || only.split(",").includes(s.id));
+  const rows: Row[] = [];
+  for (const scenario of chosen) {
     const started = performance.now();
     rows.push(await runScenario(scenario));
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    console.error(`simulated "${scenario.name}" (${scenario.source}) in ${seconds} s`);
+    console.error(`simulated ${scenario.id} (${scenario.source}) in ${seconds} s`);
   }
-  if (rows.length) printTable(title, rows);
+  if (rows.length) printTable(title, chosen, rows);
 }
 
 console.log(
-  `${SIM_MINUTES} virtual minutes a scenario; the fake upstream allows 1,200 requests per 5 minutes, then locks out for 5.`,
+  `${SIM_MINUTES} virtual minutes a scenario; users poll every ${POLL_SECONDS} s (longer when max-age or\nRetry-After ask); the fake upstream allows 1,200 requests per 5 minutes, then locks out for 5.\n\nColumns:\n${COLUMNS.map(([, label, meaning]) => `  ${label.padEnd(19)} ${meaning}`).join("\n")}`,
 );
 await runAll("Polling load and attackers", SCENARIOS);
 await runAll("Many meetings: active sessions per meeting, or from the live-sessions index", MANY_MEETINGS);
