@@ -4,10 +4,10 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { DEFAULT_PUBLIC_ROUTES, type RouteName } from "../src/routes/table.ts";
+import { bannerLines } from "./banner.ts";
 import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID } from "./fake-upstream/data.ts";
 import { startFakeUpstream } from "./fake-upstream/server.ts";
-import { LOCAL_API_KEY, LOCAL_API_KEYS, LOCAL_KEYS_FILE } from "./local-keys.ts";
+import { LOCAL_API_KEYS, LOCAL_KEYS_FILE } from "./local-keys.ts";
 import { EXAMPLE_ORIGIN, PORTS, PROXY_URL, requireFree } from "./ports.ts";
 
 await requireFree(PORTS.proxy, PORTS.upstream);
@@ -61,32 +61,10 @@ wrangler.once("exit", (code) => {
 
 await waitForHealth();
 
-/** `curl` lines that work as printed; the comment says what a route gives without a key. */
-function tryLine(route: RouteName, path: string, note = ""): string {
-  const isPublic = DEFAULT_PUBLIC_ROUTES.includes(route);
-  const auth = isPublic ? "" : `-H 'Authorization: Bearer ${LOCAL_API_KEY}' `;
-  const url = path.includes("?") ? `'${PROXY_URL}${path}'` : `${PROXY_URL}${path}`;
-  const access = isPublic ? "public" : "with the local key (without: 401)";
-  return `  curl -i ${auth}${url}   # ${[access, note].filter(Boolean).join("; ")}`;
-}
-
-const clientV4 = `/client/v4/accounts/${FAKE_ACCOUNT_ID}/realtime/kit/${FAKE_APP_ID}`;
 console.log(`
 realtimekit-proxy is ready on ${PROXY_URL} (Ctrl+C stops it). Try:
 
-${[
-  tryLine("health", "/health"),
-  tryLine("active-session", "/meetings/6bf2b8be-04dd-4191-b602-1128921a306b/active-session"),
-  tryLine("active-session", "/meetings/qwerty-asdfgh/active-session", "a V1 room name"),
-  tryLine("active-session", "/meetings/0d4e6a8c-2b1f-4e3d-9c5b-7a6f8e9d0c1b/active-session", "no live session: 404"),
-  tryLine("sessions", "/sessions?status=LIVE"),
-  tryLine("sessions", "/sessions?per_page=5&sort_by=minutesConsumed&sort_order=DESC"),
-  tryLine("sessions", "/sessions?per_page=0&status=live", "invalid: 400 naming both"),
-  tryLine("session", "/sessions/5e551011-0000-4000-8000-000000000001?include_breakout_rooms=true"),
-  tryLine("session-participants", "/sessions/5e551011-0000-4000-8000-000000000001/participants?view=consolidated"),
-  tryLine("sessions", `${clientV4}/sessions?status=LIVE`, "the upstream-shaped path, as the cloudflare SDK calls it"),
-  tryLine("status", "/status", "the upstream budget"),
-].join("\n")}
+${bannerLines(PROXY_URL).join("\n")}
 
 The key above is local-only (dev/local-keys.ts); make real ones with npm run key:create
 (add --local to use one with npm start too). Reference: ${PROXY_URL}/docs and

@@ -77,9 +77,10 @@ function placeholdersOf(env: string): string[] {
   );
 }
 
-/** The README states production's rate limits: they must be the ones wrangler.toml declares. */
-function readmeProblems(): string[] {
-  const readme = readFileSync("README.md", "utf8").replace(/\s+/g, " ");
+/** The docs state production's rate limits, and name every module: both must be true of the code. */
+function docsProblems(): string[] {
+  const operating = readFileSync("docs/operating.md", "utf8").replace(/\s+/g, " ");
+  const architecture = readFileSync("docs/architecture.md", "utf8");
   const limits = unstable_readConfig({ config: "wrangler.toml", env: "production" }).ratelimits as {
     name: string;
     simple: { limit: number; period: number };
@@ -91,21 +92,23 @@ function readmeProblems(): string[] {
   };
   const limitProblems = limits.flatMap((limiter) => {
     const phrase = stated[limiter.name as keyof typeof stated]?.(limiter.simple);
-    return phrase && !readme.includes(phrase) ? [`README.md does not state ${limiter.name}'s limit: "${phrase}"`] : [];
+    return phrase && !operating.includes(phrase)
+      ? [`docs/operating.md does not state ${limiter.name}'s limit: "${phrase}"`]
+      : [];
   });
   // The source map names every module, so a newcomer finds each one.
   const unmapped = readdirSync("src", { recursive: true, encoding: "utf8" })
     .filter((file) => file.endsWith(".ts"))
     .map((file) => `src/${file.split(sep).join("/")}`)
-    .filter((file) => !readme.includes(file));
-  return [...limitProblems, ...unmapped.map((file) => `README.md's source map does not name ${file}`)];
+    .filter((file) => !architecture.includes(file));
+  return [...limitProblems, ...unmapped.map((file) => `docs/architecture.md's source map does not name ${file}`)];
 }
 
 let failed = false;
-const readme = readmeProblems();
-if (readme.length) {
+const docs = docsProblems();
+if (docs.length) {
   failed = true;
-  console.log(`✗ README.md\n  - ${readme.join("\n  - ")}`);
+  console.log(`✗ docs/\n  - ${docs.join("\n  - ")}`);
 }
 for (const env of envs) {
   const placeholders = placeholdersOf(env);

@@ -3,9 +3,24 @@ import * as z from "zod";
 
 const DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4";
 
+/** What the configuration reference says of a var, secret or binding (its default is read from the schema itself). */
+export interface ConfigDoc {
+  kind: "var" | "secret" | "binding";
+  /** The rule, in words; the value's meaning when that is not obvious. */
+  rule: string;
+}
+
+/** Each setting's documentation, kept beside its rule: the reference tables are generated from it. */
+export const CONFIG_DOCS = z.registry<ConfigDoc>();
+
+function documented<T extends z.ZodType>(schema: T, doc: ConfigDoc): T {
+  CONFIG_DOCS.add(schema, doc);
+  return schema;
+}
+
 /** Vars arrive as strings (`wrangler dev --var NAME:value`) or, from TOML, as numbers. */
-function wholeNumber(min: number, max: number, fallback: number) {
-  return z
+function wholeNumber(min: number, max: number, fallback: number, meaning = "") {
+  const schema = z
     .union([z.string(), z.number()])
     .optional()
     .transform((value, ctx) => {
@@ -16,12 +31,13 @@ function wholeNumber(min: number, max: number, fallback: number) {
       ctx.issues.push({ code: "custom", input: value, message: `must be a whole number from ${min} to ${max}` });
       return z.NEVER;
     });
+  return documented(schema, { kind: "var", rule: `${min}..${max}${meaning ? `: ${meaning}` : ""}` });
 }
 
 /** `<requests>/<seconds>`, e.g. `1000/300`. */
-function allowance(fallback: string) {
+function allowance(fallback: string, meaning: string) {
   const rule = "must be <requests>/<seconds>: requests 1 to 1000000, seconds 1 to 3600, e.g. 1000/300";
-  return z
+  const schema = z
     .string()
     .optional()
     .transform((value, ctx) => {
@@ -34,6 +50,10 @@ function allowance(fallback: string) {
       ctx.issues.push({ code: "custom", input: value, message: rule });
       return z.NEVER;
     });
+  return documented(schema, {
+    kind: "var",
+    rule: `\`<requests>/<seconds>\`, requests 1..1000000, seconds 1..3600: ${meaning}`,
+  });
 }
 
 function splitCommaList(value: string): string[] {
@@ -119,86 +139,137 @@ export interface RateLimitBinding {
  * A Durable Object namespace binding is only checked to be there: the code that calls it
  * reads it from `Env`, typed by `wrangler types` with its class's own methods.
  */
-function durableObjectBinding() {
-  return z.custom<object>(
-    (value) =>
-      typeof value === "object" &&
-      value !== null &&
-      typeof Reflect.get(value, "idFromName") === "function" &&
-      typeof Reflect.get(value, "get") === "function",
-    "binding is missing: declare it under [[durable_objects.bindings]] in wrangler.toml",
+function durableObjectBinding(className: string) {
+  return documented(
+    z.custom<object>(
+      (value) =>
+        typeof value === "object" &&
+        value !== null &&
+        typeof Reflect.get(value, "idFromName") === "function" &&
+        typeof Reflect.get(value, "get") === "function",
+      "binding is missing: declare it under [[durable_objects.bindings]] in wrangler.toml",
+    ),
+    { kind: "binding", rule: `the Durable Object class \`${className}\`, under \`[[durable_objects.bindings]]\`` },
   );
 }
 
-const allowedOrigins = z
-  .string()
-  .optional()
-  .transform((value) => splitCommaList(value ?? ""))
-  .refine(
-    (origins) => origins.every(isExactOrigin),
-    "must be a comma list of exact origins such as https://app.example.com",
-  );
-
-const rateLimitBinding = z.custom<RateLimitBinding>(
-  (value) => typeof value === "object" && value !== null && typeof Reflect.get(value, "limit") === "function",
-  "binding is missing: declare it under [[ratelimits]] in wrangler.toml",
+const allowedOrigins = documented(
+  z
+    .string()
+    .optional()
+    .transform((value) => splitCommaList(value ?? ""))
+    .refine(
+      (origins) => origins.every(isExactOrigin),
+      "must be a comma list of exact origins such as https://app.example.com",
+    ),
+  { kind: "var", rule: "comma list of exact origins (scheme, host, port) allowed by CORS" },
 );
+
+const rateLimitBinding = () =>
+  documented(
+    z.custom<RateLimitBinding>(
+      (value) => typeof value === "object" && value !== null && typeof Reflect.get(value, "limit") === "function",
+      "binding is missing: declare it under [[ratelimits]] in wrangler.toml",
+    ),
+    { kind: "binding", rule: "a Rate Limiting binding, under `[[ratelimits]]` in wrangler.toml" },
+  );
 
 /** The whole configuration's schema, checking route names and scopes against the route table's catalog. */
 export function configSchema(catalog: RouteCatalog) {
   const { names: ROUTE_NAMES, neverPublic: NEVER_PUBLIC_ROUTES } = catalog;
   return z.object({
-    CLOUDFLARE_API_TOKEN: z.string({ error: "is required (a Worker secret)" }).min(1, "is required (a Worker secret)"),
-    CLOUDFLARE_ACCOUNT_ID: z
-      .string({ error: "is required" })
-      .regex(/^[A-Za-z0-9]{1,32}$/, "must be 1 to 32 letters or digits"),
-    REALTIMEKIT_APP_ID: z
-      .string({ error: "is required" })
-      .regex(/^[A-Za-z0-9-]{1,64}$/, "must be 1 to 64 letters, digits or hyphens"),
-    CLOUDFLARE_API_BASE_URL: z
-      .string()
-      .optional()
-      .transform((value) => value ?? DEFAULT_BASE_URL)
-      .refine(
-        isAllowedBaseUrl,
-        "must be https://api.cloudflare.com/... or an http(s) URL on localhost or 127.0.0.1, without credentials, query or fragment",
-      )
-      .transform((value) => value.replace(/\/+$/, "")),
-    ACTIVE_SESSION_CACHE_TTL_SECONDS: wholeNumber(0, 60, 5),
-    ACTIVE_SESSION_SOURCE: z
-      .enum(["meeting", "live-sessions"], { error: "must be meeting or live-sessions" })
-      .optional()
-      .transform((value) => value ?? "meeting"),
-    SESSIONS_CACHE_TTL_SECONDS: wholeNumber(0, 3600, 10),
-    STALE_WHILE_REVALIDATE_SECONDS: wholeNumber(0, 86400, 30),
-    STALE_IF_ERROR_SECONDS: wholeNumber(0, 86400, 300),
-    UPSTREAM_TIMEOUT_MS: wholeNumber(100, 60000, 5000),
-    UPSTREAM_MAX_RETRIES: wholeNumber(0, 5, 2),
-    MAX_PER_PAGE: wholeNumber(1, 1000, 100),
-    UPSTREAM_BUDGET: allowance("1000/300"),
-    CALLER_MISS_BUDGET: allowance("200/300"),
-    UPSTREAM_PAUSE_SECONDS: wholeNumber(0, 3600, 300),
-    STALE_IF_SLOW_MS: wholeNumber(0, 60000, 1000),
+    CLOUDFLARE_API_TOKEN: documented(
+      z.string({ error: "is required (a Worker secret)" }).min(1, "is required (a Worker secret)"),
+      { kind: "secret", rule: "the Cloudflare API token the proxy calls RealtimeKit with (permission Realtime)" },
+    ),
+    CLOUDFLARE_ACCOUNT_ID: documented(
+      z.string({ error: "is required" }).regex(/^[A-Za-z0-9]{1,32}$/, "must be 1 to 32 letters or digits"),
+      { kind: "var", rule: "1..32 letters or digits" },
+    ),
+    REALTIMEKIT_APP_ID: documented(
+      z.string({ error: "is required" }).regex(/^[A-Za-z0-9-]{1,64}$/, "must be 1 to 64 letters, digits or hyphens"),
+      { kind: "var", rule: "1..64 letters, digits or `-` (real app ids are 36-character UUIDs)" },
+    ),
+    CLOUDFLARE_API_BASE_URL: documented(
+      z
+        .string()
+        .optional()
+        .transform((value) => value ?? DEFAULT_BASE_URL)
+        .refine(
+          isAllowedBaseUrl,
+          "must be https://api.cloudflare.com/... or an http(s) URL on localhost or 127.0.0.1, without credentials, query or fragment",
+        )
+        .transform((value) => value.replace(/\/+$/, "")),
+      {
+        kind: "var",
+        rule: "`https://api.cloudflare.com/...`, or http(s) on localhost/127.0.0.1 only: the token goes to no other host",
+      },
+    ),
+    ACTIVE_SESSION_CACHE_TTL_SECONDS: wholeNumber(0, 60, 5, "seconds active-session answers are fresh (0: not stored)"),
+    ACTIVE_SESSION_SOURCE: documented(
+      z
+        .enum(["meeting", "live-sessions"], { error: "must be meeting or live-sessions" })
+        .optional()
+        .transform((value) => value ?? "meeting"),
+      {
+        kind: "var",
+        rule: "`meeting` (one upstream call per meeting) or `live-sessions` (every meeting read from one index of live sessions)",
+      },
+    ),
+    SESSIONS_CACHE_TTL_SECONDS: wholeNumber(
+      0,
+      3600,
+      10,
+      "seconds the session routes' answers are fresh (0: not stored)",
+    ),
+    STALE_WHILE_REVALIDATE_SECONDS: wholeNumber(0, 86400, 30, "seconds past the TTL served at once while refreshed"),
+    STALE_IF_ERROR_SECONDS: wholeNumber(
+      0,
+      86400,
+      300,
+      "seconds past the TTL served when the upstream fails or the budget refuses",
+    ),
+    UPSTREAM_TIMEOUT_MS: wholeNumber(100, 60000, 5000, "per upstream attempt"),
+    UPSTREAM_MAX_RETRIES: wholeNumber(0, 5, 2, "retries of reads on network errors, timeouts, 408 and 5xx"),
+    MAX_PER_PAGE: wholeNumber(1, 1000, 100, "the largest `per_page` callers may ask for"),
+    UPSTREAM_BUDGET: allowance("1000/300", "the whole deployment's upstream allowance"),
+    CALLER_MISS_BUDGET: allowance("200/300", "the upstream calls one caller may cause"),
+    UPSTREAM_PAUSE_SECONDS: wholeNumber(0, 3600, 300, "the pause after an upstream 429 that names no reset time"),
+    STALE_IF_SLOW_MS: wholeNumber(
+      0,
+      60000,
+      1000,
+      "how long a caller who could get a stored answer waits for a slow upstream",
+    ),
     ALLOWED_ORIGINS: allowedOrigins,
-    PUBLIC_ROUTES: z
-      .string()
-      .optional()
-      .transform((value) => (value === undefined ? [...catalog.publicByDefault] : splitCommaList(value)))
-      .pipe(z.array(z.enum(ROUTE_NAMES, { error: `must be a route name (${ROUTE_NAMES.join(", ")})` })))
-      .check((ctx) => {
-        for (const route of ctx.value.filter((name) => NEVER_PUBLIC_ROUTES.includes(name))) {
-          ctx.issues.push({
-            code: "custom",
-            input: route,
-            message: `must not name ${route}: it is never public (${NEVER_PUBLIC_ROUTES.join(", ")} never are)`,
-          });
-        }
-      }),
-    API_KEYS: apiKeys(catalog.scopes),
-    PUBLIC_RATE_LIMITER: rateLimitBinding,
-    KEYED_RATE_LIMITER: rateLimitBinding,
-    BUDGET_GATE: durableObjectBinding(),
-    SHARED_CACHE: durableObjectBinding(),
+    PUBLIC_ROUTES: documented(
+      z
+        .string()
+        .optional()
+        .transform((value) => (value === undefined ? [...catalog.publicByDefault] : splitCommaList(value)))
+        .pipe(z.array(z.enum(ROUTE_NAMES, { error: `must be a route name (${ROUTE_NAMES.join(", ")})` })))
+        .check((ctx) => {
+          for (const route of ctx.value.filter((name) => NEVER_PUBLIC_ROUTES.includes(name))) {
+            ctx.issues.push({
+              code: "custom",
+              input: route,
+              message: `must not name ${route}: it is never public (${NEVER_PUBLIC_ROUTES.join(", ")} never are)`,
+            });
+          }
+        }),
+      {
+        kind: "var",
+        rule: `comma list of route names; ${NEVER_PUBLIC_ROUTES.map((name) => `\`${name}\``).join(", ")} may never be named`,
+      },
+    ),
+    API_KEYS: documented(apiKeys(catalog.scopes), {
+      kind: "secret",
+      rule: 'JSON list of `{"id", "sha256", "scopes"}`, one entry per key (`npm run key:create`)',
+    }),
+    PUBLIC_RATE_LIMITER: rateLimitBinding(),
+    KEYED_RATE_LIMITER: rateLimitBinding(),
+    BUDGET_GATE: durableObjectBinding("BudgetGateObject"),
+    SHARED_CACHE: durableObjectBinding("SharedCacheObject"),
   });
 }
 

@@ -1,6 +1,10 @@
 import { describe, expect, inject, it } from "vitest";
+import apiDoc from "../docs/api.md?raw";
+import operatingDoc from "../docs/operating.md?raw";
+import readme from "../README.md?raw";
 import { buildOpenApiDocument } from "../src/docs/openapi.ts";
 import { REFERENCE_PAGE_CSP, renderReferencePage } from "../src/docs/page.ts";
+import { GENERATED_TABLES, withTable } from "../src/docs/reference-tables.ts";
 import { ROUTES } from "../src/routes/table.ts";
 
 const sessionsRoute = ROUTES[1];
@@ -60,3 +64,25 @@ describe("GET /docs", () => {
     expect((await callProxy("/docs", { method: "POST" })).status).toBe(405);
   });
 });
+
+describe("the generated tables of the docs", () => {
+  const files: Record<string, string> = {
+    "README.md": readme,
+    "docs/api.md": apiDoc,
+    "docs/operating.md": operatingDoc,
+  };
+
+  it.each(GENERATED_TABLES)("$file holds the $name table the code generates now", ({ file, name, table }) => {
+    const text = files[file] ?? "";
+    expect(withTable(text, name, table()), `${file} is out of date: run npm run docs and commit the result`).toBe(text);
+  });
+
+  it("the configuration table names every setting the schema checks, with a rule", () => {
+    for (const line of table("configuration").split("\n").slice(2))
+      expect(line).toMatch(/^\| `[A-Z_]+` \| (var|secret|binding) \| .+ \| .+ \|$/);
+  });
+});
+
+function table(name: string): string {
+  return GENERATED_TABLES.find((generated) => generated.name === name)?.table() ?? "";
+}

@@ -47,8 +47,8 @@ export interface Demand {
 }
 
 export interface PermitRequest extends Allowances, Demand {
-  /** The caller that caused the upstream call: `key:<id>` or `ip:<address or /64>`. */
-  caller: string;
+  /** The quota key of the caller that caused the upstream call: `key:<id>`, `user:<id>` or `ip:<address or /64>`. */
+  quotaKey: string;
   /** The route name, for spend per route. */
   route: string;
 }
@@ -138,13 +138,13 @@ export class BudgetGate {
     const now = this.#begin(request, this.#now());
     const refusal = this.#refusal(request, now);
     if (refusal) {
-      if (refusal.reason === "caller") this.#noteCallerRefusal(request.caller, now);
+      if (refusal.reason === "caller") this.#noteCallerRefusal(request.quotaKey, now);
       return { granted: false, ...refusal, permitsLeft: this.#available() };
     }
     this.#grants.push({ at: now, route: request.route });
     const pacing = { tokens: this.#pacingNow(now) - 1, at: now };
     this.#pacing = pacing;
-    this.#chargeCaller(request.caller, now);
+    this.#chargeCaller(request.quotaKey, now);
     this.#store.put(GRANTS_KEY, this.#grants);
     this.#store.put(PACING_KEY, pacing);
     return { granted: true, permitsLeft: this.#available() };
@@ -226,7 +226,7 @@ export class BudgetGate {
 
   #refusal(request: PermitRequest, now: number): { reason: RefusalReason; retryAfterMs: number } | undefined {
     if (now < this.#pausedUntil) return { reason: "paused", retryAfterMs: this.#pausedUntil - now };
-    const callerWait = this.#callerWait(request.caller, now);
+    const callerWait = this.#callerWait(request.quotaKey, now);
     if (callerWait > 0) return { reason: "caller", retryAfterMs: callerWait };
     const urgency = Number.isFinite(request.urgency) ? Math.min(1, Math.max(0, request.urgency)) : 0;
     const coldLimit = this.#coldLimit();

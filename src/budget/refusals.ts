@@ -43,10 +43,10 @@ export class RefusalMemory {
   #refresh: BudgetRefusal | undefined;
   readonly #byCaller = new Map<string, RememberedRefusal>();
 
-  remember(demand: Demand, caller: string, refusal: RememberedRefusal): void {
+  remember(demand: Demand, quotaKey: string, refusal: RememberedRefusal): void {
     if (refusal.reason === "paused") this.#paused = refusal;
     else if (refusal.reason === "caller") {
-      this.#byCaller.set(caller, refusal);
+      this.#byCaller.set(quotaKey, refusal);
       if (this.#byCaller.size > MAX_REMEMBERED_CALLERS) this.#byCaller.delete(this.#byCaller.keys().next().value ?? "");
     } else {
       const remembered = { ...refusal, urgency: demand.urgency };
@@ -57,10 +57,10 @@ export class RefusalMemory {
   }
 
   /** A refusal still in force for this request, if any. */
-  recall(demand: Demand, caller: string, now: number): RememberedRefusal | undefined {
+  recall(demand: Demand, quotaKey: string, now: number): RememberedRefusal | undefined {
     const budget = demand.priority === "cold" ? this.#cold : this.#refresh;
     const refusedAsUrgent = budget && demand.urgency <= budget.urgency ? budget : undefined;
-    const candidates = [this.#paused, this.#byCaller.get(caller), refusedAsUrgent];
+    const candidates = [this.#paused, this.#byCaller.get(quotaKey), refusedAsUrgent];
     return candidates.find((refusal) => refusal !== undefined && refusal.untilMs > now);
   }
 }

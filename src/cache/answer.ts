@@ -54,8 +54,16 @@ export function lifetimeLeftSeconds(answer: StoredAnswer, policy: FreshnessPolic
 }
 
 /**
- * What loading a key asks of the budget: cold when no copy exists, else a refresh as
- * urgent as the newest copy is old, measured against the time it may be served at all.
+ * The share of the stale-if-error window after which a refresh is as urgent as any: when
+ * permits are scarce they reach an answer while a fifth of its window is left, not at the
+ * moment it would expire, when one lost race means an error for its callers.
+ */
+const URGENT_AT_SHARE_OF_STALE_WINDOW = 0.8;
+
+/**
+ * What loading a key asks of the budget: cold when no answer is known, else a refresh as
+ * urgent as the newest answer is old, measured against the time it may be served at all
+ * (less a margin, see above).
  */
 export function demandFor(
   producedAt: number | undefined,
@@ -63,8 +71,8 @@ export function demandFor(
   now: number,
 ): Demand {
   if (producedAt === undefined) return { priority: "cold", urgency: 0 };
-  const servable = Math.max(1, policy.ttlSeconds + policy.staleIfErrorSeconds);
-  return { priority: "refresh", urgency: Math.min(1, Math.max(0, (now - producedAt) / 1000 / servable)) };
+  const urgentAfter = Math.max(1, policy.ttlSeconds + policy.staleIfErrorSeconds * URGENT_AT_SHARE_OF_STALE_WINDOW);
+  return { priority: "refresh", urgency: Math.min(1, Math.max(0, (now - producedAt) / 1000 / urgentAfter)) };
 }
 
 export interface CacheKeyParts {

@@ -25,7 +25,8 @@ const OPERATOR_HINTS: Partial<Record<ErrorKind, string>> = {
 
 type LoggedContext = Context<AppEnv>;
 
-function callerOf(c: LoggedContext): string {
+/** The log's `caller`: the API key id, `public`, or `unidentified` for a key that did not match. */
+function callerLabel(c: LoggedContext): string {
   const caller = c.get("caller");
   if (!caller || caller.kind === "refused") return "unidentified";
   return caller.kind === "key" ? caller.id : "public";
@@ -64,7 +65,7 @@ export function requestLog(routeNames: Readonly<Record<string, string>>): Middle
       upstreamAttempts: calledUpstream ? trace.attempts : undefined,
       // What the budget gate had left when this request's last permit was taken.
       permitsLeft: trace?.permitsLeft,
-      caller: callerOf(c),
+      caller: callerLabel(c),
       errorKind,
     };
     logger.write("info", entry);

@@ -15,7 +15,7 @@ import type { UpstreamRequest } from "../upstream/request.ts";
  * `per_page`; 100 is the largest the proxy itself lets callers ask for by default, and
  * keeps each page well under the 2 MiB body cap.
  */
-export const LIVE_INDEX_PAGE_SIZE = 100;
+const LIVE_INDEX_PAGE_SIZE = 100;
 /** The name the index goes by in cache keys, logs and spend per route. */
 export const LIVE_INDEX_NAME = "live-sessions-index";
 export const LIVE_INDEX_REQUEST: UpstreamRequest = {

@@ -5,7 +5,7 @@
  */
 import * as z from "zod";
 
-export const sessionSchema = z
+const sessionSchema = z
   .object({
     id: z.string().describe("Session ID"),
     associated_id: z.string().describe("The meeting: a UUID for V2 meetings, a room name abcdef-ghijkl for V1"),
@@ -40,7 +40,7 @@ const peerEventSchema = z.object({
   minutes_consumed: z.number().optional(),
 });
 
-export const participantSchema = z
+const participantSchema = z
   .object({
     id: z.string().optional().describe("Participant ID"),
     custom_participant_id: z.string().optional().describe("The ID your app gave the participant"),

@@ -251,7 +251,7 @@ export const ROUTE_CATALOG = {
 } as const;
 
 /** Where every proxied route also answers, as the upstream (and so the official SDK) spells it. */
-export const UPSTREAM_SHAPED_PREFIX = "/client/v4/accounts/:account/realtime/kit/:app";
+const UPSTREAM_SHAPED_PREFIX = "/client/v4/accounts/:account/realtime/kit/:app";
 
 export function upstreamShapedPath(route: { path: string }): string {
   return `${UPSTREAM_SHAPED_PREFIX}${route.path}`;

@@ -50,7 +50,7 @@ const BACKOFF_CAP_MS = 2_000;
 const OVERALL_DEADLINE_CAP_MS = 10_000;
 const MAX_UPSTREAM_MESSAGE_LENGTH = 300;
 /** A body past this is not read further: it is not an answer this API gives. */
-export const MAX_UPSTREAM_BODY_BYTES = 2 * 1024 * 1024;
+const MAX_UPSTREAM_BODY_BYTES = 2 * 1024 * 1024;
 
 type FailedOutcome = Exclude<AttemptOutcome, { kind: "success" }>;
 

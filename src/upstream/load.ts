@@ -49,7 +49,7 @@ export async function loadThroughGate(
       gate: access.gate,
       request: {
         ...asked,
-        caller: request.quotaKey,
+        quotaKey: request.quotaKey,
         route: request.label,
         budget: settings.UPSTREAM_BUDGET,
         callerBudget: settings.CALLER_MISS_BUDGET,

@@ -28,7 +28,7 @@ function gateWith(budget = "100/300", callerBudget = "1000/300") {
   const ask = (overrides: Partial<PermitRequest> = {}): PermitRequest => ({
     priority: "refresh",
     urgency: 0,
-    caller: "ip:192.0.2.1",
+    quotaKey: "ip:192.0.2.1",
     route: "sessions",
     ...allowances,
     ...overrides,
@@ -94,10 +94,10 @@ describe("BudgetGate", () => {
 
   it("gives cold misses at most half the window; refreshes may still use the rest", () => {
     const setup = gateWith("100/300");
-    const cold = drain(setup, setup.ask({ priority: "cold", caller: "ip:attacker" }), 100, 300_000);
+    const cold = drain(setup, setup.ask({ priority: "cold", quotaKey: "ip:attacker" }), 100, 300_000);
     expect(cold.length).toBeLessThanOrEqual(50);
     setup.clock.now += 30_000;
-    const refreshes = drain(setup, setup.ask({ caller: "ip:user" }), 100, 60_000);
+    const refreshes = drain(setup, setup.ask({ quotaKey: "ip:user" }), 100, 60_000);
     expect(refreshes.length).toBeGreaterThan(10);
   });
 
@@ -122,17 +122,17 @@ describe("BudgetGate", () => {
 
   it("limits each caller to its share, and leaves other callers alone", () => {
     const setup = gateWith("1000/300", "5/300");
-    const one = setup.ask({ caller: "ip:198.51.100.7" });
+    const one = setup.ask({ quotaKey: "ip:198.51.100.7" });
     const results = Array.from({ length: 6 }, () => setup.gate.take(one));
     expect(results.filter((r) => r.granted)).toHaveLength(5);
     expect(results[5]).toMatchObject({ granted: false, reason: "caller" });
-    expect(setup.gate.take(setup.ask({ caller: "ip:198.51.100.8" })).granted).toBe(true);
+    expect(setup.gate.take(setup.ask({ quotaKey: "ip:198.51.100.8" })).granted).toBe(true);
     expect(setup.gate.status(setup.allowances).callers_over_share).toEqual([{ caller: "ip:198.51.100.7", refused: 1 }]);
   });
 
   it("a caller's share comes back as its window slides", () => {
     const setup = gateWith("1000/300", "5/300");
-    const one = setup.ask({ caller: "key:team-a" });
+    const one = setup.ask({ quotaKey: "key:team-a" });
     for (let i = 0; i < 5; i++) setup.gate.take(one);
     const refusal = setup.gate.take(one);
     expect(refusal.granted).toBe(false);
@@ -155,14 +155,14 @@ describe("BudgetGate", () => {
 
   it("keeps its state in its store: a restarted gate remembers grants, callers and the pause", () => {
     const setup = gateWith("100/300", "3/300");
-    for (let i = 0; i < 3; i++) setup.gate.take(setup.ask({ caller: "ip:a" }));
+    for (let i = 0; i < 3; i++) setup.gate.take(setup.ask({ quotaKey: "ip:a" }));
     setup.gate.pause(setup.clock.now + 60_000);
     const restarted = setup.restart();
     const status = restarted.status(setup.allowances);
     expect(status.budget.available).toBe(97);
     expect(status.paused_until).not.toBeNull();
     setup.clock.now += 60_000;
-    expect(restarted.take(setup.ask({ caller: "ip:a" }))).toMatchObject({ granted: false, reason: "caller" });
+    expect(restarted.take(setup.ask({ quotaKey: "ip:a" }))).toMatchObject({ granted: false, reason: "caller" });
   });
 
   it("status counts spend per route and what is left", () => {
