@@ -1,6 +1,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID } from "./dev/fake-upstream/data.ts";
+import { localSignInVars } from "./dev/fake-upstream/identity.ts";
 import { LOCAL_API_KEYS } from "./dev/local-keys.ts";
 
 export default defineConfig({
@@ -20,6 +21,8 @@ export default defineConfig({
           CLOUDFLARE_ACCOUNT_ID: FAKE_ACCOUNT_ID,
           REALTIMEKIT_APP_ID: FAKE_APP_ID,
           API_KEYS: JSON.stringify(LOCAL_API_KEYS),
+          // User sign-in against the fake's identity provider (every outbound fetch goes to the fake).
+          ...localSignInVars("http://127.0.0.1:8788"),
         },
       },
     }),

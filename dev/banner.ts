@@ -1,53 +1,88 @@
 /**
  * @module What `npm start` prints once ready: a `curl` line for every route of the table
- * (so a new route is in it at once), and a few that show validation, a 404 and the
- * upstream-shaped path. Every line works as printed; CI runs each one and checks the
- * status its comment gives.
+ * (so a new route is in it at once), joins as a signed-in user and as a backend, and a
+ * few lines that show validation, a 404 and the upstream-shaped path. Every line works as
+ * printed; CI runs each one and checks the status its comment gives.
  */
-import { DEFAULT_PUBLIC_ROUTES, ROUTES, type RouteName } from "../src/routes/table.ts";
+import { DEFAULT_PUBLIC_ROUTES, ROUTES, type Route, type RouteName } from "../src/routes/table.ts";
 import { FAKE_ACCOUNT_ID, FAKE_APP_ID } from "./fake-upstream/data.ts";
 import { LOCAL_API_KEY } from "./local-keys.ts";
 
-/** A value of the fake's seeded data for each path param a route of the table takes. */
-const SAMPLE_PARAMS: Record<string, string> = {
-  meetingId: "6bf2b8be-04dd-4191-b602-1128921a306b",
-  sessionId: "5e551011-0000-4000-8000-000000000001",
-};
+const LIVE_MEETING = "6bf2b8be-04dd-4191-b602-1128921a306b";
+/** The command that mints a local user's token, as the banner's join line runs it. */
+export const TOKEN_COMMAND = "npm run --silent token -- --sub alice --role host --name Alice";
 
-function samplePath(pattern: string): string {
+/** What npm start learned once ready: a participant it added, for the token refresh line. */
+export interface BannerContext {
+  proxyUrl: string;
+  participantId: string;
+}
+
+/** A value of the fake's seeded data for each path param a route of the table takes. */
+function sampleParams(context: BannerContext): Record<string, string> {
+  return {
+    account: FAKE_ACCOUNT_ID,
+    app: FAKE_APP_ID,
+    meetingId: LIVE_MEETING,
+    sessionId: "5e551011-0000-4000-8000-000000000001",
+    participantId: context.participantId,
+  };
+}
+
+function samplePath(pattern: string, context: BannerContext): string {
+  const samples = sampleParams(context);
   return pattern.replace(/:([A-Za-z]+)/g, (_, name: string) => {
-    const value = SAMPLE_PARAMS[name];
+    const value = samples[name];
     if (!value) throw new Error(`dev/banner.ts has no sample value for the path param :${name}`);
     return value;
   });
 }
+
+/** The body a backend sends to a write route (the local key joins "backend-user-1"). */
+const KEY_BODY = { custom_participant_id: "backend-user-1", preset_name: "group_call_participant", name: "Grace" };
 
 interface Line {
   route: RouteName;
   method: string;
   path: string;
   note?: string;
+  /** Who calls: the route's default (public, or the local key), or a local user's token. */
+  as?: "user";
+  body?: unknown;
 }
 
-function curlLine(proxyUrl: string, { route, method, path, note }: Line): string {
+function curlLine(proxyUrl: string, { route, method, path, note, as, body }: Line): string {
   const isPublic = DEFAULT_PUBLIC_ROUTES.includes(route);
-  const auth = isPublic ? "" : `-H 'Authorization: Bearer ${LOCAL_API_KEY}' `;
+  const auth =
+    as === "user"
+      ? `-H "Authorization: Bearer $(${TOKEN_COMMAND})" `
+      : isPublic
+        ? ""
+        : `-H 'Authorization: Bearer ${LOCAL_API_KEY}' `;
+  const json = body === undefined ? "" : `-H 'Content-Type: application/json' -d '${JSON.stringify(body)}' `;
   const verb = method === "GET" ? "" : `-X ${method} `;
   const url = path.includes("?") ? `'${proxyUrl}${path}'` : `${proxyUrl}${path}`;
-  const access = isPublic ? "public" : "with the local key (without: 401)";
-  return `  curl -i ${verb}${auth}${url}   # ${[access, note].filter(Boolean).join("; ")}`;
+  const access = as === "user" ? "as a signed-in user" : isPublic ? "public" : "with the local key (without: 401)";
+  return `  curl -i ${verb}${auth}${json}${url}   # ${[access, note].filter(Boolean).join("; ")}`;
 }
 
-/** The banner's lines: one per route of the table, then the demonstrations. */
-export function bannerLines(proxyUrl: string): string[] {
+/** The lines for one route of the table: a write route is called with its body, `join` as a user and as a backend. */
+function linesOf(route: Route, context: BannerContext): Line[] {
+  const line = { route: route.name, method: route.method, path: samplePath(route.path, context), note: route.name };
+  if (route.kind !== "write") return [line];
+  if (route.name === "join")
+    return [
+      { ...line, as: "user" },
+      { ...line, body: KEY_BODY },
+    ];
+  return [{ ...line, ...(route.requestBody.key ? { body: KEY_BODY } : {}) }];
+}
+
+/** The banner's lines: every route of the table, then the demonstrations. */
+export function bannerLines(context: BannerContext): string[] {
   const clientV4 = `/client/v4/accounts/${FAKE_ACCOUNT_ID}/realtime/kit/${FAKE_APP_ID}`;
   const lines: Line[] = [
-    ...ROUTES.map((route) => ({
-      route: route.name,
-      method: route.method,
-      path: samplePath(route.path),
-      note: route.summary,
-    })),
+    ...ROUTES.flatMap((route) => linesOf(route, context)),
     { route: "active-session", method: "GET", path: "/meetings/qwerty-asdfgh/active-session", note: "a V1 room name" },
     {
       route: "active-session",
@@ -63,5 +98,18 @@ export function bannerLines(proxyUrl: string): string[] {
       note: "the upstream-shaped path, as the cloudflare SDK calls it",
     },
   ];
-  return lines.map((line) => curlLine(proxyUrl, line));
+  return lines.map((line) => curlLine(context.proxyUrl, line));
+}
+
+/** Adds the backend's sample participant through the proxy, for the token refresh line; its id. */
+export async function sampleParticipant(proxyUrl: string): Promise<string> {
+  const response = await fetch(`${proxyUrl}/meetings/${LIVE_MEETING}/join`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${LOCAL_API_KEY}`, "Content-Type": "application/json" },
+    body: JSON.stringify(KEY_BODY),
+  });
+  const answer = (await response.json()) as { data?: { participant_id?: string } };
+  const id = answer.data?.participant_id;
+  if (!id) throw new Error(`the sample join answered ${response.status}`);
+  return id;
 }

@@ -4,8 +4,9 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { bannerLines } from "./banner.ts";
+import { bannerLines, sampleParticipant, TOKEN_COMMAND } from "./banner.ts";
 import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID } from "./fake-upstream/data.ts";
+import { localSignInVars } from "./fake-upstream/identity.ts";
 import { startFakeUpstream } from "./fake-upstream/server.ts";
 import { LOCAL_API_KEYS, LOCAL_KEYS_FILE } from "./local-keys.ts";
 import { EXAMPLE_ORIGIN, PORTS, PROXY_URL, requireFree } from "./ports.ts";
@@ -26,6 +27,8 @@ const localBindings = {
     ...LOCAL_API_KEYS,
     ...(existsSync(LOCAL_KEYS_FILE) ? JSON.parse(readFileSync(LOCAL_KEYS_FILE, "utf8")) : []),
   ]),
+  // User sign-in against the local identity provider beside the fake (npm run token).
+  ...localSignInVars(new URL(baseUrl).origin),
   // The example frontend's origin (npm run example, on EXAMPLE_PORT).
   ALLOWED_ORIGINS: EXAMPLE_ORIGIN,
 };
@@ -64,7 +67,11 @@ await waitForHealth();
 console.log(`
 realtimekit-proxy is ready on ${PROXY_URL} (Ctrl+C stops it). Try:
 
-${bannerLines(PROXY_URL).join("\n")}
+${bannerLines({ proxyUrl: PROXY_URL, participantId: await sampleParticipant(PROXY_URL) }).join("\n")}
+
+A local user's token, from the identity provider beside the fake upstream:
+
+  ${TOKEN_COMMAND}
 
 The key above is local-only (dev/local-keys.ts); make real ones with npm run key:create
 (add --local to use one with npm start too). Reference: ${PROXY_URL}/docs and

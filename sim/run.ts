@@ -208,6 +208,7 @@ function configFor(source: Source): Config {
       KEYED_RATE_LIMITER: { limit: async () => ({ success: true }) },
       BUDGET_GATE: { idFromName: () => ({}), get: () => ({}) },
       SHARED_CACHE: { idFromName: () => ({}), get: () => ({}) },
+      MEETING_PARTICIPANTS: { idFromName: () => ({}), get: () => ({}) },
     },
     ROUTE_CATALOG,
   );
@@ -285,6 +286,9 @@ export async function runScenario(scenario: Scenario) {
   const random = seededRandom(7);
   runtime.now = clock;
   runtime.random = seededRandom(11);
+  // The simulated upstream answers at once: a real timer racing it (STALE_IF_SLOW_MS) would
+  // only let the machine's load decide some answers, and a rerun would differ.
+  runtime.within = async (promise) => ({ settled: true, value: await promise });
   const fake = createFakeUpstream({
     extraLiveMeetings: scenario.liveMeetings,
     allowance: { requests: 1_200, seconds: 300, lockoutSeconds: 300, now: clock },

@@ -3,7 +3,13 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import { timing } from "hono/timing";
 import { corsFor } from "./access/cors.ts";
-import { callerIdentity, rateLimit, rejectRefusedKeys, requireAccess } from "./access/middleware.ts";
+import {
+  callerIdentity,
+  rateLimit,
+  rejectRefusedCredentials,
+  requireAccess,
+  type VerifyUser,
+} from "./access/middleware.ts";
 import type { CacheStorageTier } from "./cache/local-tier.ts";
 import { type Config, parseConfig } from "./config.ts";
 import type { AppEnv } from "./context.ts";
@@ -15,12 +21,23 @@ import { requestIdentity } from "./observability/request-id.ts";
 import { requestLog } from "./observability/request-log.ts";
 import { dataCentreTiers, type ReadBindings } from "./reads/data-centre.ts";
 import { LiveSessionsView } from "./reads/live-index.ts";
+import { writeHandlers } from "./routes/join.ts";
 import { LOCAL_HANDLERS } from "./routes/local.ts";
 import { proxyHandlers, requireThisApp } from "./routes/proxy.ts";
 import { renderError } from "./routes/render-error.ts";
-import { ANSWERED_PATHS, allowedMethods, ROUTE_CATALOG, ROUTES, upstreamShapedPath } from "./routes/table.ts";
+import {
+  ANSWERED_PATHS,
+  allowedMethods,
+  isUpstreamShaped,
+  ROUTE_CATALOG,
+  ROUTES,
+  upstreamShapedPath,
+} from "./routes/table.ts";
+import { runtime } from "./runtime.ts";
 import { Secrets } from "./secrets.ts";
 import { upstreamSettings } from "./upstream/request.ts";
+import { JwksCache } from "./users/jwks.ts";
+import { verifyUserToken } from "./users/user-token.ts";
 
 /** The route names log lines give each path pattern, so logs never carry a raw URL. */
 const ROUTE_NAMES_BY_PATH = Object.fromEntries(ANSWERED_PATHS.map(({ path, name }) => [path, name]));
@@ -58,13 +75,25 @@ export function checkConfig(env: object) {
   return parseConfig(env, ROUTE_CATALOG);
 }
 
+/** The Durable Object namespaces the app calls. */
+export type AppBindings = ReadBindings & Pick<Env, "MEETING_PARTICIPANTS">;
+
+/** User sign-in, when configured: tokens checked against the identity provider's keys, cached in this isolate. */
+function userVerifier(config: Config): VerifyUser | undefined {
+  const { AUTH_JWKS_URL, AUTH_ISSUER, AUTH_AUDIENCE, AUTH_ALGORITHMS } = config;
+  if (!AUTH_JWKS_URL || !AUTH_ISSUER || !AUTH_AUDIENCE) return undefined;
+  const jwks = new JwksCache(AUTH_JWKS_URL, () => runtime.now());
+  const settings = { issuer: AUTH_ISSUER, audience: AUTH_AUDIENCE, algorithms: AUTH_ALGORITHMS };
+  return (token) => verifyUserToken(token, settings, jwks, runtime.now());
+}
+
 export interface AppOptions {
   /** This data centre's Cache API tier; tests stand several data centres up with named caches. */
   localCache?: CacheStorageTier;
 }
 
 /** The proxy for one valid configuration and the deployment's Durable Objects; built once per isolate. */
-export function createApp(config: Config, bindings: ReadBindings, options: AppOptions = {}) {
+export function createApp(config: Config, bindings: AppBindings, options: AppOptions = {}) {
   const reads = {
     settings: upstreamSettings(config),
     tiers: dataCentreTiers(config, bindings, options.localCache ?? caches.default),
@@ -79,13 +108,25 @@ export function createApp(config: Config, bindings: ReadBindings, options: AppOp
   );
   // Every request is counted once: preflights before cors() answers them (they never
   // reach the routes or the upstream), the rest after it, refused keys included.
-  app.use(callerIdentity(config.API_KEYS));
+  app.use(callerIdentity(config.API_KEYS, userVerifier(config)));
   app.use(rateLimit(config, true));
   app.use(corsFor(config.ALLOWED_ORIGINS, CORS_METHODS));
   app.use(rateLimit(config, false));
-  app.use(rejectRefusedKeys());
+  app.use(rejectRefusedCredentials());
+  const writes = { config, settings: reads.settings, participants: bindings.MEETING_PARTICIPANTS };
   for (const route of ROUTES) {
-    const access = requireAccess({ isPublic: config.PUBLIC_ROUTES.includes(route.name), scope: route.scope });
+    const access = requireAccess({
+      isPublic: config.PUBLIC_ROUTES.includes(route.name),
+      scope: route.scope,
+      users: route.users ?? false,
+    });
+    if (route.kind === "write") {
+      // An upstream-shaped path names the account and app: only this proxy's own, before anything else.
+      const handlers = writeHandlers(route, writes);
+      if (isUpstreamShaped(route.path)) app.post(route.path, requireThisApp(config), access, ...handlers);
+      else app.post(route.path, access, ...handlers);
+      continue;
+    }
     if (route.kind === "local") {
       app.on(route.method, route.path, access, LOCAL_HANDLERS[route.name]({ config, gate: bindings.BUDGET_GATE }));
       continue;

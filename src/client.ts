@@ -1,7 +1,7 @@
 /**
  * @module The typed client's types, derived from the route table: `hc<AppType>(url)`
  * from `hono/client` gets every route with typed path params, typed query params (the
- * strings they are on the wire) and typed success bodies. Needs no Worker types, so
+ * strings they are on the wire), typed JSON bodies and typed success bodies. Needs no Worker types, so
  * other projects import it (`realtimekit-proxy/client`).
  */
 import type { Hono } from "hono";
@@ -30,9 +30,20 @@ type QueryInput<R> = R extends { query: (...args: never[]) => infer Q extends z.
       : { query: z.input<Q> }
   : Nothing;
 
+/** A write's JSON body: the user's or the key's; optional when a user may send none. */
+type JsonInput<R> = R extends { requestBody: { user: infer U; key: infer K } }
+  ? [U | K] extends [undefined]
+    ? Nothing
+    : U extends z.ZodType
+      ? { json?: z.input<U> | (K extends z.ZodType ? z.input<K> : never) }
+      : K extends z.ZodType
+        ? { json: z.input<K> }
+        : Nothing
+  : Nothing;
+
 type EndpointOf<R extends Route> = {
-  input: ParamInput<R> & QueryInput<R>;
-  output: z.output<R["body"]>;
+  input: ParamInput<R> & QueryInput<R> & JsonInput<R>;
+  output: z.output<R["answer"]>;
   outputFormat: "json";
   status: 200;
 };
@@ -53,6 +64,7 @@ export type AppType = Hono<BlankEnv, ProxySchema, "/">;
 export type {
   ActiveSessionEnvelope,
   ErrorEnvelope,
+  JoinEnvelope,
   ParticipantsEnvelope,
   SessionEnvelope,
   SessionsEnvelope,

@@ -74,6 +74,75 @@ export function isAllowedBaseUrl(value: string): boolean {
   return (url.protocol === "https:" || url.protocol === "http:") && LOOPBACK_HOSTS.has(url.hostname);
 }
 
+/** Public keys of an identity provider come over https; loopback http is allowed for the local one. */
+function isAllowedJwksUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  if (url.username || url.password || url.hash) return false;
+  return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
+}
+
+/** Asymmetric JWS algorithms: a user token is checked against an identity provider's public keys. */
+export const ASYMMETRIC_ALGORITHMS = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+] as const;
+export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
+
+/** An unset var, or one set to "" (wrangler.toml cannot unset an inherited var): not given. */
+const optionalText = (schema: z.ZodType<string, string>) =>
+  z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()))
+    .pipe(schema.optional());
+
+/** A claim's name: letters, digits, and the `_ - . : /` that namespaced claims use (`https://app.example.com/roles`). */
+const CLAIM_NAME = /^[A-Za-z0-9_.:/-]{1,200}$/;
+/** A RealtimeKit preset's name, as the dashboard allows them. */
+const PRESET_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+const joinPresets = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value.trim() === "") return undefined;
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      ctx.issues.push({ code: "custom", input: value, message: "must be JSON" });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .strictObject(
+        {
+          claim: z
+            .string({ error: "must name the claim that holds the user's role" })
+            .regex(CLAIM_NAME, "must be a claim name"),
+          presets: z
+            .record(z.string(), z.string().regex(PRESET_NAME, "must be a preset name (letters, digits, _ or -)"), {
+              error: 'must map claim values (or "*") to preset names',
+            })
+            .refine((presets) => Object.keys(presets).length > 0, 'must map at least one claim value (or "*")'),
+        },
+        { error: 'must be {"claim": "<claim>", "presets": {"<claim value>": "<preset>", "*": "<preset>"}}' },
+      )
+      .optional(),
+  );
+
+/** Who may join as what: the claim holding a user's role, and the preset each value gets. */
+export type JoinPresets = NonNullable<z.output<typeof joinPresets>>;
+
 function isExactOrigin(value: string): boolean {
   return URL.canParse(value) && new URL(value).origin === value;
 }
@@ -177,100 +246,170 @@ const rateLimitBinding = () =>
 /** The whole configuration's schema, checking route names and scopes against the route table's catalog. */
 export function configSchema(catalog: RouteCatalog) {
   const { names: ROUTE_NAMES, neverPublic: NEVER_PUBLIC_ROUTES } = catalog;
-  return z.object({
-    CLOUDFLARE_API_TOKEN: documented(
-      z.string({ error: "is required (a Worker secret)" }).min(1, "is required (a Worker secret)"),
-      { kind: "secret", rule: "the Cloudflare API token the proxy calls RealtimeKit with (permission Realtime)" },
-    ),
-    CLOUDFLARE_ACCOUNT_ID: documented(
-      z.string({ error: "is required" }).regex(/^[A-Za-z0-9]{1,32}$/, "must be 1 to 32 letters or digits"),
-      { kind: "var", rule: "1..32 letters or digits" },
-    ),
-    REALTIMEKIT_APP_ID: documented(
-      z.string({ error: "is required" }).regex(/^[A-Za-z0-9-]{1,64}$/, "must be 1 to 64 letters, digits or hyphens"),
-      { kind: "var", rule: "1..64 letters, digits or `-` (real app ids are 36-character UUIDs)" },
-    ),
-    CLOUDFLARE_API_BASE_URL: documented(
-      z
-        .string()
-        .optional()
-        .transform((value) => value ?? DEFAULT_BASE_URL)
-        .refine(
-          isAllowedBaseUrl,
-          "must be https://api.cloudflare.com/... or an http(s) URL on localhost or 127.0.0.1, without credentials, query or fragment",
-        )
-        .transform((value) => value.replace(/\/+$/, "")),
-      {
+  return z
+    .object({
+      CLOUDFLARE_API_TOKEN: documented(
+        z.string({ error: "is required (a Worker secret)" }).min(1, "is required (a Worker secret)"),
+        { kind: "secret", rule: "the Cloudflare API token the proxy calls RealtimeKit with (permission Realtime)" },
+      ),
+      CLOUDFLARE_ACCOUNT_ID: documented(
+        z.string({ error: "is required" }).regex(/^[A-Za-z0-9]{1,32}$/, "must be 1 to 32 letters or digits"),
+        { kind: "var", rule: "1..32 letters or digits" },
+      ),
+      REALTIMEKIT_APP_ID: documented(
+        z.string({ error: "is required" }).regex(/^[A-Za-z0-9-]{1,64}$/, "must be 1 to 64 letters, digits or hyphens"),
+        { kind: "var", rule: "1..64 letters, digits or `-` (real app ids are 36-character UUIDs)" },
+      ),
+      CLOUDFLARE_API_BASE_URL: documented(
+        z
+          .string()
+          .optional()
+          .transform((value) => value ?? DEFAULT_BASE_URL)
+          .refine(
+            isAllowedBaseUrl,
+            "must be https://api.cloudflare.com/... or an http(s) URL on localhost or 127.0.0.1, without credentials, query or fragment",
+          )
+          .transform((value) => value.replace(/\/+$/, "")),
+        {
+          kind: "var",
+          rule: "`https://api.cloudflare.com/...`, or http(s) on localhost/127.0.0.1 only: the token goes to no other host",
+        },
+      ),
+      ACTIVE_SESSION_CACHE_TTL_SECONDS: wholeNumber(
+        0,
+        60,
+        5,
+        "seconds active-session answers are fresh (0: not stored)",
+      ),
+      ACTIVE_SESSION_SOURCE: documented(
+        z
+          .enum(["meeting", "live-sessions"], { error: "must be meeting or live-sessions" })
+          .optional()
+          .transform((value) => value ?? "meeting"),
+        {
+          kind: "var",
+          rule: "`meeting` (one upstream call per meeting) or `live-sessions` (every meeting read from one index of live sessions)",
+        },
+      ),
+      SESSIONS_CACHE_TTL_SECONDS: wholeNumber(
+        0,
+        3600,
+        10,
+        "seconds the session routes' answers are fresh (0: not stored)",
+      ),
+      STALE_WHILE_REVALIDATE_SECONDS: wholeNumber(0, 86400, 30, "seconds past the TTL served at once while refreshed"),
+      STALE_IF_ERROR_SECONDS: wholeNumber(
+        0,
+        86400,
+        300,
+        "seconds past the TTL served when the upstream fails or the budget refuses",
+      ),
+      UPSTREAM_TIMEOUT_MS: wholeNumber(100, 60000, 5000, "per upstream attempt"),
+      UPSTREAM_MAX_RETRIES: wholeNumber(0, 5, 2, "retries of reads on network errors, timeouts, 408 and 5xx"),
+      MAX_PER_PAGE: wholeNumber(1, 1000, 100, "the largest `per_page` callers may ask for"),
+      UPSTREAM_BUDGET: allowance("1000/300", "the whole deployment's upstream allowance"),
+      CALLER_MISS_BUDGET: allowance("200/300", "the upstream calls one caller may cause"),
+      UPSTREAM_PAUSE_SECONDS: wholeNumber(0, 3600, 300, "the pause after an upstream 429 that names no reset time"),
+      STALE_IF_SLOW_MS: wholeNumber(
+        0,
+        60000,
+        1000,
+        "how long a caller who could get a stored answer waits for a slow upstream",
+      ),
+      ALLOWED_ORIGINS: allowedOrigins,
+      PUBLIC_ROUTES: documented(
+        z
+          .string()
+          .optional()
+          .transform((value) => (value === undefined ? [...catalog.publicByDefault] : splitCommaList(value)))
+          .pipe(z.array(z.enum(ROUTE_NAMES, { error: `must be a route name (${ROUTE_NAMES.join(", ")})` })))
+          .check((ctx) => {
+            for (const route of ctx.value.filter((name) => NEVER_PUBLIC_ROUTES.includes(name))) {
+              ctx.issues.push({
+                code: "custom",
+                input: route,
+                message: `must not name ${route}: it is never public (${NEVER_PUBLIC_ROUTES.join(", ")} never are)`,
+              });
+            }
+          }),
+        {
+          kind: "var",
+          rule: `comma list of route names; ${NEVER_PUBLIC_ROUTES.map((name) => `\`${name}\``).join(", ")} may never be named`,
+        },
+      ),
+      AUTH_JWKS_URL: documented(
+        optionalText(
+          z
+            .string()
+            .refine(
+              isAllowedJwksUrl,
+              "must be an https URL (http only on localhost or 127.0.0.1), without credentials",
+            ),
+        ),
+        {
+          kind: "var",
+          rule: "the JWKS URL of your identity provider (https; loopback http for local runs); empty: no user sign-in, and `join` answers only keys",
+        },
+      ),
+      AUTH_ISSUER: documented(optionalText(z.string().max(500, "must be at most 500 characters")), {
         kind: "var",
-        rule: "`https://api.cloudflare.com/...`, or http(s) on localhost/127.0.0.1 only: the token goes to no other host",
-      },
-    ),
-    ACTIVE_SESSION_CACHE_TTL_SECONDS: wholeNumber(0, 60, 5, "seconds active-session answers are fresh (0: not stored)"),
-    ACTIVE_SESSION_SOURCE: documented(
-      z
-        .enum(["meeting", "live-sessions"], { error: "must be meeting or live-sessions" })
-        .optional()
-        .transform((value) => value ?? "meeting"),
-      {
+        rule: "required with `AUTH_JWKS_URL`: the exact `iss` of user tokens",
+      }),
+      AUTH_AUDIENCE: documented(optionalText(z.string().max(500, "must be at most 500 characters")), {
         kind: "var",
-        rule: "`meeting` (one upstream call per meeting) or `live-sessions` (every meeting read from one index of live sessions)",
-      },
-    ),
-    SESSIONS_CACHE_TTL_SECONDS: wholeNumber(
-      0,
-      3600,
-      10,
-      "seconds the session routes' answers are fresh (0: not stored)",
-    ),
-    STALE_WHILE_REVALIDATE_SECONDS: wholeNumber(0, 86400, 30, "seconds past the TTL served at once while refreshed"),
-    STALE_IF_ERROR_SECONDS: wholeNumber(
-      0,
-      86400,
-      300,
-      "seconds past the TTL served when the upstream fails or the budget refuses",
-    ),
-    UPSTREAM_TIMEOUT_MS: wholeNumber(100, 60000, 5000, "per upstream attempt"),
-    UPSTREAM_MAX_RETRIES: wholeNumber(0, 5, 2, "retries of reads on network errors, timeouts, 408 and 5xx"),
-    MAX_PER_PAGE: wholeNumber(1, 1000, 100, "the largest `per_page` callers may ask for"),
-    UPSTREAM_BUDGET: allowance("1000/300", "the whole deployment's upstream allowance"),
-    CALLER_MISS_BUDGET: allowance("200/300", "the upstream calls one caller may cause"),
-    UPSTREAM_PAUSE_SECONDS: wholeNumber(0, 3600, 300, "the pause after an upstream 429 that names no reset time"),
-    STALE_IF_SLOW_MS: wholeNumber(
-      0,
-      60000,
-      1000,
-      "how long a caller who could get a stored answer waits for a slow upstream",
-    ),
-    ALLOWED_ORIGINS: allowedOrigins,
-    PUBLIC_ROUTES: documented(
-      z
-        .string()
-        .optional()
-        .transform((value) => (value === undefined ? [...catalog.publicByDefault] : splitCommaList(value)))
-        .pipe(z.array(z.enum(ROUTE_NAMES, { error: `must be a route name (${ROUTE_NAMES.join(", ")})` })))
-        .check((ctx) => {
-          for (const route of ctx.value.filter((name) => NEVER_PUBLIC_ROUTES.includes(name))) {
-            ctx.issues.push({
-              code: "custom",
-              input: route,
-              message: `must not name ${route}: it is never public (${NEVER_PUBLIC_ROUTES.join(", ")} never are)`,
-            });
-          }
-        }),
-      {
+        rule: "required with `AUTH_JWKS_URL`: an `aud` user tokens must carry",
+      }),
+      AUTH_ALGORITHMS: documented(
+        z
+          .string()
+          .optional()
+          .transform((value) => splitCommaList(value ?? "RS256,ES256"))
+          .pipe(
+            z
+              .array(
+                z.enum(ASYMMETRIC_ALGORITHMS, {
+                  error: `must list asymmetric algorithms only (${ASYMMETRIC_ALGORITHMS.join(", ")}); none and HS* are never accepted`,
+                }),
+              )
+              .min(1, "must list at least one algorithm"),
+          ),
+        {
+          kind: "var",
+          rule: `comma list of asymmetric JWS algorithms (${ASYMMETRIC_ALGORITHMS.join(", ")}); \`none\` and \`HS*\` are refused`,
+        },
+      ),
+      JOIN_PRESETS: documented(joinPresets, {
         kind: "var",
-        rule: `comma list of route names; ${NEVER_PUBLIC_ROUTES.map((name) => `\`${name}\``).join(", ")} may never be named`,
-      },
-    ),
-    API_KEYS: documented(apiKeys(catalog.scopes), {
-      kind: "secret",
-      rule: 'JSON list of `{"id", "sha256", "scopes"}`, one entry per key (`npm run key:create`)',
-    }),
-    PUBLIC_RATE_LIMITER: rateLimitBinding(),
-    KEYED_RATE_LIMITER: rateLimitBinding(),
-    BUDGET_GATE: durableObjectBinding("BudgetGateObject"),
-    SHARED_CACHE: durableObjectBinding("SharedCacheObject"),
-  });
+        rule: 'required with `AUTH_JWKS_URL`: `{"claim": "<claim>", "presets": {"<claim value>": "<preset>", "*": "<preset>"}}`, the preset each user joins with; its values are also the presets keys may ask for',
+      }),
+      JOIN_MEETINGS_CLAIM: documented(optionalText(z.string().regex(CLAIM_NAME, "must be a claim name")), {
+        kind: "var",
+        rule: "a claim listing the meeting ids a user may join; empty: any meeting of the app",
+      }),
+      API_KEYS: documented(apiKeys(catalog.scopes), {
+        kind: "secret",
+        rule: 'JSON list of `{"id", "sha256", "scopes"}`, one entry per key (`npm run key:create`)',
+      }),
+      PUBLIC_RATE_LIMITER: rateLimitBinding(),
+      KEYED_RATE_LIMITER: rateLimitBinding(),
+      BUDGET_GATE: durableObjectBinding("BudgetGateObject"),
+      SHARED_CACHE: durableObjectBinding("SharedCacheObject"),
+      MEETING_PARTICIPANTS: durableObjectBinding("MeetingParticipantsObject"),
+    })
+    .check((ctx) => {
+      // User sign-in needs all of it: whose tokens, for whom, and what they may join as.
+      if (ctx.value.AUTH_JWKS_URL === undefined) return;
+      for (const name of ["AUTH_ISSUER", "AUTH_AUDIENCE", "JOIN_PRESETS"] as const) {
+        if (ctx.value[name] === undefined) {
+          ctx.issues.push({
+            code: "custom",
+            path: [name],
+            input: undefined,
+            message: "is required with AUTH_JWKS_URL",
+          });
+        }
+      }
+    });
 }
 
 export type Config = z.output<ReturnType<typeof configSchema>>;

@@ -2,11 +2,21 @@
 import type { ErrorKind } from "./errors.ts";
 import type { UpstreamTrace } from "./upstream/http.ts";
 
-/** `public`, the API key that authenticated the request, or a key that was sent but refused. */
+/** A signed-in user: the non-personal id derived from the token's `iss` and `sub`, and its verified claims. */
+export interface User {
+  id: string;
+  claims: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * `public`, the API key that authenticated the request, a signed-in user, or a
+ * credential that was sent but refused (and why, in words that never quote it).
+ */
 export type Caller =
   | { kind: "public" }
   | { kind: "key"; id: string; scopes: readonly string[] }
-  | { kind: "refused"; reason: "malformed" | "unknown" };
+  | ({ kind: "user" } & User)
+  | { kind: "refused"; reason: "malformed" | "unknown" | "invalid_token" | "sign_in_unavailable"; message?: string };
 
 export interface AppVariables {
   requestId: string;

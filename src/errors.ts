@@ -23,6 +23,8 @@ export type ErrorKind =
   | "upstream_timeout"
   | "upstream_slow"
   | "gate_unavailable"
+  | "sign_in_unavailable"
+  | "join_preset_unknown"
   | "misconfigured"
   | "internal";
 
@@ -45,6 +47,10 @@ const statusOfKind = {
   // The upstream is still working on it; a stored answer is served instead when one may be.
   upstream_slow: 504,
   gate_unavailable: 503,
+  // The identity provider's keys cannot be fetched: a user token is never let through unverified.
+  sign_in_unavailable: 503,
+  // A preset JOIN_PRESETS names does not exist upstream: the deployment's configuration is wrong.
+  join_preset_unknown: 502,
   misconfigured: 500,
   internal: 500,
 } as const satisfies Record<ErrorKind, ContentfulStatusCode>;

@@ -5,6 +5,7 @@ import { Secrets } from "./secrets.ts";
 
 export { BudgetGateObject } from "./budget/gate-object.ts";
 export { SharedCacheObject } from "./reads/shared-object.ts";
+export { MeetingParticipantsObject } from "./users/participants-object.ts";
 
 type App = ReturnType<typeof createApp> | ReturnType<typeof createMisconfiguredApp>;
 

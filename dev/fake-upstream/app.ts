@@ -1,18 +1,23 @@
 /**
- * @module A fake of the read-only RealtimeKit API, used by `npm start`
- * and by the tests. It checks the bearer token like Cloudflare does, serves seeded
- * sessions with every documented filter, sort and paging, and can be told to fail.
+ * @module A fake of the RealtimeKit API, used by `npm start`, the tests, the benchmark and
+ * the simulation. It checks the bearer token like Cloudflare does, serves seeded sessions
+ * with every documented filter, sort and paging, the participants of meetings, and can be
+ * told to fail. Beside it, a local identity provider (`/idp/...`) issues user tokens.
  */
 import { type Context, Hono } from "hono";
 import {
   FAKE_ACCOUNT_ID,
   FAKE_API_TOKEN,
   FAKE_APP_ID,
+  generatedMeetingId,
+  MEETINGS,
   type Participant,
   type SeededSession,
   type Session,
   seedSessions,
 } from "./data.ts";
+import { createIdentityProvider } from "./identity.ts";
+import { fakeParticipants } from "./participants.ts";
 
 /** What the next request gets instead of a normal answer (tests queue these). */
 export type Fault =
@@ -30,6 +35,8 @@ export interface FakeUpstreamOptions {
   extraLiveMeetings?: number;
   /** Enforce the token's allowance as Cloudflare does: past it, every call is a 429 for the lock-out. */
   allowance?: Allowance;
+  /** The clock participants and user tokens are dated by (the tests' fake clock). */
+  now?: () => number;
 }
 
 export interface Allowance {
@@ -141,6 +148,15 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
   const faults: Fault[] = [];
   const allowanceLog: AllowanceLog = { arrivals: [], lockouts: 0, lockedUntil: 0 };
   const requests: Request[] = [];
+  const now = options.now ?? Date.now;
+  const identity = createIdentityProvider(now);
+  const meetingIds = new Set(
+    [
+      ...MEETINGS.map(({ id }) => id),
+      ...Array.from({ length: options.extraLiveMeetings ?? 0 }, (_, n) => generatedMeetingId(n)),
+    ].map((id) => id.toLowerCase()),
+  );
+  const participants = fakeParticipants({ appId, now, meetingExists: (id) => meetingIds.has(id.toLowerCase()) });
 
   const app = new Hono().basePath("/client/v4/accounts/:account/realtime/kit/:app");
 
@@ -199,6 +215,7 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
     return c.json({ success: true, data: { participants: listed.slice(startOffset, startOffset + perPage) } });
   });
 
+  app.route("/", participants.app);
   app.notFound((c) => realtimeKitError(c, 404, "Route not found"));
 
   /** A 429 while locked out, or when this request takes the token past its allowance. */
@@ -218,6 +235,8 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
   }
 
   async function answer(request: Request): Promise<Response> {
+    // The identity provider is another service: its requests are neither the API's nor its faults'.
+    if (new URL(request.url).pathname.startsWith("/idp/")) return identity.fetch(request);
     requests.push(request.clone());
     // Bounded, so a long `npm start` does not grow without end.
     if (requests.length > MAX_RECORDED_REQUESTS) requests.shift();
@@ -247,6 +266,10 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
     sessions: seeded.map(({ session }) => session),
     /** Arrivals and lock-outs, when an allowance is enforced. */
     allowanceLog,
+    /** The local identity provider: user tokens, good and forged, for the tests. */
+    identity,
+    /** Participants of meetings, as the fake holds them. */
+    participants: { of: participants.of, remove: participants.remove },
   };
 }
 

@@ -15,12 +15,13 @@ export const API_KEY_PREFIX = "rkp_";
 
 /**
  * The quota key a request is counted under, for rate limits and the upstream budget: the key
- * id when a valid key was sent, else the client IP; an IPv6 address counts by its /64,
+ * id when a valid key was sent, the user's id when a valid user token was, else the client IP; an IPv6 address counts by its /64,
  * since one host usually holds a whole /64. Without `CF-Connecting-IP` (only off
  * Cloudflare's edge, e.g. locally) every such request shares one "unknown" bucket.
  */
 export function quotaKey(caller: Caller | undefined, clientIp: string | undefined): string {
   if (caller?.kind === "key") return `key:${caller.id}`;
+  if (caller?.kind === "user") return `user:${caller.id}`;
   return `ip:${clientIp ? ipBucket(clientIp.trim()) : "unknown"}`;
 }
 

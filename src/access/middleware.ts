@@ -1,15 +1,23 @@
 /**
  * @module Who is calling and what they may do: API keys (by hash, in constant time),
- * per-route scopes, and per-caller rate limits on the Workers Rate Limiting binding.
+ * signed-in users (their tokens checked by the verifier the app passes in), per-route
+ * access, and per-caller rate limits on the Workers Rate Limiting binding.
  */
 import type { MiddlewareHandler } from "hono";
 import type { ApiKeyEntry, RateLimitBinding } from "../config.ts";
-import type { AppEnv } from "../context.ts";
+import type { AppEnv, Caller } from "../context.ts";
 import { ApiError } from "../errors.ts";
+import { looksLikeJwt, type UserVerdict } from "../users/user-token.ts";
 import { quotaKey, RATE_LIMIT_PERIOD_SECONDS } from "./keys.ts";
 
 /** Keys are 43+ characters (see scripts/create-key.ts); anything far longer is not one. */
 const MAX_KEY_LENGTH = 256;
+/** Identity providers' tokens are a few kilobytes at most; a longer one is not checked at all. */
+const MAX_USER_TOKEN_LENGTH = 16 * 1024;
+/** How long a caller is asked to wait while the identity provider's keys cannot be fetched. */
+const SIGN_IN_RETRY_SECONDS = 30;
+/** Query params that carry tokens in other APIs (RFC 6750 section 2.3): never accepted here. */
+const TOKEN_PARAMS = ["access_token", "id_token", "token", "jwt"];
 const BEARER_CHALLENGE = 'Bearer realm="realtimekit-proxy"';
 
 interface KnownKey {
@@ -42,19 +50,46 @@ function presentedKey(authorization: string | undefined): string | undefined | n
   return /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(authorization)?.[1] ?? null;
 }
 
+/** Checks a user token; absent when user sign-in is not configured. */
+export type VerifyUser = (token: string) => Promise<UserVerdict>;
+
+/** A token in the URL would be logged, cached and kept in browser history: it is refused, even a valid one. */
+function tokenInUrl(url: string): boolean {
+  for (const [name, value] of new URL(url).searchParams) {
+    if (TOKEN_PARAMS.includes(name.toLowerCase()) || looksLikeJwt(value)) return true;
+  }
+  return false;
+}
+
+/** A user token's verdict, as the caller it makes. */
+function userCaller(verdict: UserVerdict): Caller {
+  if (verdict.ok) return { kind: "user", ...verdict.user };
+  if (verdict.reason === "unavailable") return { kind: "refused", reason: "sign_in_unavailable" };
+  return { kind: "refused", reason: "invalid_token", message: verdict.message };
+}
+
 /**
- * Identifies the caller from an API key, if one is sent. Every configured hash is
- * compared (timingSafeEqual, no early exit), so timing tells nothing about the keys.
- * It answers nothing itself: an unknown or malformed key is remembered, counted by the
- * rate limit like any request (so guessing keys is limited), then refused.
+ * Identifies the caller from an API key or a user token, if one is sent. Every
+ * configured key hash is compared (timingSafeEqual, no early exit), so timing tells
+ * nothing about the keys. It answers nothing itself: a refused credential is
+ * remembered, counted by the rate limit like any request (so guessing is limited), then
+ * refused.
  */
-export function callerIdentity(entries: readonly ApiKeyEntry[]): MiddlewareHandler<AppEnv> {
+export function callerIdentity(entries: readonly ApiKeyEntry[], verifyUser?: VerifyUser): MiddlewareHandler<AppEnv> {
   const keys: KnownKey[] = entries.map((entry) => ({
     id: entry.id,
     scopes: entry.scopes,
     hash: hexToBytes(entry.sha256),
   }));
   return async function callerIdentity(c, next) {
+    if (tokenInUrl(c.req.url)) {
+      c.set("caller", {
+        kind: "refused",
+        reason: "malformed",
+        message: "a token is accepted only in Authorization: Bearer, never in the URL",
+      });
+      return next();
+    }
     const key = presentedKey(c.req.header("Authorization"));
     if (key === undefined) {
       c.set("caller", { kind: "public" });
@@ -62,6 +97,18 @@ export function callerIdentity(entries: readonly ApiKeyEntry[]): MiddlewareHandl
     }
     if (key === null) {
       c.set("caller", { kind: "refused", reason: "malformed" });
+      return next();
+    }
+    if (looksLikeJwt(key)) {
+      const verdict =
+        verifyUser && key.length <= MAX_USER_TOKEN_LENGTH
+          ? await verifyUser(key)
+          : {
+              ok: false as const,
+              reason: "invalid" as const,
+              message: verifyUser ? "token too large" : "user sign-in is not configured",
+            };
+      c.set("caller", userCaller(verdict));
       return next();
     }
     const hash = await sha256(key.slice(0, MAX_KEY_LENGTH + 1));
@@ -80,17 +127,29 @@ export function callerIdentity(entries: readonly ApiKeyEntry[]): MiddlewareHandl
 }
 
 /**
- * A key that is sent but malformed or unknown is a 401, even on a public route: the
- * caller meant to use it and should hear that it does not work.
+ * A credential that is sent but malformed, unknown or invalid is a 401, even on a public
+ * route: the caller meant to use it and should hear that it does not work, and why. While
+ * the identity provider's keys cannot be fetched, a user token is a 503: never a pass.
  */
-export function rejectRefusedKeys(): MiddlewareHandler<AppEnv> {
-  return async function rejectRefusedKeys(c, next) {
+export function rejectRefusedCredentials(): MiddlewareHandler<AppEnv> {
+  return async function rejectRefusedCredentials(c, next) {
     const caller = c.get("caller");
-    if (caller.kind === "refused" && caller.reason === "malformed") {
-      throw unauthorized("send the API key as Authorization: Bearer <key>", "invalid_request");
+    if (caller.kind !== "refused") return next();
+    switch (caller.reason) {
+      case "malformed":
+        throw unauthorized(
+          caller.message ?? "send the credential as Authorization: Bearer <key or token>",
+          "invalid_request",
+        );
+      case "unknown":
+        throw unauthorized("unknown API key", "invalid_token");
+      case "invalid_token":
+        throw unauthorized(`invalid user token: ${caller.message ?? "refused"}`, "invalid_token");
+      case "sign_in_unavailable":
+        throw new ApiError("sign_in_unavailable", "the identity provider's keys could not be fetched; retry later", {
+          retryAfter: SIGN_IN_RETRY_SECONDS,
+        });
     }
-    if (caller.kind === "refused") throw unauthorized("unknown API key", "invalid_token");
-    await next();
   };
 }
 
@@ -124,14 +183,24 @@ export interface RouteAccess {
   isPublic: boolean;
   /** The scope a key needs; none: any valid key will do. */
   scope: string | undefined;
+  /** Whether a signed-in user may call it (without any scope: a user token grants none). */
+  users?: boolean;
 }
 
-/** Lets a request through when its route is public or its key holds the scope. */
-export function requireAccess({ isPublic, scope }: RouteAccess): MiddlewareHandler<AppEnv> {
+/** Lets a request through when its route is public, its key holds the scope, or it takes signed-in users. */
+export function requireAccess({ isPublic, scope, users = false }: RouteAccess): MiddlewareHandler<AppEnv> {
+  const needs = users ? "a signed-in user's token or an API key" : "an API key";
   return async function requireAccess(c, next) {
     const caller = c.get("caller");
-    if (isPublic) return next();
-    if (caller.kind !== "key") throw unauthorized("this route needs an API key: send Authorization: Bearer <key>");
+    if (isPublic || (users && caller.kind === "user")) return next();
+    if (caller.kind === "user") {
+      throw new ApiError(
+        "forbidden",
+        `a user token grants no key scope: this route needs an API key with the scope ${scope ?? "(any)"}`,
+      );
+    }
+    if (caller.kind !== "key")
+      throw unauthorized(`this route needs ${needs}: send Authorization: Bearer <${users ? "token or key" : "key"}>`);
     if (scope && !caller.scopes.includes(scope))
       throw new ApiError("forbidden", `this API key lacks the scope ${scope}`);
     return next();

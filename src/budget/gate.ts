@@ -19,6 +19,9 @@
  * waited longest and every answer's age stays even instead of some starving. A cold
  * key that callers keep asking for grows urgent too (and may reach past half the
  * window); a one-off random id never does, so a flood of them stays within half.
+ * Joins go ahead of both: a person is waiting. Only the window's guarantee holds them
+ * back; they take their token from the pacing bucket even when it is short (borrowing
+ * from the reads that come after), never past the window's budget.
  */
 
 export interface Allowance {
@@ -26,8 +29,11 @@ export interface Allowance {
   seconds: number;
 }
 
-/** `cold`: nothing is stored for the key yet. `refresh`: a stored answer is being renewed. */
-export type PermitPriority = "cold" | "refresh";
+/**
+ * `cold`: nothing is known for the key yet. `refresh`: an answer already given is being
+ * renewed. `join`: someone is waiting to enter a meeting.
+ */
+export type PermitPriority = "cold" | "refresh" | "join";
 
 /** The allowances, as the deployment's config gives them; every request carries them, so the gate follows a config change at once. */
 export interface Allowances {
@@ -142,7 +148,8 @@ export class BudgetGate {
       return { granted: false, ...refusal, permitsLeft: this.#available() };
     }
     this.#grants.push({ at: now, route: request.route });
-    const pacing = { tokens: this.#pacingNow(now) - 1, at: now };
+    // A join may borrow ahead; the debt is bounded, and repaid by the refill before reads go on.
+    const pacing = { tokens: Math.max(-this.#pacingCapacity, this.#pacingNow(now) - 1), at: now };
     this.#pacing = pacing;
     this.#chargeCaller(request.quotaKey, now);
     this.#store.put(GRANTS_KEY, this.#grants);
@@ -228,6 +235,10 @@ export class BudgetGate {
     if (now < this.#pausedUntil) return { reason: "paused", retryAfterMs: this.#pausedUntil - now };
     const callerWait = this.#callerWait(request.quotaKey, now);
     if (callerWait > 0) return { reason: "caller", retryAfterMs: callerWait };
+    if (request.priority === "join") {
+      const wait = this.#windowWait(this.#budget.requests, now);
+      return wait > 0 ? { reason: "budget", retryAfterMs: wait } : undefined;
+    }
     const urgency = Number.isFinite(request.urgency) ? Math.min(1, Math.max(0, request.urgency)) : 0;
     const coldLimit = this.#coldLimit();
     const windowLimit =

@@ -7,7 +7,9 @@
 import * as z from "zod";
 import packageJson from "../../package.json" with { type: "json" };
 import { errorEnvelope } from "../routes/bodies.ts";
-import { type LocalRoute, type ProxiedRoute, ROUTES, upstreamShapedPath } from "../routes/table.ts";
+import { type LocalRoute, type ProxiedRoute, ROUTES, upstreamShapedPath, type WriteRoute } from "../routes/table.ts";
+
+type AnyRoute = ProxiedRoute | LocalRoute | WriteRoute;
 
 type JsonObject = Record<string, unknown>;
 
@@ -32,14 +34,18 @@ const SUCCESS_HEADERS = {
 };
 
 const ERROR_STATUSES: Record<string, string> = {
-  "400": "Invalid path or query params: `issues` lists every problem",
-  "401": "No API key where the route needs one, or an unknown key (`WWW-Authenticate: Bearer`)",
-  "403": "The API key lacks the route's scope",
+  "400": "Invalid path or query params, or body: `issues` lists every problem",
+  "401":
+    'No credential where the route needs one, an unknown key, or an invalid user token (`WWW-Authenticate: Bearer`, with `error="invalid_token"` naming what failed)',
+  "403": "The API key lacks the route's scope; or the user may not join that meeting, or has no preset",
   "404": "No such route, or the upstream found nothing (its message kept)",
   "429": "Over the caller's rate limit, or its share of the upstream budget (`Retry-After`)",
+  "415": "The body is not sent as `Content-Type: application/json`",
   "500": "The proxy is misconfigured",
-  "502": "The upstream failed, answered badly, or rejected the proxy's credentials",
-  "503": "The upstream budget is spent, or the upstream's rate limit paused every call (`Retry-After`)",
+  "502":
+    "The upstream failed, answered badly, rejected the proxy's credentials, or does not know a JOIN_PRESETS preset",
+  "503":
+    "The upstream budget is spent, the upstream's rate limit paused every call, or the identity provider's keys cannot be fetched (`Retry-After`)",
   "504": "The upstream did not answer in time",
 };
 
@@ -81,26 +87,25 @@ function parameters(object: z.ZodType, location: "path" | "query"): JsonObject[]
   });
 }
 
-function security(route: ProxiedRoute | LocalRoute): JsonObject[] {
-  return route.publicByDefault ? [] : [{ apiKey: route.scope ? [route.scope] : [] }];
+function security(route: AnyRoute): JsonObject[] {
+  if (route.publicByDefault) return [];
+  const key = { apiKey: route.scope ? [route.scope] : [] };
+  return route.users ? [{ userToken: [] }, key] : [key];
 }
 
 function toOpenApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
 }
 
-function access(route: ProxiedRoute | LocalRoute): string {
-  const who = route.publicByDefault
-    ? "public by default"
-    : route.scope
-      ? `an API key with the scope \`${route.scope}\``
-      : "any valid API key";
+function access(route: AnyRoute): string {
+  const key = route.scope ? `an API key with the scope \`${route.scope}\`` : "any valid API key";
+  const who = route.publicByDefault ? "public by default" : route.users ? `a signed-in user's token, or ${key}` : key;
   const change = route.neverPublic ? "never public (`PUBLIC_ROUTES` may not name it)" : "`PUBLIC_ROUTES` may change it";
   return `Access: ${who}; ${change}.`;
 }
 
-function bodyRef(route: ProxiedRoute | LocalRoute): JsonObject {
-  return { $ref: `#/components/schemas/${String(z.globalRegistry.get(route.body)?.id)}` };
+function bodyRef(route: AnyRoute): JsonObject {
+  return { $ref: `#/components/schemas/${String(z.globalRegistry.get(route.answer)?.id)}` };
 }
 
 const ACCOUNT_AND_APP: JsonObject[] = [
@@ -165,6 +170,45 @@ function localOperation(route: LocalRoute): JsonObject {
   };
 }
 
+const ref = (schema: z.ZodType): JsonObject => ({
+  $ref: `#/components/schemas/${String(z.globalRegistry.get(schema)?.id)}`,
+});
+
+function requestBodyOf(route: WriteRoute): JsonObject | undefined {
+  const { user, key } = route.requestBody;
+  const schemas = [user, key].filter((schema): schema is z.ZodType => schema !== undefined);
+  if (schemas.length === 0) return undefined;
+  const schema = schemas.length === 1 && schemas[0] ? ref(schemas[0]) : { oneOf: schemas.map(ref) };
+  return {
+    // A signed-in user may send no body at all; a backend's key must.
+    required: user === undefined,
+    description: user
+      ? "A signed-in user sends UserJoinRequest (or nothing); a backend's key sends KeyJoinRequest. At most 4 KiB, `Content-Type: application/json`."
+      : "At most 4 KiB, `Content-Type: application/json`.",
+    content: { "application/json": { schema } },
+  };
+}
+
+function writeOperation(route: WriteRoute): JsonObject {
+  const body = requestBodyOf(route);
+  return {
+    operationId: route.name,
+    summary: route.summary,
+    description: `${access(route)} Never cached: every answer is \`Cache-Control: no-store\`, and its token is a secret. Answers 404 unless JOIN_PRESETS is set.`,
+    security: security(route),
+    parameters: parameters(route.params, "path"),
+    ...(body ? { requestBody: body } : {}),
+    responses: {
+      "200": {
+        description: route.summary,
+        headers: COMMON_HEADERS,
+        content: { "application/json": { schema: bodyRef(route) } },
+      },
+      ...errorResponses(["400", "401", "403", "404", "415", "429", "500", "502", "503", "504"]),
+    },
+  };
+}
+
 function componentSchemas(): JsonObject {
   const registry = z.toJSONSchema(z.globalRegistry, {
     io: "output",
@@ -182,9 +226,13 @@ function componentSchemas(): JsonObject {
 /** The whole document, every path from the route table. Deterministic: the same schemas give the same JSON. */
 export function buildOpenApiDocument(): JsonObject {
   // Touch every schema so the registry holds them all before it is read.
-  void [errorEnvelope, ...ROUTES.map((route) => route.body)];
+  void [errorEnvelope, ...ROUTES.map((route) => route.answer)];
   const paths: JsonObject = {};
-  for (const route of ROUTES as readonly (ProxiedRoute | LocalRoute)[]) {
+  for (const route of ROUTES as readonly AnyRoute[]) {
+    if (route.kind === "write") {
+      paths[toOpenApiPath(route.path)] = { post: writeOperation(route) };
+      continue;
+    }
     if (route.kind === "local") {
       paths[route.path] = { ...(paths[route.path] as JsonObject), [route.method.toLowerCase()]: localOperation(route) };
       continue;
@@ -198,7 +246,7 @@ export function buildOpenApiDocument(): JsonObject {
       title: "realtimekit-proxy",
       version: packageJson.version,
       description:
-        "A read-only, validated, cached proxy over Cloudflare RealtimeKit. Frontends call public routes without any token; internal teams call keyed routes with `Authorization: Bearer <API key>`. Every proxied route also answers at the upstream's own path under `/client/v4`, so the official `cloudflare` SDK works against the proxy with `baseURL` set to `<proxy>/client/v4` and `apiToken` set to a proxy API key. Every error is `{success: false, error: {code, message}}`. Rate limits: 429 with `Retry-After` when over.",
+        "A validated, cached proxy over Cloudflare RealtimeKit: reads over meetings and sessions, and joining a meeting. Frontends call public routes without any token, and join with their signed-in user's token; internal teams call keyed routes with `Authorization: Bearer <API key>`. Every proxied route also answers at the upstream's own path under `/client/v4`, so the official `cloudflare` SDK works against the proxy with `baseURL` set to `<proxy>/client/v4` and `apiToken` set to a proxy API key. Every error is `{success: false, error: {code, message}}`. Rate limits: 429 with `Retry-After` when over.",
     },
     paths,
     components: {
@@ -209,6 +257,13 @@ export function buildOpenApiDocument(): JsonObject {
           scheme: "bearer",
           description:
             "An API key made with `npm run key:create` (prefix `rkp_`). The requirement lists the scope the key must hold.",
+        },
+        userToken: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "JWT",
+          description:
+            "A signed-in user's token from the app's own identity provider (AUTH_JWKS_URL, AUTH_ISSUER, AUTH_AUDIENCE). It grants no key scope.",
         },
       },
     },

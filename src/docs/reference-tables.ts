@@ -15,12 +15,21 @@ function markers(name: string): [string, string] {
 const toDocPath = (path: string) => path.replace(/:([A-Za-z]+)/g, "{$1}");
 
 function accessOf(route: Route): string {
-  const who = route.publicByDefault ? "public" : route.scope ? `key with \`${route.scope}\`` : "any key";
+  const key = route.scope ? `key with \`${route.scope}\`` : "any key";
+  const who = route.publicByDefault ? "public" : "users" in route && route.users ? `signed-in user, or ${key}` : key;
   return route.neverPublic ? `${who}; never public` : who;
 }
 
+/** What each write route calls upstream (below the app's path). */
+const WRITE_UPSTREAM: Record<Extract<Route, { kind: "write" }>["name"], string> = {
+  join: "add participant once, then refresh its token (edit it first when its preset or name changed)",
+  "add-participant": "the same as `join` with a key",
+  "refresh-participant-token": "`/meetings/{meetingId}/participants/{participantId}/token`",
+};
+
 function upstreamOf(route: Route): string {
   if (route.kind === "local") return route.name === "health" ? "none" : "none (the budget gate)";
+  if (route.kind === "write") return WRITE_UPSTREAM[route.name];
   return `\`${toDocPath(route.path)}\``;
 }
 

@@ -25,10 +25,11 @@ const OPERATOR_HINTS: Partial<Record<ErrorKind, string>> = {
 
 type LoggedContext = Context<AppEnv>;
 
-/** The log's `caller`: the API key id, `public`, or `unidentified` for a key that did not match. */
+/** The log's `caller`: the API key id, `user:<id>` (never personal data), `public`, or `unidentified` for a refused credential. */
 function callerLabel(c: LoggedContext): string {
   const caller = c.get("caller");
   if (!caller || caller.kind === "refused") return "unidentified";
+  if (caller.kind === "user") return `user:${caller.id}`;
   return caller.kind === "key" ? caller.id : "public";
 }
 

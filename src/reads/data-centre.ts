@@ -11,9 +11,10 @@ import type { Config } from "../config.ts";
 import { toFailure } from "../errors.ts";
 import { logger } from "../log.ts";
 import { runtime } from "../runtime.ts";
+import { upstreamAccess } from "../upstream/access.ts";
 import { newTrace } from "../upstream/http.ts";
 import { loadThroughGate } from "../upstream/load.ts";
-import { sharedCacheStub, upstreamAccess } from "./shared-object.ts";
+import { sharedCacheStub } from "./shared-object.ts";
 
 const now = () => runtime.now();
 

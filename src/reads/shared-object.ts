@@ -6,14 +6,13 @@
  * refresh all the same when the asking data centre still knows an answer.
  */
 import { DurableObject } from "cloudflare:workers";
-import { gateStub } from "../budget/gate-object.ts";
-import { isolateDirectCalls } from "../budget/refusals.ts";
 import { toStoredAnswer } from "../cache/answer.ts";
 import { SharedKey, type SharedRequest, type SharedResult } from "../cache/shared-key.ts";
 import { secretsOf } from "../config.ts";
 import { ApiError, toFailure } from "../errors.ts";
 import { runtime } from "../runtime.ts";
-import { loadThroughGate, type UpstreamAccess } from "../upstream/load.ts";
+import { upstreamAccess } from "../upstream/access.ts";
+import { loadThroughGate } from "../upstream/load.ts";
 
 /** Storage key of when the newest answer was produced: a key once answered is never cold again, even after eviction. */
 const KNOWN_PRODUCED_AT = "known-produced-at";
@@ -41,11 +40,6 @@ export class SharedCacheObject extends DurableObject<Env> {
     if (known !== undefined && known !== knownBefore) this.ctx.storage.kv.put(KNOWN_PRODUCED_AT, known);
     return result;
   }
-}
-
-/** What loading through the budget needs in this isolate: the token, the gate, the direct-call throttle. */
-export function upstreamAccess(token: string, gate: Env["BUDGET_GATE"]): UpstreamAccess {
-  return { token, gate: gateStub(gate), throttle: isolateDirectCalls, now: () => runtime.now() };
 }
 
 export function sharedCacheStub(namespace: Env["SHARED_CACHE"], key: string) {

@@ -95,6 +95,83 @@ export const statusEnvelope = z
   })
   .meta({ id: "StatusEnvelope", description: "The budget gate's state, for operators" });
 
+/** A participant's display name: 1..100 characters, no control characters. */
+const participantName = z
+  .string()
+  .min(1, "must not be empty")
+  .max(100, "must be at most 100 characters")
+  .refine((value) => !/\p{Cc}/u.test(value), "must not contain control characters")
+  .describe("The participant's display name");
+
+export const userJoinBody = z.strictObject({ name: participantName.optional() }).meta({
+  id: "UserJoinRequest",
+  description:
+    "A signed-in user's join: optionally the name to show (else the token's name or preferred_username claim). The preset comes from JOIN_PRESETS and the user's claim, never from the request.",
+});
+
+export const keyJoinBody = z
+  .strictObject({
+    custom_participant_id: z
+      .string()
+      .min(1, "must not be empty")
+      .max(128, "must be at most 128 characters")
+      .refine((value) => !/[\p{Cc}\s]/u.test(value), "must not contain spaces or control characters")
+      .describe("Your own stable id for the person (not personal data): one participant per id and meeting"),
+    preset_name: z
+      .string()
+      .min(1, "must not be empty")
+      .max(64, "must be at most 64 characters")
+      .describe("One of JOIN_PRESETS' presets"),
+    name: participantName.optional(),
+    picture: z
+      .string()
+      .max(2048, "must be at most 2048 characters")
+      // A pattern rather than URL parsing: these schemas also type the client, where no URL global is assumed.
+      .regex(/^https:\/\/[^\s/?#]+[^\s]*$/, "must be an https URL")
+      .optional()
+      .describe("An https URL of the participant's picture"),
+  })
+  .meta({ id: "KeyJoinRequest", description: "A backend's join on behalf of anyone (a key with participants:write)" });
+
+export const joinEnvelope = z
+  .object({
+    success: z.literal(true),
+    data: z.object({
+      meeting_id: z.string().describe("The meeting, its id canonical (a UUID in lower case)"),
+      participant_id: z.string().describe("The participant's id upstream"),
+      preset_name: z.string().describe("The preset it joins with"),
+      token: z.string().describe("The participant's auth token, for RealtimeKitClient.init({ authToken }): a secret"),
+      created: z.boolean().describe("Whether this join added the participant (false: it existed, its token refreshed)"),
+    }),
+  })
+  .meta({
+    id: "JoinEnvelope",
+    description: "A participant token, never stored in any cache (Cache-Control: no-store)",
+  });
+
+export const participantEnvelope = z
+  .object({
+    success: z.literal(true),
+    data: z.object({
+      id: z.string(),
+      token: z.string().describe("The participant's auth token: a secret"),
+      custom_participant_id: z.string(),
+      preset_name: z.string(),
+      name: z.string().nullable().optional(),
+      picture: z.string().nullable().optional(),
+      created_at: z.string(),
+      updated_at: z.string(),
+    }),
+  })
+  .meta({
+    id: "ParticipantEnvelope",
+    description: "The upstream's add participant answer, as the official SDK reads it",
+  });
+
+export const tokenEnvelope = z
+  .object({ success: z.literal(true), data: z.object({ token: z.string().describe("A fresh auth token: a secret") }) })
+  .meta({ id: "TokenEnvelope", description: "The upstream's refresh participant token answer" });
+
 export const healthBody = z.object({ status: z.literal("ok"), version: z.string() }).meta({ id: "Health" });
 
 export const errorEnvelope = z
@@ -114,6 +191,7 @@ export const errorEnvelope = z
 export type ActiveSessionEnvelope = z.infer<typeof activeSessionEnvelope>;
 export type SessionEnvelope = z.infer<typeof sessionEnvelope>;
 export type ParticipantsEnvelope = z.infer<typeof participantsEnvelope>;
+export type JoinEnvelope = z.infer<typeof joinEnvelope>;
 export type StatusEnvelope = z.infer<typeof statusEnvelope>;
 export type SessionsEnvelope = z.infer<typeof sessionsEnvelope>;
 export type ErrorEnvelope = z.infer<typeof errorEnvelope>;

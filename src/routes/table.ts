@@ -8,10 +8,15 @@ import * as z from "zod";
 import {
   activeSessionEnvelope,
   healthBody,
+  joinEnvelope,
+  keyJoinBody,
+  participantEnvelope,
   participantsEnvelope,
   sessionEnvelope,
   sessionsEnvelope,
   statusEnvelope,
+  tokenEnvelope,
+  userJoinBody,
 } from "./bodies.ts";
 import { dateTime, digits, freeText, meetingId, oneOf, singleValue, uuid } from "./validation.ts";
 
@@ -40,7 +45,9 @@ interface RouteBase<Name extends string, Path extends string, Body extends z.Zod
   /** The scope a key needs when the route is not public; none: any valid key. */
   scope: Scope | undefined;
   /** The success body's shape (types the client, documents the answer; never used to parse). */
-  body: Body;
+  answer: Body;
+  /** A signed-in user may call it too (a user token grants no scope: only routes that say so). */
+  users?: boolean;
 }
 
 /**
@@ -74,6 +81,31 @@ export interface LocalRoute<
   kind: "local";
 }
 
+/**
+ * A route that changes something upstream for its caller (joining a meeting). Never
+ * cached. Its JSON body is validated by the kind of caller: a signed-in user may send
+ * less than a backend's key must.
+ */
+export interface WriteRoute<
+  Name extends string = string,
+  Path extends string = string,
+  Body extends z.ZodType = z.ZodType,
+  Scope extends string = string,
+  Params extends z.ZodType = z.ZodType,
+  RequestBodies extends WriteBodies = WriteBodies,
+> extends RouteBase<Name, Path, Body, Scope> {
+  kind: "write";
+  params: Params;
+  /** The body each kind of caller sends; `undefined`: that caller sends none (or may not call). */
+  requestBody: RequestBodies;
+}
+
+/** The JSON body a signed-in user sends, and the one a backend's key sends. */
+export interface WriteBodies {
+  user: z.ZodType | undefined;
+  key: z.ZodType | undefined;
+}
+
 /** Keeps every literal (name, path, scope) and schema type of an entry. */
 function proxied<
   const Name extends string,
@@ -95,6 +127,20 @@ function local<
 >(route: Omit<LocalRoute<Name, Path, Body, Scope>, "kind" | "method"> & { method: Method }) {
   return { kind: "local" as const, ...route };
 }
+
+function write<
+  const Name extends string,
+  const Path extends string,
+  Body extends z.ZodType,
+  const Scope extends string,
+  Params extends z.ZodType,
+  const RequestBodies extends WriteBodies,
+>(route: Omit<WriteRoute<Name, Path, Body, Scope, Params, RequestBodies>, "kind" | "method">) {
+  return { kind: "write" as const, method: "POST" as const, ...route };
+}
+
+/** Where every proxied route also answers, as the upstream (and so the official SDK) spells it. */
+const UPSTREAM_SHAPED_PREFIX = "/client/v4/accounts/:account/realtime/kit/:app";
 
 const MAX_PAGE_NO = 2_147_483_647;
 const MAX_TEXT_LENGTH = 200;
@@ -145,6 +191,12 @@ function participantsQuery({ maxPerPage }: RouteLimits) {
 
 const noQuery = () => z.strictObject({});
 const sessionIdParam = z.object({ sessionId: singleValue(uuid.describe("The session: a UUID")) });
+const meetingIdParam = singleValue(meetingId.describe("The meeting: a UUID (V2) or a room name (V1)"));
+/** The account and app of an upstream-shaped path: this proxy's own are checked before anything else. */
+const accountAndApp = {
+  account: z.string().describe("This proxy's CLOUDFLARE_ACCOUNT_ID (any other: 404)"),
+  app: z.string().describe("This proxy's REALTIMEKIT_APP_ID (any other: 404)"),
+};
 
 export const ROUTES = [
   proxied({
@@ -154,11 +206,11 @@ export const ROUTES = [
     publicByDefault: true,
     neverPublic: false,
     scope: "active-session:read",
-    params: z.object({ meetingId: singleValue(meetingId.describe("The meeting: a UUID (V2) or a room name (V1)")) }),
+    params: z.object({ meetingId: meetingIdParam }),
     query: noQuery,
     cacheTtl: "ACTIVE_SESSION_CACHE_TTL_SECONDS",
     fromLiveIndex: true,
-    body: activeSessionEnvelope,
+    answer: activeSessionEnvelope,
   }),
   proxied({
     name: "sessions",
@@ -170,7 +222,7 @@ export const ROUTES = [
     params: z.object({}),
     query: sessionsQuery,
     cacheTtl: "SESSIONS_CACHE_TTL_SECONDS",
-    body: sessionsEnvelope,
+    answer: sessionsEnvelope,
   }),
   proxied({
     name: "session",
@@ -182,7 +234,7 @@ export const ROUTES = [
     params: sessionIdParam,
     query: () => z.strictObject({ include_breakout_rooms: trueOrFalse("Include the breakout rooms").optional() }),
     cacheTtl: "SESSIONS_CACHE_TTL_SECONDS",
-    body: sessionEnvelope,
+    answer: sessionEnvelope,
   }),
   proxied({
     name: "session-participants",
@@ -194,7 +246,47 @@ export const ROUTES = [
     params: sessionIdParam,
     query: participantsQuery,
     cacheTtl: "SESSIONS_CACHE_TTL_SECONDS",
-    body: participantsEnvelope,
+    answer: participantsEnvelope,
+  }),
+  write({
+    name: "join",
+    path: "/meetings/:meetingId/join",
+    summary: "A participant token to join the meeting: the signed-in user's own, or (with a key) anyone's",
+    publicByDefault: false,
+    neverPublic: true,
+    users: true,
+    scope: "participants:write",
+    params: z.object({ meetingId: meetingIdParam }),
+    requestBody: { user: userJoinBody, key: keyJoinBody },
+    answer: joinEnvelope,
+  }),
+  write({
+    name: "add-participant",
+    path: `${UPSTREAM_SHAPED_PREFIX}/meetings/:meetingId/participants`,
+    summary:
+      "The upstream's add participant, for the official SDK: one participant per custom id, a fresh token each call",
+    publicByDefault: false,
+    neverPublic: true,
+    scope: "participants:write",
+    params: z.object({ ...accountAndApp, meetingId: meetingIdParam }),
+    requestBody: { user: undefined, key: keyJoinBody },
+    answer: participantEnvelope,
+  }),
+  write({
+    name: "refresh-participant-token",
+    path: `${UPSTREAM_SHAPED_PREFIX}/meetings/:meetingId/participants/:participantId/token`,
+    summary:
+      "The upstream's refresh participant token, for the official SDK, for participants of JOIN_PRESETS' presets",
+    publicByDefault: false,
+    neverPublic: true,
+    scope: "participants:write",
+    params: z.object({
+      ...accountAndApp,
+      meetingId: meetingIdParam,
+      participantId: singleValue(uuid.describe("The participant: a UUID")),
+    }),
+    requestBody: { user: undefined, key: undefined },
+    answer: tokenEnvelope,
   }),
   local({
     name: "health",
@@ -204,7 +296,7 @@ export const ROUTES = [
     publicByDefault: true,
     neverPublic: false,
     scope: undefined,
-    body: healthBody,
+    answer: healthBody,
   }),
   local({
     name: "status",
@@ -214,7 +306,7 @@ export const ROUTES = [
     publicByDefault: false,
     neverPublic: true,
     scope: "status:read",
-    body: statusEnvelope,
+    answer: statusEnvelope,
   }),
   local({
     name: "lift-pause",
@@ -224,13 +316,14 @@ export const ROUTES = [
     publicByDefault: false,
     neverPublic: true,
     scope: "status:write",
-    body: statusEnvelope,
+    answer: statusEnvelope,
   }),
 ] as const;
 
 export type Route = (typeof ROUTES)[number];
 export type RouteName = Route["name"];
 export type AnyProxiedRoute = Extract<Route, { kind: "proxied" }>;
+export type AnyWriteRoute = Extract<Route, { kind: "write" }>;
 export type Scope = Exclude<Route["scope"], undefined>;
 
 export const ROUTE_NAMES = ROUTES.map((route) => route.name) as [RouteName, ...RouteName[]];
@@ -250,8 +343,10 @@ export const ROUTE_CATALOG = {
   neverPublic: NEVER_PUBLIC_ROUTES,
 } as const;
 
-/** Where every proxied route also answers, as the upstream (and so the official SDK) spells it. */
-const UPSTREAM_SHAPED_PREFIX = "/client/v4/accounts/:account/realtime/kit/:app";
+/** Whether a path is the upstream's own shape (it names the account and app). */
+export function isUpstreamShaped(path: string): boolean {
+  return path.startsWith(UPSTREAM_SHAPED_PREFIX);
+}
 
 export function upstreamShapedPath(route: { path: string }): string {
   return `${UPSTREAM_SHAPED_PREFIX}${route.path}`;

@@ -5,17 +5,18 @@ import type * as z from "zod";
 import type { AppEnv } from "../context.ts";
 import { ApiError, type ValidationIssue } from "../errors.ts";
 
-/** zod's issues, one per param, with unknown params named one by one. */
-function toValidationIssues(error: z.core.$ZodError): ValidationIssue[] {
+/** zod's issues, one per param (or body field), with unknown ones named one by one. */
+export function toValidationIssues(error: z.core.$ZodError): ValidationIssue[] {
   return error.issues.flatMap((issue) => {
     if (issue.code === "unrecognized_keys") {
-      return issue.keys.map((key) => ({ path: key, message: "is not a known parameter" }));
+      const where = issue.path.map(String).join(".");
+      return issue.keys.map((key) => ({ path: where ? `${where}.${key}` : key, message: "is not a known parameter" }));
     }
     return [{ path: issue.path.map(String).join("."), message: issue.message }];
   });
 }
 
-function describe(issues: ValidationIssue[]): string {
+export function describe(issues: ValidationIssue[]): string {
   return `invalid request: ${issues.map((issue) => `${issue.path} ${issue.message}`).join("; ")}`;
 }
 

@@ -4,6 +4,7 @@
  * maps every outcome to a success or an ApiError.
  */
 import packageJson from "../../package.json" with { type: "json" };
+import { readBoundedText } from "../bounded.ts";
 import { MAX_PAUSE_MS } from "../budget/gate.ts";
 import type { PermitSource } from "../budget/permits.ts";
 import { refusalError } from "../budget/refusals.ts";
@@ -54,6 +55,15 @@ const MAX_UPSTREAM_BODY_BYTES = 2 * 1024 * 1024;
 
 type FailedOutcome = Exclude<AttemptOutcome, { kind: "success" }>;
 
+/** An upstream call: a read by default, or a write with its JSON body. */
+export interface UpstreamCall extends UpstreamRequest {
+  method?: "GET" | "POST" | "PATCH";
+  /** The JSON body of a write, sent with `Content-Type: application/json`. */
+  json?: unknown;
+  /** False for a call that makes something new: it is never retried once it may have reached the upstream. */
+  repeatable?: boolean;
+}
+
 export function newTrace(): UpstreamTrace {
   return { attempts: 0, durationMs: 0 };
 }
@@ -71,12 +81,20 @@ export function createUpstreamHttp(config: UpstreamSettings, token: string) {
   const attemptTimeoutMs = config.UPSTREAM_TIMEOUT_MS;
   const deadlineMs = Math.min(attemptTimeoutMs * (config.UPSTREAM_MAX_RETRIES + 1), OVERALL_DEADLINE_CAP_MS);
 
-  async function attempt(url: string, timeoutMs: number): Promise<AttemptOutcome> {
+  async function attempt(url: string, call: UpstreamCall, timeoutMs: number): Promise<AttemptOutcome> {
     const timeout = AbortSignal.timeout(timeoutMs);
+    const init: RequestInit =
+      call.json === undefined
+        ? { method: call.method ?? "GET", headers }
+        : {
+            method: call.method,
+            headers: { ...headers, "Content-Type": "application/json" },
+            body: JSON.stringify(call.json),
+          };
     try {
       // redirect "manual": a redirect must never carry the token to another host.
-      const response = await fetch(url, { headers, signal: timeout, redirect: "manual" });
-      const body = await readBounded(response, MAX_UPSTREAM_BODY_BYTES);
+      const response = await fetch(url, { ...init, signal: timeout, redirect: "manual" });
+      const body = await readBoundedText(response, MAX_UPSTREAM_BODY_BYTES);
       if (body === undefined) return { kind: "oversized", status: response.status };
       if (response.status === 429)
         return { kind: "status", status: 429, body, retryAfterMs: pauseFor(response.headers) };
@@ -93,12 +111,15 @@ export function createUpstreamHttp(config: UpstreamSettings, token: string) {
   }
 
   /**
-   * GET with per-attempt timeouts and retries bounded by an overall deadline. Every
-   * attempt, each retry included, first takes a permit from `permits`; an upstream 429
-   * is never retried: it pauses the whole deployment. `trace` is filled in as it goes.
+   * One upstream call with per-attempt timeouts and, when it is safe to repeat, retries
+   * bounded by an overall deadline. Every attempt, each retry included, first takes a
+   * permit from `permits`; an upstream 429 is never retried: it pauses the whole
+   * deployment. `trace` is filled in as it goes.
    */
-  async function get(request: UpstreamRequest, trace: UpstreamTrace, permits: PermitSource): Promise<UpstreamSuccess> {
-    const url = `${appUrl}${request.path}${request.query ? `?${request.query}` : ""}`;
+  async function send(call: UpstreamCall, trace: UpstreamTrace, permits: PermitSource): Promise<UpstreamSuccess> {
+    const url = `${appUrl}${call.path}${call.query ? `?${call.query}` : ""}`;
+    // A call that makes something new (adding a participant) is never repeated once it may have arrived.
+    const maxRetries = call.repeatable === false ? 0 : config.UPSTREAM_MAX_RETRIES;
     const startedAt = runtime.now();
     const timeLeft = () => deadlineMs - (runtime.now() - startedAt);
     const fail = (outcome: FailedOutcome) => {
@@ -116,7 +137,7 @@ export function createUpstreamHttp(config: UpstreamSettings, token: string) {
         // A retry the budget will not pay for is not made: the caller hears the real failure.
         throw lastFailure ? fail(lastFailure) : refusalError(permit.reason, permit.retryAfterMs);
       }
-      const outcome = await attempt(url, Math.min(attemptTimeoutMs, timeLeft()));
+      const outcome = await attempt(url, call, Math.min(attemptTimeoutMs, timeLeft()));
       trace.attempts = attempts;
       trace.status = "status" in outcome ? outcome.status : undefined;
       trace.durationMs = runtime.now() - startedAt;
@@ -127,7 +148,7 @@ export function createUpstreamHttp(config: UpstreamSettings, token: string) {
         trace.failure = "upstream_paused";
         throw refusalError("paused", pauseMs);
       }
-      if (!isRetryable(outcome) || attempts > config.UPSTREAM_MAX_RETRIES) throw fail(outcome);
+      if (!isRetryable(outcome) || attempts > maxRetries) throw fail(outcome);
       const waitMs = retryDelay(outcome, attempts);
       // Never wait past the deadline: answer now, with the mapped error.
       if (waitMs >= timeLeft()) throw fail(outcome);
@@ -136,7 +157,12 @@ export function createUpstreamHttp(config: UpstreamSettings, token: string) {
     }
   }
 
-  return { get };
+  /** A read: GET, retried like every read. */
+  function get(request: UpstreamRequest, trace: UpstreamTrace, permits: PermitSource): Promise<UpstreamSuccess> {
+    return send(request, trace, permits);
+  }
+
+  return { get, send };
 }
 
 function isRetryable(outcome: AttemptOutcome): boolean {
@@ -172,36 +198,6 @@ function pauseFor(headers: Headers): number | undefined {
   const rateLimit = headers.get("RateLimit") ?? "";
   const reset = /(?:^|[;,\s])(?:t|reset)=([0-9]+)/.exec(rateLimit)?.[1] ?? headers.get("RateLimit-Reset")?.trim();
   return reset && /^[0-9]+$/.test(reset) ? Number(reset) * 1000 : undefined;
-}
-
-/** The body as text, or `undefined` once it passes `maxBytes` (the rest is never read). */
-async function readBounded(response: Response, maxBytes: number): Promise<string | undefined> {
-  const declared = Number(response.headers.get("Content-Length"));
-  if (declared > maxBytes) {
-    await response.body?.cancel();
-    return undefined;
-  }
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let bytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    bytes += value.byteLength;
-    if (bytes > maxBytes) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const whole = new Uint8Array(bytes);
-  let offset = 0;
-  for (const chunk of chunks) {
-    whole.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(whole);
 }
 
 function isSuccessEnvelope(body: string): boolean {

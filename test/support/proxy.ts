@@ -19,7 +19,8 @@ export const UPSTREAM_APP_URL =
 
 /** Routes the Worker's outbound fetch to the bundled fake upstream (undone after each test). */
 export function useFakeUpstream(options?: FakeUpstreamOptions) {
-  const fake = createFakeUpstream(options);
+  // Participants and user tokens are dated by the proxy's clock, fake or not.
+  const fake = createFakeUpstream({ now: () => runtime.now(), ...options });
   vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => fake.fetch(new Request(input, init)));
   return fake;
 }
