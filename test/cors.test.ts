@@ -42,6 +42,25 @@ describe("CORS preflight", () => {
     expect(fake.requests).toHaveLength(0);
   });
 
+  it("a browser's join (POST with Authorization and Content-Type) is allowed from a listed origin", async () => {
+    const fake = useFakeUpstream();
+    const response = await corsProxy()(`/meetings/${LIVE_V2_MEETING}/join`, {
+      method: "OPTIONS",
+      anonymous: true,
+      headers: {
+        Origin: APP_ORIGIN,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+      },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe(APP_ORIGIN);
+    expect(response.headers.get("Access-Control-Allow-Methods")?.split(",")).toContain("POST");
+    const allowed = (response.headers.get("Access-Control-Allow-Headers") ?? "").toLowerCase().split(",");
+    expect(allowed).toEqual(expect.arrayContaining(["authorization", "content-type"]));
+    expect(fake.requests).toHaveLength(0);
+  });
+
   it("from an unlisted origin gets no Access-Control-Allow-Origin", async () => {
     const fake = useFakeUpstream();
     const response = await corsProxy()("/sessions", preflight("https://evil.example"));

@@ -19,6 +19,10 @@ const OPERATOR_HINTS: Partial<Record<ErrorKind, string>> = {
   upstream_budget: "UPSTREAM_BUDGET is spent: GET /status shows spend per route and callers over their share",
   upstream_unavailable: "the upstream failed, was unreachable or answered a malformed body",
   upstream_timeout: "the upstream did not answer within UPSTREAM_TIMEOUT_MS",
+  join_preset_unknown:
+    "JOIN_PRESETS names a preset the RealtimeKit app does not have: create it in the dashboard, or change JOIN_PRESETS",
+  sign_in_unavailable:
+    "the identity provider's keys (AUTH_JWKS_URL) could not be fetched: user tokens get 503 until it answers",
   misconfigured: "fix the named vars or secrets: every request fails until then",
   internal: "a bug: an unexpected error reached the error handler",
 };

@@ -1,6 +1,7 @@
 import Cloudflare from "cloudflare";
 import { describe, expect, it } from "vitest";
 import { FAKE_ACCOUNT_ID, FAKE_APP_ID } from "../../dev/fake-upstream/data.ts";
+import { LOCAL_NARROW_API_KEY } from "../../dev/local-keys.ts";
 import {
   API_KEY,
   callProxy,
@@ -9,6 +10,7 @@ import {
   LIVE_V2_MEETING,
   proxyFetch,
   proxyWith,
+  TOKEN,
   useFakeUpstream,
 } from "../support/proxy.ts";
 
@@ -104,5 +106,79 @@ describe("the official cloudflare SDK against the proxy", () => {
     });
     const allowed = (preflight.headers.get("Access-Control-Allow-Headers") ?? "").toLowerCase().split(",");
     expect([...sent].filter((name) => !browserSetsThese.has(name) && !allowed.includes(name))).toEqual([]);
+  });
+});
+
+describe("the official SDK joins people through the proxy (a key with participants:write)", () => {
+  it("meetings.addParticipant adds once per custom id, and answers in the upstream's shape with a token", async () => {
+    const fake = useFakeUpstream();
+    const params = { ...ids, custom_participant_id: "crm-7", preset_name: "group_call_participant", name: "Ada" };
+    const added = await sdk().realtimeKit.meetings.addParticipant(LIVE_V2_MEETING, params);
+    expect(added).toMatchObject({
+      success: true,
+      data: {
+        id: expect.any(String),
+        token: expect.stringMatching(/^eyJ/),
+        custom_participant_id: "crm-7",
+        preset_name: "group_call_participant",
+        name: "Ada",
+        created_at: expect.any(String),
+        updated_at: expect.any(String),
+      },
+    });
+    const again = await sdk().realtimeKit.meetings.addParticipant(LIVE_V2_MEETING, params);
+    expect(again.data?.id).toBe(added.data?.id);
+    expect(fake.participants.of(LIVE_V2_MEETING)).toHaveLength(1);
+  });
+
+  it("meetings.refreshParticipantToken answers a fresh token", async () => {
+    useFakeUpstream();
+    const params = { ...ids, custom_participant_id: "crm-8", preset_name: "group_call_host" };
+    const added = await sdk().realtimeKit.meetings.addParticipant(LIVE_V2_MEETING, params);
+    const refreshed = await sdk().realtimeKit.meetings.refreshParticipantToken(added.data?.id ?? "", {
+      ...ids,
+      meeting_id: LIVE_V2_MEETING,
+    });
+    expect(refreshed).toEqual({ success: true, data: { token: expect.stringMatching(/^eyJ/) } });
+    expect(refreshed.data.token).not.toBe(added.data?.token);
+  });
+
+  it("a preset outside JOIN_PRESETS is the SDK's PermissionDeniedError, without the upstream", async () => {
+    const fake = useFakeUpstream();
+    const call = sdk().realtimeKit.meetings.addParticipant(LIVE_V2_MEETING, {
+      ...ids,
+      custom_participant_id: "crm-9",
+      preset_name: "webinar_presenter",
+    });
+    await expect(call).rejects.toBeInstanceOf(Cloudflare.PermissionDeniedError);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it("refreshing a participant of a preset JOIN_PRESETS does not allow is a 403: a key cannot mint a host outside the list", async () => {
+    const fake = useFakeUpstream();
+    // Someone made a presenter directly upstream (not through the proxy).
+    const upstream = await fake.fetch(
+      new Request(
+        `https://api.cloudflare.com/client/v4/accounts/${FAKE_ACCOUNT_ID}/realtime/kit/${FAKE_APP_ID}/meetings/${LIVE_V2_MEETING}/participants`,
+        {
+          method: "POST",
+          headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+          body: JSON.stringify({ custom_participant_id: "vip", preset_name: "webinar_presenter" }),
+        },
+      ),
+    );
+    const presenter = ((await upstream.json()) as { data: { id: string } }).data.id;
+    const call = sdk().realtimeKit.meetings.refreshParticipantToken(presenter, { ...ids, meeting_id: LIVE_V2_MEETING });
+    await expect(call).rejects.toBeInstanceOf(Cloudflare.PermissionDeniedError);
+  });
+
+  it("a key without participants:write cannot add", async () => {
+    useFakeUpstream();
+    const call = sdk(LOCAL_NARROW_API_KEY).realtimeKit.meetings.addParticipant(LIVE_V2_MEETING, {
+      ...ids,
+      custom_participant_id: "x",
+      preset_name: "group_call_host",
+    });
+    await expect(call).rejects.toBeInstanceOf(Cloudflare.PermissionDeniedError);
   });
 });

@@ -159,11 +159,12 @@ export function uncachedSessionsPath(query?: string): string {
 }
 
 /**
- * Holds the fake's next answer until `releaseWhen(n)` sees n callers inside the proxy's
- * coalescing (counted on Coalescer.run), so concurrency tests never depend on timing.
+ * Holds the fake's next answer until `releaseWhen(n)` sees n callers arrived: inside the
+ * proxy's coalescing by default (counted on Coalescer.run), or as `arrivals` counts them,
+ * so concurrency tests never depend on timing.
  */
-export function holdUpstream(fake: FakeUpstream) {
-  const runs = vi.spyOn(Coalescer.prototype, "run");
+export function holdUpstream(fake: FakeUpstream, arrivals?: { mock: { calls: unknown[] } }) {
+  const runs = arrivals ?? vi.spyOn(Coalescer.prototype, "run");
   let release = () => {};
   fake.failNext({ until: new Promise<void>((resolve) => (release = resolve)) });
   return {
