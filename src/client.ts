@@ -6,7 +6,7 @@
  */
 import type { Hono } from "hono";
 import type { BlankEnv } from "hono/types";
-import type * as z from "zod";
+import type * as z from "zod/mini";
 import type { Route } from "./routes/table.ts";
 
 /** No input of that kind. */
@@ -15,14 +15,14 @@ type Nothing = Record<never, never>;
 /** True when a schema's input has no named keys (`{}` or `Record<string, never>`). */
 type IsEmpty<T> = string extends keyof T ? true : keyof T extends never ? true : false;
 
-type ParamInput<R> = R extends { params: infer P extends z.ZodType }
+type ParamInput<R> = R extends { params: infer P extends z.ZodMiniType }
   ? IsEmpty<z.input<P>> extends true
     ? Nothing
     : { param: z.input<P> }
   : Nothing;
 
 /** Query params are the strings they are on the wire; when all are optional, so is `query`. */
-type QueryInput<R> = R extends { query: (...args: never[]) => infer Q extends z.ZodType }
+type QueryInput<R> = R extends { query: (...args: never[]) => infer Q extends z.ZodMiniType }
   ? IsEmpty<z.input<Q>> extends true
     ? Nothing
     : Nothing extends z.input<Q>
@@ -34,9 +34,9 @@ type QueryInput<R> = R extends { query: (...args: never[]) => infer Q extends z.
 type JsonInput<R> = R extends { requestBody: { user: infer U; key: infer K } }
   ? [U | K] extends [undefined]
     ? Nothing
-    : U extends z.ZodType
-      ? { json?: z.input<U> | (K extends z.ZodType ? z.input<K> : never) }
-      : K extends z.ZodType
+    : U extends z.ZodMiniType
+      ? { json?: z.input<U> | (K extends z.ZodMiniType ? z.input<K> : never) }
+      : K extends z.ZodMiniType
         ? { json: z.input<K> }
         : Nothing
   : Nothing;

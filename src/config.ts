@@ -1,5 +1,5 @@
 /** @module The proxy's configuration: vars and secrets checked once per isolate with zod. */
-import * as z from "zod";
+import * as z from "zod/mini";
 
 const DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4";
 
@@ -13,43 +13,48 @@ export interface ConfigDoc {
 /** Each setting's documentation, kept beside its rule: the reference tables are generated from it. */
 export const CONFIG_DOCS = z.registry<ConfigDoc>();
 
-function documented<T extends z.ZodType>(schema: T, doc: ConfigDoc): T {
+function documented<T extends z.ZodMiniType>(schema: T, doc: ConfigDoc): T {
   CONFIG_DOCS.add(schema, doc);
   return schema;
 }
 
+/** A string matching `pattern`, else `message`; a missing one "is required". */
+const matching = (pattern: RegExp, message: string) =>
+  z.string({ error: "is required" }).check(z.regex(pattern, message));
+
+/** An optional var turned into what the proxy uses (`undefined` when not given). */
+const optionalVar = <T>(transform: (value: string | undefined, ctx: z.core.ParsePayload) => T) =>
+  z.pipe(z.optional(z.string()), z.transform(transform));
+
 /** Vars arrive as strings (`wrangler dev --var NAME:value`) or, from TOML, as numbers. */
 function wholeNumber(min: number, max: number, fallback: number, meaning = "") {
-  const schema = z
-    .union([z.string(), z.number()])
-    .optional()
-    .transform((value, ctx) => {
+  const schema = z.pipe(
+    z.optional(z.union([z.string(), z.number()])),
+    z.transform((value: string | number | undefined, ctx) => {
       if (value === undefined) return fallback;
       const text = String(value).trim();
       const number = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
       if (Number.isInteger(number) && number >= min && number <= max) return number;
       ctx.issues.push({ code: "custom", input: value, message: `must be a whole number from ${min} to ${max}` });
       return z.NEVER;
-    });
+    }),
+  );
   return documented(schema, { kind: "var", rule: `${min}..${max}${meaning ? `: ${meaning}` : ""}` });
 }
 
 /** `<requests>/<seconds>`, e.g. `1000/300`. */
 function allowance(fallback: string, meaning: string) {
   const rule = "must be <requests>/<seconds>: requests 1 to 1000000, seconds 1 to 3600, e.g. 1000/300";
-  const schema = z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      const match = /^\s*([0-9]+)\s*\/\s*([0-9]+)\s*$/.exec(value ?? fallback);
-      const requests = Number(match?.[1]);
-      const seconds = Number(match?.[2]);
-      if (match && requests >= 1 && requests <= 1_000_000 && seconds >= 1 && seconds <= 3600) {
-        return { requests, seconds };
-      }
-      ctx.issues.push({ code: "custom", input: value, message: rule });
-      return z.NEVER;
-    });
+  const schema = optionalVar((value, ctx) => {
+    const match = /^\s*([0-9]+)\s*\/\s*([0-9]+)\s*$/.exec(value ?? fallback);
+    const requests = Number(match?.[1]);
+    const seconds = Number(match?.[2]);
+    if (match && requests >= 1 && requests <= 1_000_000 && seconds >= 1 && seconds <= 3600) {
+      return { requests, seconds };
+    }
+    ctx.issues.push({ code: "custom", input: value, message: rule });
+    return z.NEVER;
+  });
   return documented(schema, {
     kind: "var",
     rule: `\`<requests>/<seconds>\`, requests 1..1000000, seconds 1..3600: ${meaning}`,
@@ -97,48 +102,57 @@ export const ASYMMETRIC_ALGORITHMS = [
 ] as const;
 export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
 
-/** An unset var, or one set to "" (wrangler.toml cannot unset an inherited var): not given. */
-const optionalText = (schema: z.ZodType<string, string>) =>
-  z
-    .string()
-    .optional()
-    .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()))
-    .pipe(schema.optional());
+/**
+ * An optional text var: unset, or set to "" (wrangler.toml cannot unset an inherited var),
+ * is not given; else it must pass `check`.
+ */
+const optionalText = (check: (value: string) => boolean, message: string) =>
+  z.pipe(
+    optionalVar((value) => (value === undefined || value.trim() === "" ? undefined : value.trim())),
+    z.optional(z.string().check(z.refine(check, message))),
+  );
 
 /** A claim's name: letters, digits, and the `_ - . : /` that namespaced claims use (`https://app.example.com/roles`). */
 const CLAIM_NAME = /^[A-Za-z0-9_.:/-]{1,200}$/;
 /** A RealtimeKit preset's name, as the dashboard allows them. */
 const PRESET_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
-const joinPresets = z
-  .string()
-  .optional()
-  .transform((value, ctx) => {
-    if (value === undefined || value.trim() === "") return undefined;
+/** A JSON var: its parsed value, `undefined` when not given. */
+const jsonVar = (shape: string, emptyValue?: unknown) =>
+  optionalVar((value, ctx) => {
+    if (value === undefined || value.trim() === "") return emptyValue;
     try {
       return JSON.parse(value) as unknown;
     } catch {
-      ctx.issues.push({ code: "custom", input: value, message: "must be JSON" });
+      ctx.issues.push({ code: "custom", input: value, message: `must be ${shape} (it is not JSON)` });
       return z.NEVER;
     }
-  })
-  .pipe(
-    z
-      .strictObject(
-        {
-          claim: z
-            .string({ error: "must name the claim that holds the user's role" })
-            .regex(CLAIM_NAME, "must be a claim name"),
-          presets: z
-            .record(z.string(), z.string().regex(PRESET_NAME, "must be a preset name (letters, digits, _ or -)"), {
+  });
+
+const JOIN_PRESETS_SHAPE = '{"claim": "<claim>", "presets": {"<claim value>": "<preset>", "*": "<preset>"}}';
+
+const joinPresets = z.pipe(
+  jsonVar(JOIN_PRESETS_SHAPE),
+  z.optional(
+    z.strictObject(
+      {
+        claim: z
+          .string({ error: "must name the claim that holds the user's role" })
+          .check(z.regex(CLAIM_NAME, "must be a claim name")),
+        presets: z
+          .record(
+            z.string(),
+            z.string().check(z.regex(PRESET_NAME, "must be a preset name (letters, digits, _ or -)")),
+            {
               error: 'must map claim values (or "*") to preset names',
-            })
-            .refine((presets) => Object.keys(presets).length > 0, 'must map at least one claim value (or "*")'),
-        },
-        { error: 'must be {"claim": "<claim>", "presets": {"<claim value>": "<preset>", "*": "<preset>"}}' },
-      )
-      .optional(),
-  );
+            },
+          )
+          .check(z.refine((presets) => Object.keys(presets).length > 0, 'must map at least one claim value (or "*")')),
+      },
+      { error: `must be ${JOIN_PRESETS_SHAPE}` },
+    ),
+  ),
+);
 
 /** Who may join as what: the claim holding a user's role, and the preset each value gets. */
 export type JoinPresets = NonNullable<z.output<typeof joinPresets>>;
@@ -163,16 +177,14 @@ export interface RouteCatalog {
 const apiKeyEntry = (scopes: RouteCatalog["scopes"]) =>
   z.strictObject(
     {
-      id: z
-        .string({ error: "is required" })
-        .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1 to 64 letters, digits, _ . or -"),
-      sha256: z
-        .string({ error: "is required" })
-        .regex(/^[0-9a-fA-F]{64}$/, "must be the 64 hex digits of the key's SHA-256")
-        .transform((hex) => hex.toLowerCase()),
+      id: matching(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1 to 64 letters, digits, _ . or -"),
+      sha256: z.pipe(
+        matching(/^[0-9a-fA-F]{64}$/, "must be the 64 hex digits of the key's SHA-256"),
+        z.transform((hex: string) => hex.toLowerCase()),
+      ),
       scopes: z
         .array(z.enum(scopes, { error: `must be among ${scopes.join(", ")}` }), { error: "must be a list" })
-        .min(1, "must not be empty"),
+        .check(z.minLength(1, "must not be empty")),
     },
     {
       error: (issue) =>
@@ -184,20 +196,17 @@ export type ApiKeyEntry = z.output<ReturnType<typeof apiKeyEntry>>;
 const API_KEYS_SHAPE = 'a JSON list of {"id", "sha256", "scopes"}';
 
 const apiKeys = (scopes: RouteCatalog["scopes"]) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value.trim() === "") return [];
-      try {
-        return JSON.parse(value) as unknown;
-      } catch {
-        ctx.issues.push({ code: "custom", input: value, message: `must be ${API_KEYS_SHAPE} (it is not JSON)` });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.array(apiKeyEntry(scopes), { error: `must be ${API_KEYS_SHAPE}` }))
-    .refine((keys) => new Set(keys.map((key) => key.sha256)).size === keys.length, "must not list one key hash twice");
+  z.pipe(
+    jsonVar(API_KEYS_SHAPE, []),
+    z
+      .array(apiKeyEntry(scopes), { error: `must be ${API_KEYS_SHAPE}` })
+      .check(
+        z.refine(
+          (keys) => new Set(keys.map((key) => key.sha256)).size === keys.length,
+          "must not list one key hash twice",
+        ),
+      ),
+  );
 
 /** A Workers Rate Limiting binding (`[[ratelimits]]` in wrangler.toml), by the one method the proxy calls. */
 export interface RateLimitBinding {
@@ -223,14 +232,17 @@ function durableObjectBinding(className: string) {
 }
 
 const allowedOrigins = documented(
-  z
-    .string()
-    .optional()
-    .transform((value) => splitCommaList(value ?? ""))
-    .refine(
-      (origins) => origins.every(isExactOrigin),
-      "must be a comma list of exact origins such as https://app.example.com",
-    ),
+  z.pipe(
+    optionalVar((value) => splitCommaList(value ?? "")),
+    z
+      .array(z.string())
+      .check(
+        z.refine(
+          (origins) => origins.every(isExactOrigin),
+          "must be a comma list of exact origins such as https://app.example.com",
+        ),
+      ),
+  ),
   { kind: "var", rule: "comma list of exact origins (scheme, host, port) allowed by CORS" },
 );
 
@@ -249,27 +261,32 @@ export function configSchema(catalog: RouteCatalog) {
   return z
     .object({
       CLOUDFLARE_API_TOKEN: documented(
-        z.string({ error: "is required (a Worker secret)" }).min(1, "is required (a Worker secret)"),
+        z.string({ error: "is required (a Worker secret)" }).check(z.minLength(1, "is required (a Worker secret)")),
         { kind: "secret", rule: "the Cloudflare API token the proxy calls RealtimeKit with (permission Realtime)" },
       ),
-      CLOUDFLARE_ACCOUNT_ID: documented(
-        z.string({ error: "is required" }).regex(/^[A-Za-z0-9]{1,32}$/, "must be 1 to 32 letters or digits"),
-        { kind: "var", rule: "1..32 letters or digits" },
-      ),
-      REALTIMEKIT_APP_ID: documented(
-        z.string({ error: "is required" }).regex(/^[A-Za-z0-9-]{1,64}$/, "must be 1 to 64 letters, digits or hyphens"),
-        { kind: "var", rule: "1..64 letters, digits or `-` (real app ids are 36-character UUIDs)" },
-      ),
+      CLOUDFLARE_ACCOUNT_ID: documented(matching(/^[A-Za-z0-9]{1,32}$/, "must be 1 to 32 letters or digits"), {
+        kind: "var",
+        rule: "1..32 letters or digits",
+      }),
+      REALTIMEKIT_APP_ID: documented(matching(/^[A-Za-z0-9-]{1,64}$/, "must be 1 to 64 letters, digits or hyphens"), {
+        kind: "var",
+        rule: "1..64 letters, digits or `-` (real app ids are 36-character UUIDs)",
+      }),
       CLOUDFLARE_API_BASE_URL: documented(
-        z
-          .string()
-          .optional()
-          .transform((value) => value ?? DEFAULT_BASE_URL)
-          .refine(
-            isAllowedBaseUrl,
-            "must be https://api.cloudflare.com/... or an http(s) URL on localhost or 127.0.0.1, without credentials, query or fragment",
-          )
-          .transform((value) => value.replace(/\/+$/, "")),
+        z.pipe(
+          optionalVar((value) => value ?? DEFAULT_BASE_URL),
+          z.pipe(
+            z
+              .string()
+              .check(
+                z.refine(
+                  isAllowedBaseUrl,
+                  "must be https://api.cloudflare.com/... or an http(s) URL on localhost or 127.0.0.1, without credentials, query or fragment",
+                ),
+              ),
+            z.transform((value: string) => value.replace(/\/+$/, "")),
+          ),
+        ),
         {
           kind: "var",
           rule: "`https://api.cloudflare.com/...`, or http(s) on localhost/127.0.0.1 only: the token goes to no other host",
@@ -282,10 +299,10 @@ export function configSchema(catalog: RouteCatalog) {
         "seconds active-session answers are fresh (0: not stored)",
       ),
       ACTIVE_SESSION_SOURCE: documented(
-        z
-          .enum(["meeting", "live-sessions"], { error: "must be meeting or live-sessions" })
-          .optional()
-          .transform((value) => value ?? "meeting"),
+        z.pipe(
+          z.optional(z.enum(["meeting", "live-sessions"], { error: "must be meeting or live-sessions" })),
+          z.transform((value: "meeting" | "live-sessions" | undefined) => value ?? "meeting"),
+        ),
         {
           kind: "var",
           rule: "`meeting` (one upstream call per meeting) or `live-sessions` (every meeting read from one index of live sessions)",
@@ -318,12 +335,9 @@ export function configSchema(catalog: RouteCatalog) {
       ),
       ALLOWED_ORIGINS: allowedOrigins,
       PUBLIC_ROUTES: documented(
-        z
-          .string()
-          .optional()
-          .transform((value) => (value === undefined ? [...catalog.publicByDefault] : splitCommaList(value)))
-          .pipe(z.array(z.enum(ROUTE_NAMES, { error: `must be a route name (${ROUTE_NAMES.join(", ")})` })))
-          .check((ctx) => {
+        z.pipe(
+          optionalVar((value) => (value === undefined ? [...catalog.publicByDefault] : splitCommaList(value))),
+          z.array(z.enum(ROUTE_NAMES, { error: `must be a route name (${ROUTE_NAMES.join(", ")})` })).check((ctx) => {
             for (const route of ctx.value.filter((name) => NEVER_PUBLIC_ROUTES.includes(name))) {
               ctx.issues.push({
                 code: "custom",
@@ -332,6 +346,7 @@ export function configSchema(catalog: RouteCatalog) {
               });
             }
           }),
+        ),
         {
           kind: "var",
           rule: `comma list of route names; ${NEVER_PUBLIC_ROUTES.map((name) => `\`${name}\``).join(", ")} may never be named`,
@@ -339,40 +354,39 @@ export function configSchema(catalog: RouteCatalog) {
       ),
       AUTH_JWKS_URL: documented(
         optionalText(
-          z
-            .string()
-            .refine(
-              isAllowedJwksUrl,
-              "must be an https URL (http only on localhost or 127.0.0.1), without credentials",
-            ),
+          isAllowedJwksUrl,
+          "must be an https URL (http only on localhost or 127.0.0.1), without credentials",
         ),
         {
           kind: "var",
           rule: "the JWKS URL of your identity provider (https; loopback http for local runs); empty: no user sign-in, and `join` answers only keys",
         },
       ),
-      AUTH_ISSUER: documented(optionalText(z.string().max(500, "must be at most 500 characters")), {
-        kind: "var",
-        rule: "required with `AUTH_JWKS_URL`: the exact `iss` of user tokens",
-      }),
-      AUTH_AUDIENCE: documented(optionalText(z.string().max(500, "must be at most 500 characters")), {
-        kind: "var",
-        rule: "required with `AUTH_JWKS_URL`: an `aud` user tokens must carry",
-      }),
+      AUTH_ISSUER: documented(
+        optionalText((value) => value.length <= 500, "must be at most 500 characters"),
+        {
+          kind: "var",
+          rule: "required with `AUTH_JWKS_URL`: the exact `iss` of user tokens",
+        },
+      ),
+      AUTH_AUDIENCE: documented(
+        optionalText((value) => value.length <= 500, "must be at most 500 characters"),
+        {
+          kind: "var",
+          rule: "required with `AUTH_JWKS_URL`: an `aud` user tokens must carry",
+        },
+      ),
       AUTH_ALGORITHMS: documented(
-        z
-          .string()
-          .optional()
-          .transform((value) => splitCommaList(value ?? "RS256,ES256"))
-          .pipe(
-            z
-              .array(
-                z.enum(ASYMMETRIC_ALGORITHMS, {
-                  error: `must list asymmetric algorithms only (${ASYMMETRIC_ALGORITHMS.join(", ")}); none and HS* are never accepted`,
-                }),
-              )
-              .min(1, "must list at least one algorithm"),
-          ),
+        z.pipe(
+          optionalVar((value) => splitCommaList(value ?? "RS256,ES256")),
+          z
+            .array(
+              z.enum(ASYMMETRIC_ALGORITHMS, {
+                error: `must list asymmetric algorithms only (${ASYMMETRIC_ALGORITHMS.join(", ")}); none and HS* are never accepted`,
+              }),
+            )
+            .check(z.minLength(1, "must list at least one algorithm")),
+        ),
         {
           kind: "var",
           rule: `comma list of asymmetric JWS algorithms (${ASYMMETRIC_ALGORITHMS.join(", ")}); \`none\` and \`HS*\` are refused`,
@@ -380,12 +394,15 @@ export function configSchema(catalog: RouteCatalog) {
       ),
       JOIN_PRESETS: documented(joinPresets, {
         kind: "var",
-        rule: 'required with `AUTH_JWKS_URL`: `{"claim": "<claim>", "presets": {"<claim value>": "<preset>", "*": "<preset>"}}`, the preset each user joins with; its values are also the presets keys may ask for',
+        rule: `required with \`AUTH_JWKS_URL\`: \`${JOIN_PRESETS_SHAPE}\`, the preset each user joins with; its values are also the presets keys may ask for`,
       }),
-      JOIN_MEETINGS_CLAIM: documented(optionalText(z.string().regex(CLAIM_NAME, "must be a claim name")), {
-        kind: "var",
-        rule: "a claim listing the meeting ids a user may join; empty: any meeting of the app",
-      }),
+      JOIN_MEETINGS_CLAIM: documented(
+        optionalText((value) => CLAIM_NAME.test(value), "must be a claim name"),
+        {
+          kind: "var",
+          rule: "a claim listing the meeting ids a user may join; empty: any meeting of the app",
+        },
+      ),
       API_KEYS: documented(apiKeys(catalog.scopes), {
         kind: "secret",
         rule: 'JSON list of `{"id", "sha256", "scopes"}`, one entry per key (`npm run key:create`)',

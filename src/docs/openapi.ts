@@ -4,7 +4,7 @@
  * by `npm run docs` into public/; never imported by the Worker, so it costs the bundle
  * and the hot path nothing. A test fails when public/ is out of date.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import packageJson from "../../package.json" with { type: "json" };
 import { errorEnvelope } from "../routes/bodies.ts";
 import { type LocalRoute, type ProxiedRoute, ROUTES, upstreamShapedPath, type WriteRoute } from "../routes/table.ts";
@@ -69,18 +69,18 @@ function errorResponses(statuses: string[]): JsonObject {
 }
 
 /** The rule of one param, as JSON Schema: the inner schema behind `singleValue(...)`, read on its input side. */
-function paramRule(field: z.ZodType): { required: boolean; schema: JsonObject } {
-  const required = !(field instanceof z.ZodOptional);
-  const inner = field instanceof z.ZodOptional ? (field.unwrap() as z.ZodType) : field;
-  const rule = inner instanceof z.ZodPipe ? (inner.out as z.ZodType) : inner;
+function paramRule(field: z.core.$ZodType): { required: boolean; schema: JsonObject } {
+  const required = !(field instanceof z.ZodMiniOptional);
+  const inner = field instanceof z.ZodMiniOptional ? field.def.innerType : field;
+  const rule = inner instanceof z.ZodMiniPipe ? inner.def.out : inner;
   const schema = z.toJSONSchema(rule, { io: "input", unrepresentable: "any", target: "draft-2020-12" }) as JsonObject;
   delete schema.$schema;
   return { required, schema };
 }
 
-function parameters(object: z.ZodType, location: "path" | "query"): JsonObject[] {
-  if (!(object instanceof z.ZodObject)) return [];
-  return Object.entries(object.shape as Record<string, z.ZodType>).map(([name, field]) => {
+function parameters(object: z.ZodMiniType, location: "path" | "query"): JsonObject[] {
+  if (!(object instanceof z.ZodMiniObject)) return [];
+  return Object.entries(object.def.shape).map(([name, field]) => {
     const { required, schema } = paramRule(field);
     const { description, ...rest } = schema;
     return { name, in: location, required: location === "path" || required, description, schema: rest };
@@ -170,13 +170,13 @@ function localOperation(route: LocalRoute): JsonObject {
   };
 }
 
-const ref = (schema: z.ZodType): JsonObject => ({
+const ref = (schema: z.ZodMiniType): JsonObject => ({
   $ref: `#/components/schemas/${String(z.globalRegistry.get(schema)?.id)}`,
 });
 
 function requestBodyOf(route: WriteRoute): JsonObject | undefined {
   const { user, key } = route.requestBody;
-  const schemas = [user, key].filter((schema): schema is z.ZodType => schema !== undefined);
+  const schemas = [user, key].filter((schema): schema is z.ZodMiniType => schema !== undefined);
   if (schemas.length === 0) return undefined;
   const schema = schemas.length === 1 && schemas[0] ? ref(schemas[0]) : { oneOf: schemas.map(ref) };
   return {

@@ -3,7 +3,7 @@
  * table and the configuration schema by `npm run docs`, so the docs cannot drift from the
  * code: a test fails when the files are out of date. Build time only, not in the bundle.
  */
-import type * as z from "zod";
+import type * as z from "zod/mini";
 import { CONFIG_DOCS, configSchema } from "../config.ts";
 import { ROUTE_CATALOG, ROUTES, type Route } from "../routes/table.ts";
 
@@ -57,7 +57,7 @@ function routesAtAGlance(): string {
 }
 
 /** A setting's default, as the schema itself produces it for a missing value. */
-function defaultOf(field: z.ZodType): string {
+function defaultOf(field: z.ZodMiniType): string {
   const parsed = field.safeParse(undefined);
   if (!parsed.success) return "— (required)";
   const value: unknown = parsed.data;
@@ -70,8 +70,7 @@ function defaultOf(field: z.ZodType): string {
 
 /** Every var, secret and binding the configuration checks, with its default and rule. */
 function configTable(): string {
-  const shape = configSchema(ROUTE_CATALOG).shape as Record<string, z.ZodType>;
-  const rows = Object.entries(shape).map(([name, field]) => {
+  const rows = Object.entries(configSchema(ROUTE_CATALOG).def.shape).map(([name, field]: [string, z.ZodMiniType]) => {
     const doc = CONFIG_DOCS.get(field);
     if (!doc) throw new Error(`${name} has no documentation in src/config.ts`);
     const fallback = doc.kind === "binding" ? "declared in wrangler.toml" : defaultOf(field);

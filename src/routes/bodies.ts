@@ -1,192 +1,238 @@
 /**
- * @module The shapes of the proxy's answers, as zod schemas: they type the routes for
- * `hono/client` and describe the responses in the OpenAPI document. The proxy passes
- * upstream bodies through unchanged and never parses them with these.
+ * @module The shapes of the proxy's answers and of the bodies it takes, as zod schemas:
+ * they type the routes for `hono/client` and describe requests and responses in the
+ * OpenAPI document. The join bodies validate requests; the answers' schemas never parse
+ * anything (upstream bodies pass through unchanged).
  */
-import * as z from "zod";
+import * as z from "zod/mini";
+import { described } from "./validation.ts";
 
-const sessionSchema = z
-  .object({
-    id: z.string().describe("Session ID"),
-    associated_id: z.string().describe("The meeting: a UUID for V2 meetings, a room name abcdef-ghijkl for V1"),
-    created_at: z.string().describe("When the session was created (timestamp)"),
-    started_at: z.string().describe("When it started (timestamp)"),
-    updated_at: z.string().describe("When it was last updated (timestamp)"),
-    ended_at: z.string().optional().describe("When it ended (timestamp)"),
-    live_participants: z.number().describe("Participants in the session now"),
-    max_concurrent_participants: z.number().describe("Peak participants"),
-    meeting_display_name: z.string().describe("Title of the meeting"),
-    minutes_consumed: z.number().describe("Minutes consumed since the start"),
-    organization_id: z.string().describe("The app that hosted the session"),
+/** A schema the OpenAPI document names (a component), with its description. */
+function named<T extends z.ZodMiniType>(schema: T, id: string, description?: string): T {
+  z.globalRegistry.add(schema, { id, ...(description ? { description } : {}) });
+  return schema;
+}
+
+const text = (description: string) => described(z.string(), description);
+const count = (description: string) => described(z.number(), description);
+const UNCHANGED = "The upstream's success envelope, unchanged";
+
+const sessionSchema = named(
+  z.object({
+    id: text("Session ID"),
+    associated_id: text("The meeting: a UUID for V2 meetings, a room name abcdef-ghijkl for V1"),
+    created_at: text("When the session was created (timestamp)"),
+    started_at: text("When it started (timestamp)"),
+    updated_at: text("When it was last updated (timestamp)"),
+    ended_at: z.optional(text("When it ended (timestamp)")),
+    live_participants: count("Participants in the session now"),
+    max_concurrent_participants: count("Peak participants"),
+    meeting_display_name: text("Title of the meeting"),
+    minutes_consumed: count("Minutes consumed since the start"),
+    organization_id: text("The app that hosted the session"),
     status: z.enum(["LIVE", "ENDED"]),
     type: z.enum(["meeting", "livestream", "participant"]),
-    breakout_rooms: z.array(z.record(z.string(), z.unknown())).optional(),
-    meta: z.record(z.string(), z.unknown()).optional().describe("Free-form metadata"),
-  })
-  .meta({ id: "Session" });
+    breakout_rooms: z.optional(z.array(z.record(z.string(), z.unknown()))),
+    meta: z.optional(described(z.record(z.string(), z.unknown()), "Free-form metadata")),
+  }),
+  "Session",
+);
 
-export const activeSessionEnvelope = z
-  .object({ success: z.literal(true), data: sessionSchema })
-  .meta({ id: "ActiveSessionEnvelope", description: "The upstream's success envelope, unchanged" });
+export const activeSessionEnvelope = named(
+  z.object({ success: z.literal(true), data: sessionSchema }),
+  "ActiveSessionEnvelope",
+  UNCHANGED,
+);
 
-export const sessionEnvelope = z
-  .object({ success: z.literal(true), data: sessionSchema })
-  .meta({ id: "SessionEnvelope", description: "The upstream's success envelope, unchanged" });
+export const sessionEnvelope = named(
+  z.object({ success: z.literal(true), data: sessionSchema }),
+  "SessionEnvelope",
+  UNCHANGED,
+);
 
 const peerEventSchema = z.object({
-  id: z.string().optional(),
-  created_at: z.string().optional(),
-  event_name: z.enum(["PEER_CREATED", "PEER_JOINING", "PEER_LEAVING"]).optional(),
-  minutes_consumed: z.number().optional(),
+  id: z.optional(z.string()),
+  created_at: z.optional(z.string()),
+  event_name: z.optional(z.enum(["PEER_CREATED", "PEER_JOINING", "PEER_LEAVING"])),
+  minutes_consumed: z.optional(z.number()),
 });
 
-const participantSchema = z
-  .object({
-    id: z.string().optional().describe("Participant ID"),
-    custom_participant_id: z.string().optional().describe("The ID your app gave the participant"),
-    display_name: z.string().optional(),
-    user_id: z.string().optional(),
-    preset_name: z.string().optional(),
-    joined_at: z.string().optional().describe("When they joined (timestamp)"),
-    left_at: z.string().optional().describe("When they left (timestamp)"),
-    duration: z.number().optional().describe("Minutes in the session"),
-    created_at: z.string().optional(),
-    updated_at: z.string().optional(),
-    peer_events: z.array(peerEventSchema).optional().describe("With include_peer_events=true"),
-  })
-  .meta({ id: "Participant" });
+const participantSchema = named(
+  z.object({
+    id: z.optional(text("Participant ID")),
+    custom_participant_id: z.optional(text("The ID your app gave the participant")),
+    display_name: z.optional(z.string()),
+    user_id: z.optional(z.string()),
+    preset_name: z.optional(z.string()),
+    joined_at: z.optional(text("When they joined (timestamp)")),
+    left_at: z.optional(text("When they left (timestamp)")),
+    duration: z.optional(count("Minutes in the session")),
+    created_at: z.optional(z.string()),
+    updated_at: z.optional(z.string()),
+    peer_events: z.optional(described(z.array(peerEventSchema), "With include_peer_events=true")),
+  }),
+  "Participant",
+);
 
-export const participantsEnvelope = z
-  .object({ success: z.literal(true), data: z.object({ participants: z.array(participantSchema) }) })
-  .meta({ id: "ParticipantsEnvelope", description: "The upstream's success envelope, unchanged" });
+export const participantsEnvelope = named(
+  z.object({ success: z.literal(true), data: z.object({ participants: z.array(participantSchema) }) }),
+  "ParticipantsEnvelope",
+  UNCHANGED,
+);
 
-export const sessionsEnvelope = z
-  .object({
+export const sessionsEnvelope = named(
+  z.object({
     success: z.literal(true),
     data: z.object({ sessions: z.array(sessionSchema) }),
-    paging: z.object({ start_offset: z.number(), end_offset: z.number(), total_count: z.number() }).optional(),
-  })
-  .meta({ id: "SessionsEnvelope", description: "The upstream's success envelope, unchanged" });
+    paging: z.optional(z.object({ start_offset: z.number(), end_offset: z.number(), total_count: z.number() })),
+  }),
+  "SessionsEnvelope",
+  UNCHANGED,
+);
 
-export const statusEnvelope = z
-  .object({
+export const statusEnvelope = named(
+  z.object({
     success: z.literal(true),
     data: z.object({
-      budget: z
-        .object({
-          limit: z.number().describe("UPSTREAM_BUDGET's requests"),
-          window_seconds: z.number().describe("UPSTREAM_BUDGET's window"),
-          available: z.number().describe("Permits left in the current window"),
-          cold_available: z
-            .number()
-            .describe("Of those, permits cold misses may still take (they get half the window)"),
-        })
-        .describe("The whole deployment's upstream allowance"),
-      caller_budget: z.object({ limit: z.number(), window_seconds: z.number() }).describe("CALLER_MISS_BUDGET"),
-      paused_until: z.string().nullable().describe("While an upstream 429 pauses every upstream call: until when"),
-      spend_per_route: z.record(z.string(), z.number()).describe("Permits taken in the current window, by route"),
-      spend_per_key: z
-        .record(z.string(), z.number())
-        .describe("Upstream calls each API key caused in its CALLER_MISS_BUDGET window (sliding estimate), by key id"),
-      callers_over_share: z
-        .array(z.object({ caller: z.string().describe("key:<id> or ip:<address or /64>"), refused: z.number() }))
-        .describe("Callers refused for spending their share of the budget"),
+      budget: described(
+        z.object({
+          limit: count("UPSTREAM_BUDGET's requests"),
+          window_seconds: count("UPSTREAM_BUDGET's window"),
+          available: count("Permits left in the current window"),
+          cold_available: count("Of those, permits cold misses may still take (they get half the window)"),
+        }),
+        "The whole deployment's upstream allowance",
+      ),
+      caller_budget: described(z.object({ limit: z.number(), window_seconds: z.number() }), "CALLER_MISS_BUDGET"),
+      paused_until: described(z.nullable(z.string()), "While an upstream 429 pauses every upstream call: until when"),
+      spend_per_route: described(z.record(z.string(), z.number()), "Permits taken in the current window, by route"),
+      spend_per_key: described(
+        z.record(z.string(), z.number()),
+        "Upstream calls each API key caused in its CALLER_MISS_BUDGET window (sliding estimate), by key id",
+      ),
+      callers_over_share: described(
+        z.array(
+          z.object({
+            caller: text("The caller's quota key: key:<id>, user:<id> or ip:<address or /64>"),
+            refused: z.number(),
+          }),
+        ),
+        "Callers refused for spending their share of the budget",
+      ),
     }),
-  })
-  .meta({ id: "StatusEnvelope", description: "The budget gate's state, for operators" });
+  }),
+  "StatusEnvelope",
+  "The budget gate's state, for operators",
+);
+
+const CONTROL_CHARACTER = /\p{Cc}/u;
 
 /** A participant's display name: 1..100 characters, no control characters. */
-const participantName = z
-  .string()
-  .min(1, "must not be empty")
-  .max(100, "must be at most 100 characters")
-  .refine((value) => !/\p{Cc}/u.test(value), "must not contain control characters")
-  .describe("The participant's display name");
+const participantName = described(
+  z.string().check(
+    z.minLength(1, "must not be empty"),
+    z.maxLength(100, "must be at most 100 characters"),
+    z.refine((value) => !CONTROL_CHARACTER.test(value), "must not contain control characters"),
+  ),
+  "The participant's display name",
+);
 
-export const userJoinBody = z.strictObject({ name: participantName.optional() }).meta({
-  id: "UserJoinRequest",
-  description:
-    "A signed-in user's join: optionally the name to show (else the token's name or preferred_username claim). The preset comes from JOIN_PRESETS and the user's claim, never from the request.",
-});
+export const userJoinBody = named(
+  z.strictObject({ name: z.optional(participantName) }),
+  "UserJoinRequest",
+  "A signed-in user's join: optionally the name to show (else the token's name or preferred_username claim). The preset comes from JOIN_PRESETS and the user's claim, never from the request.",
+);
 
-export const keyJoinBody = z
-  .strictObject({
-    custom_participant_id: z
-      .string()
-      .min(1, "must not be empty")
-      .max(128, "must be at most 128 characters")
-      .refine((value) => !/[\p{Cc}\s]/u.test(value), "must not contain spaces or control characters")
-      .describe("Your own stable id for the person (not personal data): one participant per id and meeting"),
-    preset_name: z
-      .string()
-      .min(1, "must not be empty")
-      .max(64, "must be at most 64 characters")
-      .describe("One of JOIN_PRESETS' presets"),
-    name: participantName.optional(),
-    picture: z
-      .string()
-      .max(2048, "must be at most 2048 characters")
-      // A pattern rather than URL parsing: these schemas also type the client, where no URL global is assumed.
-      .regex(/^https:\/\/[^\s/?#]+[^\s]*$/, "must be an https URL")
-      .optional()
-      .describe("An https URL of the participant's picture"),
-  })
-  .meta({ id: "KeyJoinRequest", description: "A backend's join on behalf of anyone (a key with participants:write)" });
+export const keyJoinBody = named(
+  z.strictObject({
+    custom_participant_id: described(
+      z.string().check(
+        z.minLength(1, "must not be empty"),
+        z.maxLength(128, "must be at most 128 characters"),
+        z.refine((value) => !/[\p{Cc}\s]/u.test(value), "must not contain spaces or control characters"),
+      ),
+      "Your own stable id for the person (not personal data): one participant per id and meeting",
+    ),
+    preset_name: described(
+      z.string().check(z.minLength(1, "must not be empty"), z.maxLength(64, "must be at most 64 characters")),
+      "One of JOIN_PRESETS' presets",
+    ),
+    name: z.optional(participantName),
+    picture: z.optional(
+      described(
+        z.string().check(
+          z.maxLength(2048, "must be at most 2048 characters"),
+          // A pattern rather than URL parsing: these schemas also type the client, where no URL global is assumed.
+          z.regex(/^https:\/\/[^\s/?#]+[^\s]*$/, "must be an https URL"),
+        ),
+        "An https URL of the participant's picture",
+      ),
+    ),
+  }),
+  "KeyJoinRequest",
+  "A backend's join on behalf of anyone (a key with participants:write)",
+);
 
-export const joinEnvelope = z
-  .object({
+export const joinEnvelope = named(
+  z.object({
     success: z.literal(true),
     data: z.object({
-      meeting_id: z.string().describe("The meeting, its id canonical (a UUID in lower case)"),
-      participant_id: z.string().describe("The participant's id upstream"),
-      preset_name: z.string().describe("The preset it joins with"),
-      token: z.string().describe("The participant's auth token, for RealtimeKitClient.init({ authToken }): a secret"),
-      created: z.boolean().describe("Whether this join added the participant (false: it existed, its token refreshed)"),
+      meeting_id: text("The meeting, its id canonical (a UUID in lower case)"),
+      participant_id: text("The participant's id upstream"),
+      preset_name: text("The preset it joins with"),
+      token: text("The participant's auth token, for RealtimeKitClient.init({ authToken }): a secret"),
+      created: described(
+        z.boolean(),
+        "Whether this join added the participant (false: it existed, its token refreshed)",
+      ),
     }),
-  })
-  .meta({
-    id: "JoinEnvelope",
-    description: "A participant token, never stored in any cache (Cache-Control: no-store)",
-  });
+  }),
+  "JoinEnvelope",
+  "A participant token, never stored in any cache (Cache-Control: no-store)",
+);
 
-export const participantEnvelope = z
-  .object({
+export const participantEnvelope = named(
+  z.object({
     success: z.literal(true),
     data: z.object({
       id: z.string(),
-      token: z.string().describe("The participant's auth token: a secret"),
+      token: text("The participant's auth token: a secret"),
       custom_participant_id: z.string(),
       preset_name: z.string(),
-      name: z.string().nullable().optional(),
-      picture: z.string().nullable().optional(),
+      name: z.optional(z.nullable(z.string())),
+      picture: z.optional(z.nullable(z.string())),
       created_at: z.string(),
       updated_at: z.string(),
     }),
-  })
-  .meta({
-    id: "ParticipantEnvelope",
-    description: "The upstream's add participant answer, as the official SDK reads it",
-  });
+  }),
+  "ParticipantEnvelope",
+  "The upstream's add participant answer, as the official SDK reads it",
+);
 
-export const tokenEnvelope = z
-  .object({ success: z.literal(true), data: z.object({ token: z.string().describe("A fresh auth token: a secret") }) })
-  .meta({ id: "TokenEnvelope", description: "The upstream's refresh participant token answer" });
+export const tokenEnvelope = named(
+  z.object({ success: z.literal(true), data: z.object({ token: text("A fresh auth token: a secret") }) }),
+  "TokenEnvelope",
+  "The upstream's refresh participant token answer",
+);
 
-export const healthBody = z.object({ status: z.literal("ok"), version: z.string() }).meta({ id: "Health" });
+export const healthBody = named(z.object({ status: z.literal("ok"), version: z.string() }), "Health");
 
-export const errorEnvelope = z
-  .object({
+export const errorEnvelope = named(
+  z.object({
     success: z.literal(false),
     error: z.object({
-      code: z.number().describe("The HTTP status"),
-      message: z.string().describe("What went wrong, in words"),
-      issues: z
-        .array(z.object({ path: z.string().describe("The param's name"), message: z.string() }))
-        .optional()
-        .describe("On a 400: every problem, one per param"),
+      code: count("The HTTP status"),
+      message: text("What went wrong, in words"),
+      issues: z.optional(
+        described(
+          z.array(z.object({ path: text("The param's name"), message: z.string() })),
+          "On a 400: every problem, one per param",
+        ),
+      ),
     }),
-  })
-  .meta({ id: "ErrorEnvelope" });
+  }),
+  "ErrorEnvelope",
+);
 
 export type ActiveSessionEnvelope = z.infer<typeof activeSessionEnvelope>;
 export type SessionEnvelope = z.infer<typeof sessionEnvelope>;

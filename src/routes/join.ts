@@ -6,7 +6,7 @@
  * Every answer is `no-store`: a participant token is never kept in any cache.
  */
 import type { Context, Handler, MiddlewareHandler } from "hono";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { quotaKey } from "../access/keys.ts";
 import { readBoundedText } from "../bounded.ts";
 import type { Config, JoinPresets } from "../config.ts";
@@ -47,12 +47,12 @@ function badBody(message: string, path = "body"): ApiError {
 }
 
 /** The request's JSON body, checked against `schema`; no schema: the route takes no body (an empty one, or `{}`). */
-async function readJson<S extends z.ZodType>(c: WriteContext, schema: S): Promise<z.output<S>>;
-async function readJson<S extends z.ZodType>(
+async function readJson<S extends z.ZodMiniType>(c: WriteContext, schema: S): Promise<z.output<S>>;
+async function readJson<S extends z.ZodMiniType>(
   c: WriteContext,
   schema: S | undefined,
 ): Promise<z.output<S> | Record<string, never>>;
-async function readJson<S extends z.ZodType>(
+async function readJson<S extends z.ZodMiniType>(
   c: WriteContext,
   schema: S | undefined,
 ): Promise<z.output<S> | Record<string, never>> {
@@ -73,7 +73,10 @@ async function readJson<S extends z.ZodType>(
 }
 
 /** The body checked against the route's schema; a route without one takes none (an empty body, or `{}`). */
-function validated<S extends z.ZodType>(schema: S | undefined, value: unknown): z.output<S> | Record<string, never> {
+function validated<S extends z.ZodMiniType>(
+  schema: S | undefined,
+  value: unknown,
+): z.output<S> | Record<string, never> {
   const result = (schema ?? NO_BODY).safeParse(value);
   if (result.success) return result.data as z.output<S> | Record<string, never>;
   const issues = toValidationIssues(result.error);

@@ -4,7 +4,7 @@
  * the OpenAPI document and the typed client all derive from it; adding a read-only
  * route is one entry here (and its tests).
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import {
   activeSessionEnvelope,
   healthBody,
@@ -18,7 +18,7 @@ import {
   tokenEnvelope,
   userJoinBody,
 } from "./bodies.ts";
-import { dateTime, digits, freeText, meetingId, oneOf, singleValue, uuid } from "./validation.ts";
+import { dateTime, described, digits, freeText, meetingId, oneOf, singleValue, uuid } from "./validation.ts";
 
 /** What a deployment's config changes in the schemas. */
 export interface RouteLimits {
@@ -31,7 +31,7 @@ export type CacheTtlVar = "ACTIVE_SESSION_CACHE_TTL_SECONDS" | "SESSIONS_CACHE_T
 /** The methods routes answer (HEAD comes with GET). */
 export type RouteMethod = "GET" | "POST" | "DELETE";
 
-interface RouteBase<Name extends string, Path extends string, Body extends z.ZodType, Scope extends string> {
+interface RouteBase<Name extends string, Path extends string, Body extends z.ZodMiniType, Scope extends string> {
   name: Name;
   method: RouteMethod;
   /** Hono path pattern. */
@@ -58,10 +58,10 @@ interface RouteBase<Name extends string, Path extends string, Body extends z.Zod
 export interface ProxiedRoute<
   Name extends string = string,
   Path extends string = string,
-  Body extends z.ZodType = z.ZodType,
+  Body extends z.ZodMiniType = z.ZodMiniType,
   Scope extends string = string,
-  Params extends z.ZodType = z.ZodType,
-  Query extends z.ZodType = z.ZodType,
+  Params extends z.ZodMiniType = z.ZodMiniType,
+  Query extends z.ZodMiniType = z.ZodMiniType,
 > extends RouteBase<Name, Path, Body, Scope> {
   kind: "proxied";
   params: Params;
@@ -75,7 +75,7 @@ export interface ProxiedRoute<
 export interface LocalRoute<
   Name extends string = string,
   Path extends string = string,
-  Body extends z.ZodType = z.ZodType,
+  Body extends z.ZodMiniType = z.ZodMiniType,
   Scope extends string = string,
 > extends RouteBase<Name, Path, Body, Scope> {
   kind: "local";
@@ -89,9 +89,9 @@ export interface LocalRoute<
 export interface WriteRoute<
   Name extends string = string,
   Path extends string = string,
-  Body extends z.ZodType = z.ZodType,
+  Body extends z.ZodMiniType = z.ZodMiniType,
   Scope extends string = string,
-  Params extends z.ZodType = z.ZodType,
+  Params extends z.ZodMiniType = z.ZodMiniType,
   RequestBodies extends WriteBodies = WriteBodies,
 > extends RouteBase<Name, Path, Body, Scope> {
   kind: "write";
@@ -102,18 +102,18 @@ export interface WriteRoute<
 
 /** The JSON body a signed-in user sends, and the one a backend's key sends. */
 export interface WriteBodies {
-  user: z.ZodType | undefined;
-  key: z.ZodType | undefined;
+  user: z.ZodMiniType | undefined;
+  key: z.ZodMiniType | undefined;
 }
 
 /** Keeps every literal (name, path, scope) and schema type of an entry. */
 function proxied<
   const Name extends string,
   const Path extends string,
-  Body extends z.ZodType,
+  Body extends z.ZodMiniType,
   const Scope extends string,
-  Params extends z.ZodType,
-  Query extends z.ZodType,
+  Params extends z.ZodMiniType,
+  Query extends z.ZodMiniType,
 >(route: Omit<ProxiedRoute<Name, Path, Body, Scope, Params, Query>, "kind" | "method">) {
   return { kind: "proxied" as const, method: "GET" as const, ...route };
 }
@@ -122,7 +122,7 @@ function local<
   const Name extends string,
   const Method extends RouteMethod,
   const Path extends string,
-  Body extends z.ZodType,
+  Body extends z.ZodMiniType,
   const Scope extends string,
 >(route: Omit<LocalRoute<Name, Path, Body, Scope>, "kind" | "method"> & { method: Method }) {
   return { kind: "local" as const, ...route };
@@ -131,9 +131,9 @@ function local<
 function write<
   const Name extends string,
   const Path extends string,
-  Body extends z.ZodType,
+  Body extends z.ZodMiniType,
   const Scope extends string,
-  Params extends z.ZodType,
+  Params extends z.ZodMiniType,
   const RequestBodies extends WriteBodies,
 >(route: Omit<WriteRoute<Name, Path, Body, Scope, Params, RequestBodies>, "kind" | "method">) {
   return { kind: "write" as const, method: "POST" as const, ...route };
@@ -145,28 +145,28 @@ const UPSTREAM_SHAPED_PREFIX = "/client/v4/accounts/:account/realtime/kit/:app";
 const MAX_PAGE_NO = 2_147_483_647;
 const MAX_TEXT_LENGTH = 200;
 
-const pageNo = () => singleValue(digits(0, MAX_PAGE_NO).describe(`Page to return: digits, 0..${MAX_PAGE_NO}`));
+const pageNo = () => singleValue(described(digits(0, MAX_PAGE_NO), `Page to return: digits, 0..${MAX_PAGE_NO}`));
 const perPage = (maxPerPage: number) =>
-  singleValue(digits(1, maxPerPage).describe(`Results per page: digits, 1..${maxPerPage} (MAX_PER_PAGE)`));
-const sortOrder = () => singleValue(oneOf(["ASC", "DESC"]).describe("Sort direction"));
-const trueOrFalse = (description: string) => singleValue(oneOf(["true", "false"]).describe(description));
-const search = (description: string) => singleValue(freeText(MAX_TEXT_LENGTH).describe(description));
+  singleValue(described(digits(1, maxPerPage), `Results per page: digits, 1..${maxPerPage} (MAX_PER_PAGE)`));
+const sortOrder = () => singleValue(described(oneOf(["ASC", "DESC"]), "Sort direction"));
+const trueOrFalse = (description: string) => singleValue(described(oneOf(["true", "false"]), description));
+const search = (description: string) => singleValue(described(freeText(MAX_TEXT_LENGTH), description));
 
 function sessionsQuery({ maxPerPage }: RouteLimits) {
   return z
     .strictObject({
-      associated_id: singleValue(
-        meetingId.describe("Only sessions of this meeting: a UUID or a V1 room name"),
-      ).optional(),
-      start_time: singleValue(dateTime.describe("Start of the time range: ISO 8601 with Z or an offset")).optional(),
-      end_time: singleValue(dateTime.describe("End of the time range, not before start_time")).optional(),
-      page_no: pageNo().optional(),
-      per_page: perPage(maxPerPage).optional(),
-      sort_by: singleValue(oneOf(["minutesConsumed", "createdAt"]).describe("Sort key")).optional(),
-      sort_order: sortOrder().optional(),
-      status: singleValue(oneOf(["LIVE", "ENDED"]).describe("Only sessions in this state")).optional(),
-      search: search("Matches meeting title, meeting ID and session ID; no control characters").optional(),
-      participants: search("Participant filter (undocumented upstream); no control characters").optional(),
+      associated_id: z.optional(
+        singleValue(described(meetingId, "Only sessions of this meeting: a UUID or a V1 room name")),
+      ),
+      start_time: z.optional(singleValue(described(dateTime, "Start of the time range: ISO 8601 with Z or an offset"))),
+      end_time: z.optional(singleValue(described(dateTime, "End of the time range, not before start_time"))),
+      page_no: z.optional(pageNo()),
+      per_page: z.optional(perPage(maxPerPage)),
+      sort_by: z.optional(singleValue(described(oneOf(["minutesConsumed", "createdAt"]), "Sort key"))),
+      sort_order: z.optional(sortOrder()),
+      status: z.optional(singleValue(described(oneOf(["LIVE", "ENDED"]), "Only sessions in this state"))),
+      search: z.optional(search("Matches meeting title, meeting ID and session ID; no control characters")),
+      participants: z.optional(search("Participant filter (undocumented upstream); no control characters")),
     })
     .check((ctx) => {
       const { start_time: start, end_time: end } = ctx.value;
@@ -179,23 +179,25 @@ function sessionsQuery({ maxPerPage }: RouteLimits) {
 
 function participantsQuery({ maxPerPage }: RouteLimits) {
   return z.strictObject({
-    page_no: pageNo().optional(),
-    per_page: perPage(maxPerPage).optional(),
-    sort_order: sortOrder().optional(),
-    sort_by: singleValue(oneOf(["joinedAt", "duration"]).describe("Sort key")).optional(),
-    search: search("Matches participant ID, custom participant ID or display name; no control characters").optional(),
-    view: singleValue(oneOf(["raw", "consolidated"]).describe("Every join, or one entry per participant")).optional(),
-    include_peer_events: trueOrFalse("Include each participant's join and leave events").optional(),
+    page_no: z.optional(pageNo()),
+    per_page: z.optional(perPage(maxPerPage)),
+    sort_order: z.optional(sortOrder()),
+    sort_by: z.optional(singleValue(described(oneOf(["joinedAt", "duration"]), "Sort key"))),
+    search: z.optional(search("Matches participant ID, custom participant ID or display name; no control characters")),
+    view: z.optional(
+      singleValue(described(oneOf(["raw", "consolidated"]), "Every join, or one entry per participant")),
+    ),
+    include_peer_events: z.optional(trueOrFalse("Include each participant's join and leave events")),
   });
 }
 
 const noQuery = () => z.strictObject({});
-const sessionIdParam = z.object({ sessionId: singleValue(uuid.describe("The session: a UUID")) });
-const meetingIdParam = singleValue(meetingId.describe("The meeting: a UUID (V2) or a room name (V1)"));
+const sessionIdParam = z.object({ sessionId: singleValue(described(uuid, "The session: a UUID")) });
+const meetingIdParam = singleValue(described(meetingId, "The meeting: a UUID (V2) or a room name (V1)"));
 /** The account and app of an upstream-shaped path: this proxy's own are checked before anything else. */
 const accountAndApp = {
-  account: z.string().describe("This proxy's CLOUDFLARE_ACCOUNT_ID (any other: 404)"),
-  app: z.string().describe("This proxy's REALTIMEKIT_APP_ID (any other: 404)"),
+  account: described(z.string(), "This proxy's CLOUDFLARE_ACCOUNT_ID (any other: 404)"),
+  app: described(z.string(), "This proxy's REALTIMEKIT_APP_ID (any other: 404)"),
 };
 
 export const ROUTES = [
@@ -232,7 +234,7 @@ export const ROUTES = [
     neverPublic: false,
     scope: "sessions:read",
     params: sessionIdParam,
-    query: () => z.strictObject({ include_breakout_rooms: trueOrFalse("Include the breakout rooms").optional() }),
+    query: () => z.strictObject({ include_breakout_rooms: z.optional(trueOrFalse("Include the breakout rooms")) }),
     cacheTtl: "SESSIONS_CACHE_TTL_SECONDS",
     answer: sessionEnvelope,
   }),
@@ -283,7 +285,7 @@ export const ROUTES = [
     params: z.object({
       ...accountAndApp,
       meetingId: meetingIdParam,
-      participantId: singleValue(uuid.describe("The participant: a UUID")),
+      participantId: singleValue(described(uuid, "The participant: a UUID")),
     }),
     requestBody: { user: undefined, key: undefined },
     answer: tokenEnvelope,

@@ -1,19 +1,23 @@
 /** @module The zValidator wrapper: every validation failure is the app's own 400, listing every problem at once. */
 import { zValidator } from "@hono/zod-validator";
 import type { MiddlewareHandler, ValidationTargets } from "hono";
-import type * as z from "zod";
+import type * as z from "zod/mini";
 import type { AppEnv } from "../context.ts";
 import { ApiError, type ValidationIssue } from "../errors.ts";
 
-/** zod's issues, one per param (or body field), with unknown ones named one by one. */
+/**
+ * zod's issues, one per param (or body field), with unknown ones named one by one, in the
+ * order of their names: one stable order, whatever order the checks happened to finish in.
+ */
 export function toValidationIssues(error: z.core.$ZodError): ValidationIssue[] {
-  return error.issues.flatMap((issue) => {
+  const issues = error.issues.flatMap((issue) => {
     if (issue.code === "unrecognized_keys") {
       const where = issue.path.map(String).join(".");
       return issue.keys.map((key) => ({ path: where ? `${where}.${key}` : key, message: "is not a known parameter" }));
     }
     return [{ path: issue.path.map(String).join("."), message: issue.message }];
   });
+  return issues.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 export function describe(issues: ValidationIssue[]): string {
@@ -21,7 +25,7 @@ export function describe(issues: ValidationIssue[]): string {
 }
 
 /** zValidator whose failures throw the app's own 400, listing every problem at once. */
-export function validate<Target extends keyof ValidationTargets, Schema extends z.ZodType>(
+export function validate<Target extends keyof ValidationTargets, Schema extends z.ZodMiniType>(
   target: Target,
   schema: Schema,
 ): MiddlewareHandler<AppEnv> {
