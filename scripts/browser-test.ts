@@ -124,6 +124,29 @@ async function main() {
       for (const secret of SECRETS) assert(!everything.includes(secret), `found ${secret.slice(0, 6)}… in the page`);
     });
 
+    await check(
+      "a signed-in user joins, and the page hands the proxy's participant token to RealtimeKitClient.init",
+      async () => {
+        // RealtimeKit's servers are out of reach offline: their requests are answered here, and recorded.
+        const sdkRequests: { url: string; authorization: string }[] = [];
+        await page.route(/realtime\.cloudflare\.com/, async (route) => {
+          const request = route.request();
+          sdkRequests.push({ url: request.url(), authorization: request.headers().authorization ?? "" });
+          await route.fulfill({ status: 503, body: "offline" });
+        });
+        const joined = page.waitForResponse((response) => response.url().endsWith(`/meetings/${LIVE_MEETING}/join`));
+        await page.selectOption("#user-role", "host");
+        await page.click("#join-form button");
+        const answer = (await (await joined).json()) as { data: { token: string; preset_name: string } };
+        assert(answer.data.preset_name === "group_call_host", `joined with preset ${answer.data.preset_name}`);
+        await page.waitForSelector('#join[data-state="offline"], #join[data-state="ready"]', { timeout: 30_000 });
+        assert(
+          sdkRequests.some(({ authorization }) => authorization === `Bearer ${answer.data.token}`),
+          `RealtimeKit's SDK did not use the participant token: ${JSON.stringify(sdkRequests.map(({ url }) => url))}`,
+        );
+      },
+    );
+
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     if (process.argv.includes("--update-docs-screenshot")) {
       await page.screenshot({ path: "docs/example-frontend.png", fullPage: true });

@@ -2,13 +2,15 @@
  * The example frontend: shows a meeting's active session and its sessions through the
  * proxy with the typed client, polling politely. It holds no token and no API key.
  */
+import RealtimeKitClient from "@cloudflare/realtimekit";
 import { hc } from "hono/client";
 // Declarations emitted by `npm run typecheck` (tsconfig.types.json): the Worker's code
 // is checked against the Workers runtime, this page against the DOM.
 import type { AppType } from "../../types/src/client.d.ts";
 
-/** Set when the page is bundled (npm run example): npm start's proxy, which follows PORT. */
+/** Set when the page is bundled (npm run example): npm start's proxy (PORT) and identity provider (FAKE_UPSTREAM_PORT). */
 declare const __PROXY_URL__: string;
+declare const __IDENTITY_PROVIDER_URL__: string;
 
 const params = new URLSearchParams(location.search);
 const PROXY_URL = params.get("proxy") ?? __PROXY_URL__;
@@ -120,6 +122,61 @@ function schedule(poll: () => Promise<number>, target: HTMLElement) {
   };
   void run();
 }
+
+/**
+ * Signs in with the local identity provider: a real app gets this token from its own
+ * provider's SDK (Auth0's getIdTokenClaims, Clerk's getToken, Firebase's getIdToken, …).
+ */
+async function signIn(name: string, role: string): Promise<string> {
+  const response = await fetch(__IDENTITY_PROVIDER_URL__, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ sub: `local-${name.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`, name, role }),
+  });
+  const { token } = (await response.json()) as { token: string };
+  return token;
+}
+
+/** Signs in, joins through the proxy, and hands the participant token to RealtimeKit's browser SDK. */
+async function join(name: string, role: string) {
+  const target = byId("join");
+  target.dataset.state = "joining";
+  target.replaceChildren(text("p", "Signing in…", "muted"));
+  const userToken = await signIn(name, role);
+  const response = await client.meetings[":meetingId"].join.$post(
+    { param: { meetingId } },
+    { headers: { Authorization: `Bearer ${userToken}` } },
+  );
+  if (!response.ok) {
+    showFailure(target, await errorMessage(response));
+    return;
+  }
+  const { data } = await response.json();
+  target.replaceChildren(
+    text(
+      "p",
+      `Joined as ${name}: participant ${data.participant_id}, preset ${data.preset_name}${data.created ? "" : " (again)"}.`,
+    ),
+    text("p", "Connecting to RealtimeKit with the participant token…", "muted"),
+  );
+  target.dataset.state = "token";
+  try {
+    // The token is the one secret the page holds, and only for this call.
+    const meeting = await RealtimeKitClient.init({ authToken: data.token, defaults: { audio: false, video: false } });
+    target.append(text("p", `Ready: ${meeting.meta.meetingTitle}`));
+    target.dataset.state = "ready";
+  } catch (error) {
+    target.append(text("p", `RealtimeKit could not be reached from here (${String(error)}).`, "error"));
+    target.dataset.state = "offline";
+  }
+}
+
+byId("join-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const name = (byId("user-name") as HTMLInputElement).value.trim() || "Ada";
+  const role = (byId("user-role") as HTMLSelectElement).value;
+  void join(name, role).catch((error) => showFailure(byId("join"), `The join failed (${String(error)}).`));
+});
 
 function start() {
   for (const timer of timers) clearTimeout(timer);

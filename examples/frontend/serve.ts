@@ -6,12 +6,19 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { LOCAL_SIGN_IN } from "../../dev/fake-upstream/identity.ts";
 import { PORTS, PROXY_URL, requireFree } from "../../dev/ports.ts";
+
+/** The local identity provider's token endpoint, beside npm start's fake upstream. */
+const IDENTITY_PROVIDER_URL = `http://localhost:${PORTS.upstream.port}${LOCAL_SIGN_IN.tokenPath}`;
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 /** The page, bundled, reading the proxy at `proxyUrl` (npm start's, which follows PORT). */
-export async function bundleExample(proxyUrl = PROXY_URL): Promise<string> {
+export async function bundleExample(
+  proxyUrl = PROXY_URL,
+  identityProviderUrl = IDENTITY_PROVIDER_URL,
+): Promise<string> {
   const result = await build({
     entryPoints: [here("./main.ts")],
     bundle: true,
@@ -19,7 +26,10 @@ export async function bundleExample(proxyUrl = PROXY_URL): Promise<string> {
     target: "es2022",
     minify: true,
     write: false,
-    define: { __PROXY_URL__: JSON.stringify(proxyUrl) },
+    define: {
+      __PROXY_URL__: JSON.stringify(proxyUrl),
+      __IDENTITY_PROVIDER_URL__: JSON.stringify(identityProviderUrl),
+    },
   });
   return result.outputFiles[0]?.text ?? "";
 }
