@@ -8,6 +8,7 @@ import autocannon from "autocannon";
 import { Miniflare } from "miniflare";
 import { unstable_readConfig } from "wrangler";
 import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID } from "../dev/fake-upstream/data.ts";
+import { localSignInVars } from "../dev/fake-upstream/identity.ts";
 import { startFakeUpstream } from "../dev/fake-upstream/server.ts";
 import { LOCAL_API_KEY, LOCAL_API_KEYS } from "../dev/local-keys.ts";
 import { BUNDLE_BUDGET_BYTES, bundle, gzipBytes } from "../scripts/bundle.ts";
@@ -81,6 +82,8 @@ async function serve(
     REALTIMEKIT_APP_ID: FAKE_APP_ID,
     CLOUDFLARE_API_BASE_URL: upstreamBaseUrl,
     API_KEYS: JSON.stringify(LOCAL_API_KEYS),
+    // User sign-in against the fake's identity provider, for the join figures.
+    ...localSignInVars(new URL(upstreamBaseUrl).origin),
   };
   const text = Object.entries(vars).map(([name, value]): [string, EnvBinding] => [name, { type: "text", value }]);
   const mf = new Miniflare({
@@ -176,6 +179,69 @@ async function coldRequests(baseUrl: string, marker: string, countAtUpstream: ()
   return countAtUpstream() - before;
 }
 
+const JOIN_SAMPLES = 100;
+const JOIN_MEETING = "6bf2b8be-04dd-4191-b602-1128921a306b";
+
+interface JoinTimes {
+  latency: number[];
+  /** The hop to the meeting's participants object: its time less the upstream call (permits included). */
+  participantsHop: number[];
+  gateHop: number[];
+}
+
+function newJoinTimes(): JoinTimes {
+  return { latency: [], participantsHop: [], gateHop: [] };
+}
+
+/**
+ * Joins of new users (each an add) and the same users again (each a token refresh),
+ * through the proxy, timed, with the hops read from each answer's Server-Timing.
+ */
+async function joinLatencies(proxyUrl: string, signIn: (sub: string) => Promise<string>) {
+  const first = newJoinTimes();
+  const again = newJoinTimes();
+  for (let n = 0; n < JOIN_SAMPLES; n++) {
+    const token = await signIn(`bench-user-${n}`);
+    for (const times of [first, again]) {
+      const started = performance.now();
+      const response = await fetch(`${proxyUrl}/meetings/${JOIN_MEETING}/join`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      await response.arrayBuffer();
+      if (!response.ok) throw new Error(`a join answered ${response.status}`);
+      times.latency.push(performance.now() - started);
+      const timing = serverTimings(response.headers.get("Server-Timing"));
+      times.gateHop.push(timing.permit ?? 0);
+      // The upstream figure runs from the first permit asked for to the answer: it holds the gate's hop too.
+      times.participantsHop.push((timing.participants ?? 0) - (timing.upstream ?? 0));
+    }
+  }
+  return { first, again };
+}
+
+/** The upstream's own add and refresh calls, timed directly (no proxy). */
+async function directParticipantCalls(upstreamBaseUrl: string) {
+  const meeting = `${upstreamBaseUrl}/accounts/${FAKE_ACCOUNT_ID}/realtime/kit/${FAKE_APP_ID}/meetings/${JOIN_MEETING}/participants`;
+  const headers = { Authorization: `Bearer ${FAKE_API_TOKEN}`, "Content-Type": "application/json" };
+  const add: number[] = [];
+  const refresh: number[] = [];
+  for (let n = 0; n < JOIN_SAMPLES; n++) {
+    let started = performance.now();
+    const added = await fetch(meeting, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ custom_participant_id: `direct-${n}`, preset_name: "group_call_participant" }),
+    });
+    const { data } = (await added.json()) as { data: { id: string } };
+    add.push(performance.now() - started);
+    started = performance.now();
+    await (await fetch(`${meeting}/${data.id}/token`, { method: "POST", headers })).arrayBuffer();
+    refresh.push(performance.now() - started);
+  }
+  return { add, refresh };
+}
+
 const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 const fixed = (value: number, digits = 2) => value.toFixed(digits);
 
@@ -213,6 +279,10 @@ async function main() {
     const viaProxy = await missLatencies((n) => `${proxy.url}/sessions?search=proxy-miss-${n}`);
     const viaBare = await missLatencies((n) => `${bare.url}/sessions?search=bare-miss-${n}`);
     const hops = await missHops((n) => `${proxy.url}/sessions?search=proxy-hops-${n}`);
+
+    console.log(`joins: ${JOIN_SAMPLES} new users joining, then joining again ...`);
+    const directJoins = await directParticipantCalls(upstream.baseUrl);
+    const joins = await joinLatencies(proxy.url, (sub) => upstream.fake.identity.signIn({ sub }));
 
     console.log(`coalescing: ${COLD_CONCURRENCY} concurrent identical cold requests ...`);
     const proxyCold = await coldRequests(proxy.url, "proxy-cold", upstreamRequestsWith("proxy-cold"));
@@ -259,6 +329,27 @@ async function main() {
         "",
         `upstream direct ${fixed(percentile(direct, 99))} ms`,
       ],
+      ...(
+        [
+          ["first joins (add)", joins.first, directJoins.add, "add"],
+          ["joins again (refresh)", joins.again, directJoins.refresh, "refresh"],
+        ] as const
+      ).flatMap(([label, times, direct, call]) => [
+        [
+          `${label}: p50 latency (ms)`,
+          fixed(percentile(times.latency, 50)),
+          "",
+          "",
+          `upstream ${call} direct ${fixed(percentile(direct, 50))} ms; proxy adds ${fixed(percentile(times.latency, 50) - percentile(direct, 50))} ms; p99 ${fixed(percentile(times.latency, 99))} ms`,
+        ],
+        [
+          `${label}: hops to the meeting's object / gate, p50 (ms)`,
+          `${fixed(percentile(times.participantsHop, 50))} / ${fixed(percentile(times.gateHop, 50))}`,
+          "",
+          "",
+          "the object's time less its upstream calls (permits included); the time to take the permit",
+        ],
+      ]),
       [
         `upstream requests for ${COLD_CONCURRENCY} concurrent cold requests`,
         String(proxyCold),

@@ -12,6 +12,7 @@ import { readBoundedText } from "../bounded.ts";
 import type { Config, JoinPresets } from "../config.ts";
 import type { AppEnv, Caller } from "../context.ts";
 import { ApiError, fromFailure } from "../errors.ts";
+import { runtime } from "../runtime.ts";
 import type { UpstreamSettings } from "../upstream/request.ts";
 import { allowedPresets, backendParticipant, userParticipant } from "../users/join.ts";
 import { type ParticipantsResult, participantsStub } from "../users/participants-object.ts";
@@ -98,8 +99,9 @@ async function askParticipants<T>(
     settings: context.settings,
     quotaKey: quotaKey(c.get("caller"), c.req.header("CF-Connecting-IP")),
   };
+  const askedAt = runtime.now();
   const result = await call(stub, callContext);
-  c.set("upstreamTrace", result.trace);
+  c.set("upstreamTrace", { ...result.trace, participantsMs: runtime.now() - askedAt });
   if (!result.ok) throw fromFailure(result.failure);
   return result.value;
 }

@@ -36,6 +36,8 @@ export interface UpstreamTrace {
   permitMs?: number;
   /** Time this data centre spent asking the key's shared object (that hop, and what it did). */
   sharedMs?: number;
+  /** Time spent asking the meeting's participants object (that hop, and what it did). */
+  participantsMs?: number;
 }
 
 type AttemptOutcome =
