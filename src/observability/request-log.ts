@@ -75,7 +75,8 @@ export function requestLog(routeNames: Readonly<Record<string, string>>): Middle
     };
     logger.write("info", entry);
     if (trace?.sharedMs !== undefined) setMetric(c, "shared", trace.sharedMs, "shared cache tier");
-    if (trace?.participantsMs !== undefined) setMetric(c, "participants", trace.participantsMs, "meeting's participants");
+    if (trace?.participantsMs !== undefined)
+      setMetric(c, "participants", trace.participantsMs, "meeting's participants");
     if (calledUpstream) {
       setMetric(c, "upstream", trace.durationMs, `upstream ${trace.status ?? trace.failure}`);
       setMetric(c, "permit", trace.permitMs ?? 0, "budget gate");
