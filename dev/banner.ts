@@ -12,10 +12,11 @@ const LIVE_MEETING = "6bf2b8be-04dd-4191-b602-1128921a306b";
 /** The command that mints a local user's token, as the banner's join line runs it. */
 export const TOKEN_COMMAND = "npm run --silent token -- --sub alice --role host --name Alice";
 
-/** What npm start learned once ready: a participant it added, for the token refresh line. */
+/** What npm start learned once ready: a participant it added, for the token refresh line; where the fake is. */
 export interface BannerContext {
   proxyUrl: string;
   participantId: string;
+  fakeOrigin: string;
 }
 
 /** A value of the fake's seeded data for each path param a route of the table takes. */
@@ -46,8 +47,8 @@ interface Line {
   method: string;
   path: string;
   note?: string;
-  /** Who calls: the route's default (public, or the local key), or a local user's token. */
-  as?: "user";
+  /** Who calls: the route's default (public, or the local key), a local user's token, or anyone without a signature. */
+  as?: "user" | "unsigned";
   body?: unknown;
 }
 
@@ -56,19 +57,27 @@ function curlLine(proxyUrl: string, { route, method, path, note, as, body }: Lin
   const auth =
     as === "user"
       ? `-H "Authorization: Bearer $(${TOKEN_COMMAND})" `
-      : isPublic
+      : isPublic || as === "unsigned"
         ? ""
         : `-H 'Authorization: Bearer ${LOCAL_API_KEY}' `;
   const json = body === undefined ? "" : `-H 'Content-Type: application/json' -d '${JSON.stringify(body)}' `;
   const verb = method === "GET" ? "" : `-X ${method} `;
   const url = path.includes("?") ? `'${proxyUrl}${path}'` : `${proxyUrl}${path}`;
-  const access = as === "user" ? "as a signed-in user" : isPublic ? "public" : "with the local key (without: 401)";
+  const access =
+    as === "user"
+      ? "as a signed-in user"
+      : as === "unsigned"
+        ? "RealtimeKit's webhook, unsigned: 401"
+        : isPublic
+          ? "public"
+          : "with the local key (without: 401)";
   return `  curl -i ${verb}${auth}${json}${url}   # ${[access, note].filter(Boolean).join("; ")}`;
 }
 
 /** The lines for one route of the table: a write route is called with its body, `join` as a user and as a backend. */
 function linesOf(route: Route, context: BannerContext): Line[] {
   const line = { route: route.name, method: route.method, path: samplePath(route.path, context), note: route.name };
+  if (route.kind === "webhook") return [{ ...line, as: "unsigned", body: { event: "meeting.started" } }];
   if (route.kind !== "write") return [line];
   if (route.name === "join")
     return [
@@ -98,7 +107,21 @@ export function bannerLines(context: BannerContext): string[] {
       note: "the upstream-shaped path, as the cloudflare SDK calls it",
     },
   ];
-  return lines.map((line) => curlLine(context.proxyUrl, line));
+  return [...lines.map((line) => curlLine(context.proxyUrl, line)), ...meetingControlLines(context)];
+}
+
+/** Ending and starting the live meeting at the fake, which delivers the webhooks: the answers above change within 5 s. */
+function meetingControlLines({ fakeOrigin }: BannerContext): string[] {
+  const control = (action: string, note: string) =>
+    `  curl -i -X POST ${fakeOrigin}/fake/meetings/${LIVE_MEETING}/${action}   # ${note}`;
+  return [
+    "",
+    "Webhooks: the fake signs and delivers them to the proxy. End the live meeting, and its",
+    "active session above changes within 5 s (the local TTL), with no upstream call for polling:",
+    "",
+    control("end", "the fake delivers meeting.ended: the active session is gone within 5 s"),
+    control("start", "the fake delivers meeting.started: a new session within 5 s"),
+  ];
 }
 
 /** Adds the backend's sample participant through the proxy, for the token refresh line; its id. */

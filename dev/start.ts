@@ -4,16 +4,22 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { MEETING_EVENTS } from "../src/cache/changes.ts";
+import { ROUTES } from "../src/routes/table.ts";
 import { bannerLines, sampleParticipant, TOKEN_COMMAND } from "./banner.ts";
 import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID } from "./fake-upstream/data.ts";
 import { localSignInVars } from "./fake-upstream/identity.ts";
 import { startFakeUpstream } from "./fake-upstream/server.ts";
+import { WEBHOOK_KEY_PATH } from "./fake-upstream/webhooks.ts";
 import { LOCAL_API_KEYS, LOCAL_KEYS_FILE } from "./local-keys.ts";
 import { EXAMPLE_ORIGIN, PORTS, PROXY_URL, requireFree } from "./ports.ts";
 
 await requireFree(PORTS.proxy, PORTS.upstream);
 const { baseUrl, server } = await startFakeUpstream(PORTS.upstream.port);
+const fakeOrigin = new URL(baseUrl).origin;
 console.log(`fake RealtimeKit upstream on ${baseUrl}`);
+// As an operator does: the key RealtimeKit signs webhooks with, from where it publishes it.
+const webhookKey = (await (await fetch(`${fakeOrigin}${WEBHOOK_KEY_PATH}`)).json()) as { data: { publicKey: string } };
 
 // Local-only values: the fake accepts exactly these. Production sets its own with
 // `wrangler secret put` and vars (see the README).
@@ -28,7 +34,9 @@ const localBindings = {
     ...(existsSync(LOCAL_KEYS_FILE) ? JSON.parse(readFileSync(LOCAL_KEYS_FILE, "utf8")) : []),
   ]),
   // User sign-in against the local identity provider beside the fake (npm run token).
-  ...localSignInVars(new URL(baseUrl).origin),
+  ...localSignInVars(fakeOrigin),
+  // The fake's webhooks, verified with its public key (on one line: a --var is one argument).
+  REALTIMEKIT_WEBHOOK_PUBLIC_KEY: webhookKey.data.publicKey.replace(/\n/g, ""),
   // The example frontend's origin (npm run example, on EXAMPLE_PORT).
   ALLOWED_ORIGINS: EXAMPLE_ORIGIN,
 };
@@ -63,11 +71,12 @@ wrangler.once("exit", (code) => {
 });
 
 await waitForHealth();
+await registerWebhook();
 
 console.log(`
 realtimekit-proxy is ready on ${PROXY_URL} (Ctrl+C stops it). Try:
 
-${bannerLines({ proxyUrl: PROXY_URL, participantId: await sampleParticipant(PROXY_URL) }).join("\n")}
+${bannerLines({ proxyUrl: PROXY_URL, participantId: await sampleParticipant(PROXY_URL), fakeOrigin }).join("\n")}
 
 A local user's token, from the identity provider beside the fake upstream:
 
@@ -77,6 +86,17 @@ The key above is local-only (dev/local-keys.ts); make real ones with npm run key
 (add --local to use one with npm start too). Reference: ${PROXY_URL}/docs and
 ${PROXY_URL}/openapi.json. Example frontend: npm run example.
 `);
+
+/** Registers the proxy's webhook URL with the fake, through the upstream's API, as an operator registers it with RealtimeKit. */
+async function registerWebhook(): Promise<void> {
+  const webhookPath = ROUTES.find((route) => route.kind === "webhook")?.path;
+  const response = await fetch(`${baseUrl}/accounts/${FAKE_ACCOUNT_ID}/realtime/kit/${FAKE_APP_ID}/webhooks`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${FAKE_API_TOKEN}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ name: "realtimekit-proxy", url: `${PROXY_URL}${webhookPath}`, events: MEETING_EVENTS }),
+  });
+  if (!response.ok) throw new Error(`registering the webhook with the fake answered ${response.status}`);
+}
 
 async function waitForHealth(): Promise<void> {
   const deadline = Date.now() + 120_000;

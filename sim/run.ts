@@ -7,9 +7,8 @@
  */
 import { createFakeUpstream } from "../dev/fake-upstream/app.ts";
 import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID, generatedMeetingId } from "../dev/fake-upstream/data.ts";
-import { BudgetGate, type GateStore } from "../src/budget/gate.ts";
+import { BudgetGate } from "../src/budget/gate.ts";
 import { DirectCallThrottle, RefusalMemory } from "../src/budget/refusals.ts";
-import { toStoredAnswer } from "../src/cache/answer.ts";
 import { LocalTier } from "../src/cache/local-tier.ts";
 import { SharedKey, type SharedRequest } from "../src/cache/shared-key.ts";
 import { type CacheOutcome, TieredCache } from "../src/cache/tiers.ts";
@@ -17,11 +16,12 @@ import { type Config, parseConfig } from "../src/config.ts";
 import { ApiError } from "../src/errors.ts";
 import { logger } from "../src/log.ts";
 import { answerRead, type ReadServer } from "../src/reads/answer-read.ts";
+import { keyLoaders } from "../src/reads/key-loaders.ts";
 import { LiveSessionsView } from "../src/reads/live-index.ts";
 import { PROXIED_ROUTES, ROUTE_CATALOG } from "../src/routes/table.ts";
 import { runtime } from "../src/runtime.ts";
+import type { SyncKv } from "../src/sync-kv.ts";
 import { newTrace } from "../src/upstream/http.ts";
-import { loadThroughGate } from "../src/upstream/load.ts";
 import { upstreamSettings } from "../src/upstream/request.ts";
 
 const WINDOW_MS = 300_000;
@@ -162,7 +162,7 @@ function seededUuid(random: () => number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20)}`;
 }
 
-function mapStore(): GateStore {
+function mapStore(): SyncKv {
   const entries = new Map<string, unknown>();
   return {
     get: <T>(key: string) => entries.get(key) as T | undefined,
@@ -221,12 +221,11 @@ function deployment(config: Config, dataCentres: number, clock: () => number): R
   const gate = new BudgetGate({ store: mapStore(), now: clock });
   const sharedKeys = new Map<string, SharedKey>();
   const access = { token: FAKE_API_TOKEN, gate, throttle: new DirectCallThrottle(), now: clock };
+  const loaders = keyLoaders(access);
   const askShared = (request: SharedRequest) => {
-    const shared = sharedKeys.get(request.key) ?? new SharedKey(clock);
+    const shared = sharedKeys.get(request.key) ?? new SharedKey({ now: clock });
     sharedKeys.set(request.key, shared);
-    return shared.answer(request, async (demand, trace) =>
-      toStoredAnswer(await loadThroughGate(access, request, demand, trace)),
-    );
+    return shared.answer(request, loaders);
   };
   return Array.from({ length: dataCentres }, () => ({
     liveSessions: new LiveSessionsView(),

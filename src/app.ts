@@ -19,7 +19,7 @@ import { ApiError } from "./errors.ts";
 import { logger } from "./log.ts";
 import { requestIdentity } from "./observability/request-id.ts";
 import { requestLog } from "./observability/request-log.ts";
-import { dataCentreTiers, type ReadBindings } from "./reads/data-centre.ts";
+import { changeAnnouncer, dataCentreTiers, pushedFreshness, type ReadBindings } from "./reads/data-centre.ts";
 import { LiveSessionsView } from "./reads/live-index.ts";
 import { writeHandlers } from "./routes/join.ts";
 import { LOCAL_HANDLERS } from "./routes/local.ts";
@@ -33,6 +33,7 @@ import {
   ROUTES,
   upstreamShapedPath,
 } from "./routes/table.ts";
+import { webhookHandler } from "./routes/webhook.ts";
 import { runtime } from "./runtime.ts";
 import { Secrets } from "./secrets.ts";
 import { upstreamSettings } from "./upstream/request.ts";
@@ -76,7 +77,7 @@ export function checkConfig(env: object) {
 }
 
 /** The Durable Object namespaces the app calls. */
-export type AppBindings = ReadBindings & Pick<Env, "MEETING_PARTICIPANTS">;
+export type AppBindings = ReadBindings & Pick<Env, "MEETING_PARTICIPANTS" | "WEBHOOK_INBOX">;
 
 /** User sign-in, when configured: tokens checked against the identity provider's keys, cached in this isolate. */
 function userVerifier(config: Config): VerifyUser | undefined {
@@ -99,6 +100,7 @@ export function createApp(config: Config, bindings: AppBindings, options: AppOpt
     tiers: dataCentreTiers(config, bindings, options.localCache ?? caches.default),
     liveSessions: new LiveSessionsView(),
     source: config.ACTIVE_SESSION_SOURCE,
+    pushed: pushedFreshness(config, bindings),
   };
   const app = baseApp(
     new Secrets(
@@ -106,6 +108,15 @@ export function createApp(config: Config, bindings: AppBindings, options: AppOpt
       config.API_KEYS.map((key) => key.sha256),
     ),
   );
+  // RealtimeKit's webhook answers before caller identity, CORS and rate limits: its sender
+  // is known by the signature alone, and only deliveries that fail it are rate limited.
+  const webhooks = {
+    config,
+    inbox: bindings.WEBHOOK_INBOX,
+    announce: changeAnnouncer(bindings),
+    limiter: config.PUBLIC_RATE_LIMITER,
+  };
+  for (const route of ROUTES) if (route.kind === "webhook") app.post(route.path, webhookHandler(webhooks));
   // Every request is counted once: preflights before cors() answers them (they never
   // reach the routes or the upstream), the rest after it, refused keys included.
   app.use(callerIdentity(config.API_KEYS, userVerifier(config)));
@@ -120,6 +131,7 @@ export function createApp(config: Config, bindings: AppBindings, options: AppOpt
       scope: route.scope,
       users: route.users ?? false,
     });
+    if (route.kind === "webhook") continue;
     if (route.kind === "write") {
       // An upstream-shaped path names the account and app: only this proxy's own, before anything else.
       const handlers = writeHandlers(route, writes);
@@ -128,7 +140,13 @@ export function createApp(config: Config, bindings: AppBindings, options: AppOpt
       continue;
     }
     if (route.kind === "local") {
-      app.on(route.method, route.path, access, LOCAL_HANDLERS[route.name]({ config, gate: bindings.BUDGET_GATE }));
+      const context = {
+        config,
+        gate: bindings.BUDGET_GATE,
+        inbox: bindings.WEBHOOK_INBOX,
+        changeFeed: bindings.CHANGE_FEED,
+      };
+      app.on(route.method, route.path, access, LOCAL_HANDLERS[route.name](context));
       continue;
     }
     const handlers = proxyHandlers(route, config, reads);

@@ -157,6 +157,26 @@ const joinPresets = z.pipe(
 /** Who may join as what: the claim holding a user's role, and the preset each value gets. */
 export type JoinPresets = NonNullable<z.output<typeof joinPresets>>;
 
+/** An SPKI public key in PEM, as RealtimeKit publishes it (on one line or several; `\n` escapes, as copied out of JSON, are read as line breaks). */
+const PUBLIC_KEY_PEM = /^-----BEGIN PUBLIC KEY-----\s*[A-Za-z0-9+/=\s]{100,}\s*-----END PUBLIC KEY-----$/;
+
+const webhookPublicKey = z.pipe(
+  optionalVar((value) => {
+    const pem = value?.replace(/\\n/g, "\n").trim();
+    return pem === "" ? undefined : pem;
+  }),
+  z.optional(
+    z
+      .string()
+      .check(
+        z.regex(
+          PUBLIC_KEY_PEM,
+          "must be a PEM public key (-----BEGIN PUBLIC KEY----- ... -----END PUBLIC KEY-----), as RealtimeKit publishes it",
+        ),
+      ),
+  ),
+);
+
 function isExactOrigin(value: string): boolean {
   return URL.canParse(value) && new URL(value).origin === value;
 }
@@ -301,12 +321,18 @@ export function configSchema(catalog: RouteCatalog) {
       ACTIVE_SESSION_SOURCE: documented(
         z.pipe(
           z.optional(z.enum(["meeting", "live-sessions"], { error: "must be meeting or live-sessions" })),
-          z.transform((value: "meeting" | "live-sessions" | undefined) => value ?? "meeting"),
+          z.transform((value: "meeting" | "live-sessions" | undefined) => value ?? "live-sessions"),
         ),
         {
           kind: "var",
-          rule: "`meeting` (one upstream call per meeting) or `live-sessions` (every meeting read from one index of live sessions)",
+          rule: "`live-sessions` (every meeting read from one index of the app's live sessions: spend grows with pages, not meetings) or `meeting` (one upstream call per meeting)",
         },
+      ),
+      PUSHED_TTL_SECONDS: wholeNumber(
+        0,
+        3600,
+        300,
+        "how long the shared tier keeps an active-session answer while webhooks keep it current",
       ),
       SESSIONS_CACHE_TTL_SECONDS: wholeNumber(
         0,
@@ -403,6 +429,10 @@ export function configSchema(catalog: RouteCatalog) {
           rule: "a claim listing the meeting ids a user may join; empty: any meeting of the app",
         },
       ),
+      REALTIMEKIT_WEBHOOK_PUBLIC_KEY: documented(webhookPublicKey, {
+        kind: "var",
+        rule: "the PEM public key RealtimeKit signs webhooks with (`data.publicKey` of its `/.well-known/webhooks.json`); empty: `POST /webhooks/realtimekit` answers 404",
+      }),
       API_KEYS: documented(apiKeys(catalog.scopes), {
         kind: "secret",
         rule: 'JSON list of `{"id", "sha256", "scopes"}`, one entry per key (`npm run key:create`)',
@@ -412,6 +442,8 @@ export function configSchema(catalog: RouteCatalog) {
       BUDGET_GATE: durableObjectBinding("BudgetGateObject"),
       SHARED_CACHE: durableObjectBinding("SharedCacheObject"),
       MEETING_PARTICIPANTS: durableObjectBinding("MeetingParticipantsObject"),
+      CHANGE_FEED: durableObjectBinding("ChangeFeedObject"),
+      WEBHOOK_INBOX: durableObjectBinding("WebhookInboxObject"),
     })
     .check((ctx) => {
       // User sign-in needs all of it: whose tokens, for whom, and what they may join as.

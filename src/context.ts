@@ -16,6 +16,8 @@ export type Caller =
   | { kind: "public" }
   | { kind: "key"; id: string; scopes: readonly string[] }
   | ({ kind: "user" } & User)
+  /** RealtimeKit itself, known by a webhook delivery's valid signature. */
+  | { kind: "realtimekit" }
   | { kind: "refused"; reason: "malformed" | "unknown" | "invalid_token" | "sign_in_unavailable"; message?: string };
 
 export interface AppVariables {
@@ -25,6 +27,8 @@ export interface AppVariables {
   /** What the upstream call made for this request did, for the log line and Server-Timing. */
   upstreamTrace?: UpstreamTrace;
   errorKind?: ErrorKind;
+  /** A webhook delivery: its event and what became of it, for the log line (never its body). */
+  webhook?: { event?: string; outcome: string };
   /** The misconfiguration, in words (names only). */
   problem?: string;
 }

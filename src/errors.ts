@@ -13,6 +13,7 @@ export type ErrorKind =
   | "not_found"
   | "method_not_allowed"
   | "unsupported_media_type"
+  | "payload_too_large"
   | "rate_limited"
   | "upstream_client_error"
   | "upstream_credentials"
@@ -23,6 +24,7 @@ export type ErrorKind =
   | "upstream_timeout"
   | "upstream_slow"
   | "gate_unavailable"
+  | "inbox_unavailable"
   | "sign_in_unavailable"
   | "join_preset_unknown"
   | "misconfigured"
@@ -35,6 +37,7 @@ const statusOfKind = {
   not_found: 404,
   method_not_allowed: 405,
   unsupported_media_type: 415,
+  payload_too_large: 413,
   rate_limited: 429,
   // The upstream's own 4xx status is passed through; 400 is only the fallback.
   upstream_client_error: 400,
@@ -47,6 +50,8 @@ const statusOfKind = {
   // The upstream is still working on it; a stored answer is served instead when one may be.
   upstream_slow: 504,
   gate_unavailable: 503,
+  // The webhook inbox is down: the delivery is not acknowledged, so RealtimeKit retries it.
+  inbox_unavailable: 503,
   // The identity provider's keys cannot be fetched: a user token is never let through unverified.
   sign_in_unavailable: 503,
   // A preset JOIN_PRESETS names does not exist upstream: the deployment's configuration is wrong.

@@ -2,7 +2,9 @@
  * @module A fake of the RealtimeKit API, used by `npm start`, the tests, the benchmark and
  * the simulation. It checks the bearer token like Cloudflare does, serves seeded sessions
  * with every documented filter, sort and paging, the participants of meetings, and can be
- * told to fail. Beside it, a local identity provider (`/idp/...`) issues user tokens.
+ * told to fail; its meetings start and end (`POST /fake/meetings/:id/start|end`, or someone
+ * joining), and it delivers signed webhooks of each change. Beside it, a local identity
+ * provider (`/idp/...`) issues user tokens.
  */
 import { type Context, Hono } from "hono";
 import {
@@ -17,7 +19,9 @@ import {
   seedSessions,
 } from "./data.ts";
 import { createIdentityProvider } from "./identity.ts";
+import { fakeMeetings, type MeetingChangeEvent } from "./meetings.ts";
 import { fakeParticipants } from "./participants.ts";
+import { type Deliver, fakeWebhooks, WEBHOOK_KEY_PATH } from "./webhooks.ts";
 
 /** What the next request gets instead of a normal answer (tests queue these). */
 export type Fault =
@@ -37,6 +41,8 @@ export interface FakeUpstreamOptions {
   allowance?: Allowance;
   /** The clock participants and user tokens are dated by (the tests' fake clock). */
   now?: () => number;
+  /** How webhook deliveries reach their URL (default: fetch). */
+  deliver?: Deliver;
 }
 
 export interface Allowance {
@@ -156,7 +162,41 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
       ...Array.from({ length: options.extraLiveMeetings ?? 0 }, (_, n) => generatedMeetingId(n)),
     ].map((id) => id.toLowerCase()),
   );
-  const participants = fakeParticipants({ appId, now, meetingExists: (id) => meetingIds.has(id.toLowerCase()) });
+  const meetingExists = (id: string) => meetingIds.has(id.toLowerCase());
+  const meetings = fakeMeetings({ seeded, appId, now });
+  const webhooks = fakeWebhooks({ appId, now, deliver: options.deliver });
+  const participants = fakeParticipants({
+    appId,
+    now,
+    meetingExists,
+    onJoin: (meetingId, participant) =>
+      webhooks.push(
+        meetings.join(meetingId, {
+          id: participant.id,
+          customParticipantId: participant.custom_participant_id,
+          name: participant.name,
+        }),
+      ),
+  });
+  /** Starts or ends a meeting, and delivers what RealtimeKit would; the changes made (none when already so). */
+  const control = {
+    start: (meetingId: string) => pushed(meetings.start(meetingId)),
+    end: (meetingId: string) => pushed(meetings.end(meetingId)),
+  };
+  function pushed(changes: MeetingChangeEvent[]): MeetingChangeEvent[] {
+    webhooks.push(changes);
+    return changes;
+  }
+  const controlApp = new Hono();
+  controlApp.post("/fake/meetings/:meetingId/:action{start|end}", (c) => {
+    const meetingId = c.req.param("meetingId");
+    if (!meetingExists(meetingId)) return realtimeKitError(c, 404, `No meeting ${meetingId} in the fake`);
+    const changes = c.req.param("action") === "start" ? control.start(meetingId) : control.end(meetingId);
+    return c.json({
+      success: true,
+      data: { events: changes.map(({ event, session }) => ({ event, session: session.id })) },
+    });
+  });
 
   const app = new Hono().basePath("/client/v4/accounts/:account/realtime/kit/:app");
 
@@ -216,6 +256,7 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
   });
 
   app.route("/", participants.app);
+  app.route("/", webhooks.app);
   app.notFound((c) => realtimeKitError(c, 404, "Route not found"));
 
   /** A 429 while locked out, or when this request takes the token past its allowance. */
@@ -235,8 +276,12 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
   }
 
   async function answer(request: Request): Promise<Response> {
-    // The identity provider is another service: its requests are neither the API's nor its faults'.
-    if (new URL(request.url).pathname.startsWith("/idp/")) return identity.fetch(request);
+    // The identity provider, the webhook key and the control endpoints are not the API:
+    // their requests are neither recorded nor given the API's faults.
+    const { pathname } = new URL(request.url);
+    if (pathname.startsWith("/idp/")) return identity.fetch(request);
+    if (pathname === WEBHOOK_KEY_PATH) return webhooks.fetchPublicKey();
+    if (pathname.startsWith("/fake/")) return controlApp.fetch(request);
     requests.push(request.clone());
     // Bounded, so a long `npm start` does not grow without end.
     if (requests.length > MAX_RECORDED_REQUESTS) requests.shift();
@@ -270,6 +315,10 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
     identity,
     /** Participants of meetings, as the fake holds them. */
     participants: { of: participants.of, remove: participants.remove },
+    /** Starting and ending meetings (each delivers its webhooks), and the meetings' other changes (the simulation). */
+    meetings: { ...control, join: meetings.join, leave: meetings.leave, liveSession: meetings.liveSession },
+    /** Webhooks: registered through the API, signed with the fake's own key pair. */
+    webhooks,
   };
 }
 

@@ -48,9 +48,11 @@ export interface FakeParticipantsOptions {
   /** Whether a meeting exists (any case of a UUID is the same meeting). */
   meetingExists: (meetingId: string) => boolean;
   now: () => number;
+  /** Someone got a token to join with (added, or refreshed): the fake counts them in the meeting. */
+  onJoin?: (meetingId: string, participant: FakeParticipant) => void;
 }
 
-export function fakeParticipants({ appId, meetingExists, now }: FakeParticipantsOptions) {
+export function fakeParticipants({ appId, meetingExists, now, onJoin }: FakeParticipantsOptions) {
   const byMeeting = new Map<string, Map<string, FakeParticipant>>();
   const participantsOf = (meetingId: string) => {
     const key = meetingId.toLowerCase();
@@ -88,6 +90,7 @@ export function fakeParticipants({ appId, meetingExists, now }: FakeParticipants
     };
     participantsOf(c.req.param("meetingId")).set(participant.id, participant);
     const token = participantToken(participant, c.req.param("meetingId"), appId, now());
+    onJoin?.(c.req.param("meetingId"), participant);
     return c.json({ success: true, data: { ...participant, token } }, 201);
   });
 
@@ -114,6 +117,7 @@ export function fakeParticipants({ appId, meetingExists, now }: FakeParticipants
   app.post("/meetings/:meetingId/participants/:participantId/token", (c) => {
     const participant = known(c);
     if (!participant) return error(c, 404, "Participant not found");
+    onJoin?.(c.req.param("meetingId"), participant);
     return c.json({
       success: true,
       data: { token: participantToken(participant, c.req.param("meetingId"), appId, now()) },

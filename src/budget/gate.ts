@@ -24,6 +24,8 @@
  * from the reads that come after), never past the window's budget.
  */
 
+import type { SyncKv } from "../sync-kv.ts";
+
 export interface Allowance {
   requests: number;
   seconds: number;
@@ -75,14 +77,6 @@ export interface GateStatus {
   callers_over_share: { caller: string; refused: number }[];
 }
 
-/** The subset of a Durable Object's synchronous KV storage the gate needs (a Map-backed one in the sim). */
-export interface GateStore {
-  get<T>(key: string): T | undefined;
-  put<T>(key: string, value: T): void;
-  delete(key: string): boolean;
-  list<T>(options: { prefix: string }): Iterable<[string, T]>;
-}
-
 interface Grant {
   at: number;
   route: string;
@@ -101,6 +95,13 @@ interface Pacing {
   at: number;
 }
 
+/**
+ * The quota key of the proxy's own work: renewals that webhooks ask for are counted as
+ * `proxy:webhooks`. No caller's share applies to it (its own rules bound it: one renewal
+ * per key every 2 s at most); the deployment's budget does.
+ */
+export const PROXY_QUOTA_PREFIX = "proxy:";
+
 /** No upstream 429 pauses the deployment longer than this, whatever its Retry-After says. */
 export const MAX_PAUSE_MS = 3_600_000;
 
@@ -114,12 +115,12 @@ const KEY_CALLER_PREFIX = "key:";
 const MAX_TRACKED_CALLERS = 10_000;
 
 export interface BudgetGateOptions {
-  store: GateStore;
+  store: SyncKv;
   now: () => number;
 }
 
 export class BudgetGate {
-  readonly #store: GateStore;
+  readonly #store: SyncKv;
   readonly #now: () => number;
   readonly #callers = new Map<string, CallerWindow>();
   #budget: Allowance = { requests: 1, seconds: 1 };
@@ -151,7 +152,7 @@ export class BudgetGate {
     // A join may borrow ahead; the debt is bounded, and repaid by the refill before reads go on.
     const pacing = { tokens: Math.max(-this.#pacingCapacity, this.#pacingNow(now) - 1), at: now };
     this.#pacing = pacing;
-    this.#chargeCaller(request.quotaKey, now);
+    if (!isProxysOwn(request.quotaKey)) this.#chargeCaller(request.quotaKey, now);
     this.#store.put(GRANTS_KEY, this.#grants);
     this.#store.put(PACING_KEY, pacing);
     return { granted: true, permitsLeft: this.#available() };
@@ -233,7 +234,7 @@ export class BudgetGate {
 
   #refusal(request: PermitRequest, now: number): { reason: RefusalReason; retryAfterMs: number } | undefined {
     if (now < this.#pausedUntil) return { reason: "paused", retryAfterMs: this.#pausedUntil - now };
-    const callerWait = this.#callerWait(request.quotaKey, now);
+    const callerWait = isProxysOwn(request.quotaKey) ? 0 : this.#callerWait(request.quotaKey, now);
     if (callerWait > 0) return { reason: "caller", retryAfterMs: callerWait };
     if (request.priority === "join") {
       const wait = this.#windowWait(this.#budget.requests, now);
@@ -341,4 +342,8 @@ export class BudgetGate {
       this.#store.delete(CALLER_PREFIX + oldest);
     }
   }
+}
+
+function isProxysOwn(quotaKey: string): boolean {
+  return quotaKey.startsWith(PROXY_QUOTA_PREFIX);
 }

@@ -21,6 +21,11 @@ export interface StoredAnswer {
   body: string;
   etag: string;
   producedAt: number;
+  /**
+   * When the shared tier last vouched that the answer is still current (webhooks tell it
+   * of every change). Freshness counts from here; `Age` still counts from `producedAt`.
+   */
+  currentAt?: number;
 }
 
 export interface FreshnessPolicy {
@@ -31,8 +36,23 @@ export interface FreshnessPolicy {
 
 export type Freshness = "fresh" | "stale-while-revalidate" | "stale-if-error" | "expired";
 
+/** Seconds since the upstream produced the answer: its `Age`. */
 export function ageSeconds(answer: StoredAnswer, now: number): number {
   return Math.max(0, (now - answer.producedAt) / 1000);
+}
+
+/** Seconds since the answer was last known current: produced, or vouched for by the shared tier. */
+export function sinceCurrentSeconds(answer: StoredAnswer, now: number): number {
+  return Math.max(0, (now - Math.max(answer.producedAt, answer.currentAt ?? Number.NEGATIVE_INFINITY)) / 1000);
+}
+
+/**
+ * A vouched (pushed) answer is never served stale while it revalidates: renewing it asks
+ * the shared tier, not the upstream, and serving it stale would show an old state past
+ * the local TTL after a change.
+ */
+function revalidationWindow(answer: StoredAnswer, policy: FreshnessPolicy): number {
+  return answer.currentAt === undefined ? policy.staleWhileRevalidateSeconds : 0;
 }
 
 /**
@@ -40,17 +60,17 @@ export function ageSeconds(answer: StoredAnswer, now: number): number {
  * stored 200, so a caller told "no live session" a moment ago never gets a 503 instead.
  */
 export function freshness(answer: StoredAnswer, policy: FreshnessPolicy, now: number): Freshness {
-  const age = ageSeconds(answer, now);
+  const age = sinceCurrentSeconds(answer, now);
   if (age < policy.ttlSeconds) return "fresh";
-  if (age < policy.ttlSeconds + policy.staleWhileRevalidateSeconds) return "stale-while-revalidate";
+  if (age < policy.ttlSeconds + revalidationWindow(answer, policy)) return "stale-while-revalidate";
   if (age < policy.ttlSeconds + policy.staleIfErrorSeconds) return "stale-if-error";
   return "expired";
 }
 
 /** Seconds a tier may keep the answer: what is left of its freshness and of the stale windows. */
 export function lifetimeLeftSeconds(answer: StoredAnswer, policy: FreshnessPolicy, now: number): number {
-  const staleWindows = Math.max(policy.staleWhileRevalidateSeconds, policy.staleIfErrorSeconds);
-  return Math.floor(policy.ttlSeconds + staleWindows - ageSeconds(answer, now));
+  const staleWindows = Math.max(revalidationWindow(answer, policy), policy.staleIfErrorSeconds);
+  return Math.floor(policy.ttlSeconds + staleWindows - sinceCurrentSeconds(answer, now));
 }
 
 /**

@@ -18,6 +18,7 @@ import type { StoredAnswer } from "./answer.ts";
 import { MemoryTier } from "./memory-tier.ts";
 
 const PRODUCED_AT_HEADER = "X-Proxy-Produced-At";
+const CURRENT_AT_HEADER = "X-Proxy-Current-At";
 const EXPIRES_AT_HEADER = "X-Proxy-Expires-At";
 // Stored with status 200 and the real one in a header: the Cache API need not keep 404s.
 const STATUS_HEADER = "X-Proxy-Status";
@@ -59,7 +60,9 @@ export class LocalTier {
     const etag = response.headers.get("ETag");
     if (!etag || !Number.isFinite(producedAt) || !Number.isFinite(expiresAt) || !status) return undefined;
     if (expiresAt <= this.#now()) return undefined;
-    const answer = { status, body: await response.text(), etag, producedAt };
+    const answer: StoredAnswer = { status, body: await response.text(), etag, producedAt };
+    const currentAt = Number(response.headers.get(CURRENT_AT_HEADER) ?? Number.NaN);
+    if (Number.isFinite(currentAt)) answer.currentAt = currentAt;
     this.#memory.set(key, { answer, expiresAt });
     return answer;
   }
@@ -79,6 +82,7 @@ export class LocalTier {
         ETag: answer.etag,
         [STATUS_HEADER]: String(answer.status),
         [PRODUCED_AT_HEADER]: String(answer.producedAt),
+        ...(answer.currentAt === undefined ? {} : { [CURRENT_AT_HEADER]: String(answer.currentAt) }),
         [EXPIRES_AT_HEADER]: String(expiresAt),
         "Cache-Control": `max-age=${lifetimeSeconds}`,
       },

@@ -1,15 +1,26 @@
 /**
  * @module The shared tier's logic for one cache key, run by one Durable Object per key
  * and by `npm run sim`: it answers every data centre from its copy while fresh, else
- * makes the one load for all of them and answers every waiter with it. Pure: the clock
- * and the loading are injected.
+ * makes the one load for all of them and answers every waiter with it. While webhooks
+ * report every change of what the key shows, it keeps its copy for the longer pushed
+ * TTL and vouches for it (data centres then keep it for their own TTL from that moment);
+ * a change makes the copy outdated, and renews it at once or when next asked for, never
+ * more often than once every 2 s. Pure: the clock, the loading and the change feed are
+ * injected.
  */
-import type { Demand } from "../budget/gate.ts";
+import { type Demand, PROXY_QUOTA_PREFIX } from "../budget/gate.ts";
 import { ApiError, type Failure, toFailure } from "../errors.ts";
 import { runtime } from "../runtime.ts";
 import type { UpstreamTrace } from "../upstream/http.ts";
 import type { LoadRequest } from "../upstream/load.ts";
 import { demandFor, freshness, isStorable, type StoredAnswer } from "./answer.ts";
+import {
+  type ChangeScope,
+  FORGOTTEN_AFTER_MS,
+  type KeyNotice,
+  MIN_RENEWAL_GAP_MS,
+  REGISTRATION_MS,
+} from "./changes.ts";
 
 /** What a data centre asks the key's object. Plain data: it crosses an RPC boundary. */
 export interface SharedRequest extends LoadRequest {
@@ -21,6 +32,10 @@ export interface SharedRequest extends LoadRequest {
   staleIfErrorSeconds: number;
   /** How long a caller who could be given a stored answer waits for a slow upstream. */
   staleIfSlowMs: number;
+  /** What the key shows of meetings, when webhooks are configured: it is then told of their changes. */
+  scope?: ChangeScope;
+  /** While webhooks arrive, how long the shared tier keeps this (active-session) answer: changes renew it sooner. */
+  pushedTtlSeconds?: number;
 }
 
 export type SharedResult =
@@ -28,26 +43,66 @@ export type SharedResult =
   /** `copy`: the object's own last answer, which the data centre may serve stale. */
   | { kind: "failure"; failure: Failure; copy?: StoredAnswer; trace?: UpstreamTrace };
 
-/** Loads the key's answer (its permits asked for as `demand`); throws ApiError. */
-export type LoadAnswer = (demand: Demand, trace: UpstreamTrace) => Promise<StoredAnswer>;
+/** Changes a copy of the live-sessions index so that it shows one meeting as the upstream now does. */
+export type IndexPatch = (copy: StoredAnswer) => Promise<StoredAnswer>;
+
+/** How a key's answer is loaded (its permits asked for as `demand`); both throw ApiError. */
+export interface KeyLoaders {
+  load(request: SharedRequest, demand: Demand, trace: UpstreamTrace): Promise<StoredAnswer>;
+  /** The live-sessions index only: loads one meeting's active session, as a patch for the index. */
+  patch(request: SharedRequest, meetingId: string, demand: Demand, trace: UpstreamTrace): Promise<IndexPatch>;
+}
+
+export interface SharedKeyOptions {
+  now: () => number;
+  /** When the newest answer this key ever had was produced (kept by the object across evictions). */
+  knownProducedAt?: number;
+  /** Registers what the key shows with the change feed; false (or a rejection) when it could not. */
+  register?: (key: string, scope: ChangeScope) => Promise<boolean>;
+}
 
 /** What a caller who could be given a stored answer gets while the upstream is still working on it. */
 export function slowError(): ApiError {
   return new ApiError("upstream_slow", "upstream is slow to answer; a stored answer is served while it loads");
 }
 
+/** Renewals a webhook asks for are the proxy's own spend, not a caller's. */
+const RENEWAL_QUOTA_KEY = `${PROXY_QUOTA_PREFIX}webhooks`;
+/** A change is news: its renewal goes ahead of every refresh that is only due to age. */
+const RENEWAL_DEMAND: Demand = { priority: "refresh", urgency: 1 };
+/** After a failed registration, the next try waits this long (the key is not vouched for meanwhile). */
+const REGISTER_RETRY_MS = 60_000;
+
 export class SharedKey {
   readonly #now: () => number;
+  readonly #register: SharedKeyOptions["register"];
   #copy: StoredAnswer | undefined;
-  /** When the newest answer this key ever had was produced (kept by the object across evictions). */
+  /** When the load that produced the copy began: a change received after it makes the copy outdated. */
+  #copyLoadStartedAt = Number.NEGATIVE_INFINITY;
   #knownProducedAt: number | undefined;
   #inFlight: Promise<SharedResult> | undefined;
   /** Since when callers have asked for this key without an answer (its cold urgency). */
   #askedSince: number | undefined;
+  /** The last request asked with: what a renewal asks again. */
+  #lastRequest: SharedRequest | undefined;
+  #lastLoadStartedAt = Number.NEGATIVE_INFINITY;
+  /** When the newest change concerning the whole copy was received. */
+  #changedAt = Number.NEGATIVE_INFINITY;
+  #registeredSince = Number.POSITIVE_INFINITY;
+  #registeredUntil = Number.NEGATIVE_INFINITY;
+  #registerRetryAt = Number.NEGATIVE_INFINITY;
+  #registering: Promise<boolean> | undefined;
+  /** The index only: meetings whose change is not patched in yet, and when each change was received. */
+  readonly #pendingPatches = new Map<string, number>();
+  /** The index only: when each meeting's last patch began. */
+  readonly #patchedAt = new Map<string, number>();
+  /** Patches are applied one after another, each to the copy the last one left. */
+  #applying: Promise<void> = Promise.resolve();
 
-  constructor(now: () => number, knownProducedAt?: number) {
+  constructor({ now, knownProducedAt, register }: SharedKeyOptions) {
     this.#now = now;
     this.#knownProducedAt = knownProducedAt;
+    this.#register = register;
   }
 
   /** When the newest answer this key has had was produced: a key once answered is never cold again. */
@@ -56,41 +111,103 @@ export class SharedKey {
   }
 
   /**
-   * The copy while fresh, else the result of the one load every waiter shares; when the
-   * copy may still be served stale and the load is slow, a slow failure with the copy.
+   * The copy while fresh (vouched for while pushed), else the result of the one load every
+   * waiter shares; when the copy may still be served stale and the load is slow, a slow
+   * failure with the copy.
    */
-  async answer(request: SharedRequest, load: LoadAnswer): Promise<SharedResult> {
+  async answer(request: SharedRequest, loaders: KeyLoaders): Promise<SharedResult> {
+    this.#lastRequest = request;
+    await this.#patchDue(loaders);
+    const now = this.#now();
     const copy = this.#copy;
-    const policy = {
-      ttlSeconds: request.ttlSeconds,
-      staleWhileRevalidateSeconds: 0,
-      staleIfErrorSeconds: request.staleIfErrorSeconds,
-    };
-    const state = copy ? freshness(copy, policy, this.#now()) : "expired";
-    if (copy && state === "fresh") return { kind: "answer", answer: copy, fetched: false };
-    this.#inFlight ??= this.#load(request, load).finally(() => {
-      this.#inFlight = undefined;
-    });
-    if (!copy || state === "expired") return this.#inFlight;
-    const within = await runtime.within(this.#inFlight, request.staleIfSlowMs);
+    const registered = request.scope !== undefined && (await this.#registered(request.key, request.scope, now));
+    const pushed = registered && request.pushedTtlSeconds !== undefined;
+    const ttlSeconds = pushed ? Math.max(request.ttlSeconds, request.pushedTtlSeconds ?? 0) : request.ttlSeconds;
+    const policy = { ttlSeconds, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: request.staleIfErrorSeconds };
+    let state = copy ? freshness(copy, policy, now) : "expired";
+    if (copy && state === "fresh" && this.#changedAt > this.#copyLoadStartedAt) {
+      // Outdated by a change: renewed now, unless a load began less than 2 s ago; until
+      // then it is served as it is, not vouched for, and the next ask renews it.
+      if (this.#inFlight || now - this.#lastLoadStartedAt < MIN_RENEWAL_GAP_MS) {
+        return { kind: "answer", answer: copy, fetched: false };
+      }
+      state = "stale-if-error";
+    }
+    if (copy && state === "fresh") {
+      const vouched = pushed && this.#copyLoadStartedAt >= this.#registeredSince;
+      return { kind: "answer", answer: vouched ? { ...copy, currentAt: now } : copy, fetched: false };
+    }
+    const loading = this.#start(request, loaders);
+    if (!copy || state === "expired") return loading;
+    const within = await runtime.within(loading, request.staleIfSlowMs);
     return within.settled ? within.value : { kind: "failure", failure: toFailure(slowError()), copy };
   }
 
-  async #load(request: SharedRequest, load: LoadAnswer): Promise<SharedResult> {
-    const newest = Math.max(
-      request.knownProducedAt ?? Number.NEGATIVE_INFINITY,
-      this.#knownProducedAt ?? Number.NEGATIVE_INFINITY,
-    );
+  /**
+   * A change concerning this key: `renew` loads at once (unless a load began less than
+   * 2 s ago: the next ask renews it), `patch` loads the meeting's part of the index at
+   * once (the same rule, per meeting), `drop` makes the copy outdated until next asked for.
+   */
+  async notice(notice: KeyNotice, loaders: KeyLoaders): Promise<void> {
     const now = this.#now();
-    this.#askedSince ??= now;
-    const demand = Number.isFinite(newest)
-      ? demandFor(newest, request, now)
-      : { priority: "cold" as const, urgency: demandFor(this.#askedSince, request, now).urgency };
+    if (notice.action === "patch") {
+      // Without a copy there is nothing to patch: the next load brings the whole index.
+      if (!this.#copy) return;
+      this.#pendingPatches.set(notice.meetingId, now);
+      await this.#patchDue(loaders);
+      return;
+    }
+    this.#changedAt = now;
+    const request = this.#lastRequest;
+    if (notice.action !== "renew" || !request || !this.#copy) return;
+    if (this.#inFlight || now - this.#lastLoadStartedAt < MIN_RENEWAL_GAP_MS) return;
+    await this.#start({ ...request, quotaKey: RENEWAL_QUOTA_KEY }, loaders, RENEWAL_DEMAND);
+  }
+
+  /** Whether the change feed knows this key (registering it again once an hour); false: it is told of no change. */
+  async #registered(key: string, scope: ChangeScope, now: number): Promise<boolean> {
+    if (now < this.#registeredUntil) return true;
+    if (!this.#register || now < this.#registerRetryAt) return false;
+    this.#registering ??= this.#register(key, scope)
+      .catch(() => false)
+      .finally(() => {
+        this.#registering = undefined;
+      });
+    if (!(await this.#registering)) {
+      this.#registerRetryAt = now + REGISTER_RETRY_MS;
+      return false;
+    }
+    // Forgotten by the feed meanwhile (or never known): changes may have been missed, so
+    // only copies loaded from now on are vouched for.
+    const lastRegisteredAt = this.#registeredUntil - REGISTRATION_MS;
+    if (now - lastRegisteredAt >= FORGOTTEN_AFTER_MS) this.#registeredSince = now;
+    this.#registeredUntil = now + REGISTRATION_MS;
+    return true;
+  }
+
+  #start(request: SharedRequest, loaders: KeyLoaders, demand?: Demand): Promise<SharedResult> {
+    this.#inFlight ??= this.#load(request, loaders, demand).finally(() => {
+      this.#inFlight = undefined;
+    });
+    return this.#inFlight;
+  }
+
+  async #load(request: SharedRequest, loaders: KeyLoaders, urgentDemand?: Demand): Promise<SharedResult> {
+    const now = this.#now();
+    this.#lastLoadStartedAt = now;
+    const demand = urgentDemand ?? this.#demand(request, now);
     const trace: UpstreamTrace = { attempts: 0, durationMs: 0 };
     try {
-      const answer = await load(demand, trace);
+      const answer = await loaders.load(request, demand, trace);
       if (isStorable(answer)) {
-        if (request.ttlSeconds > 0) this.#copy = answer;
+        if (request.ttlSeconds > 0) {
+          this.#copy = answer;
+          this.#copyLoadStartedAt = now;
+          // The whole index was loaded after these changes: they are in it.
+          for (const [meetingId, receivedAt] of this.#pendingPatches) {
+            if (receivedAt <= now) this.#pendingPatches.delete(meetingId);
+          }
+        }
         this.#knownProducedAt = Math.max(answer.producedAt, this.#knownProducedAt ?? Number.NEGATIVE_INFINITY);
       }
       this.#askedSince = undefined;
@@ -98,5 +215,46 @@ export class SharedKey {
     } catch (error) {
       return { kind: "failure", failure: toFailure(error), copy: this.#copy, trace };
     }
+  }
+
+  /** Cold when nothing is known for the key, else a refresh as urgent as the newest known answer is old. */
+  #demand(request: SharedRequest, now: number): Demand {
+    const newest = Math.max(
+      request.knownProducedAt ?? Number.NEGATIVE_INFINITY,
+      this.#knownProducedAt ?? Number.NEGATIVE_INFINITY,
+    );
+    this.#askedSince ??= now;
+    if (Number.isFinite(newest)) return demandFor(newest, request, now);
+    return { priority: "cold", urgency: demandFor(this.#askedSince, request, now).urgency };
+  }
+
+  /** Patches in the meetings whose change is pending and whose last patch began at least 2 s ago. */
+  async #patchDue(loaders: KeyLoaders): Promise<void> {
+    const request = this.#lastRequest;
+    if (this.#pendingPatches.size === 0 || !request || !this.#copy || this.#inFlight) return;
+    const now = this.#now();
+    const due = [...this.#pendingPatches].filter(
+      ([meetingId]) => now - (this.#patchedAt.get(meetingId) ?? Number.NEGATIVE_INFINITY) >= MIN_RENEWAL_GAP_MS,
+    );
+    const renewal = { ...request, quotaKey: RENEWAL_QUOTA_KEY };
+    await Promise.all(due.map(([meetingId, receivedAt]) => this.#patch(renewal, meetingId, receivedAt, loaders)));
+  }
+
+  async #patch(request: SharedRequest, meetingId: string, receivedAt: number, loaders: KeyLoaders): Promise<void> {
+    const startedAt = this.#now();
+    this.#patchedAt.set(meetingId, startedAt);
+    let patch: IndexPatch;
+    try {
+      patch = await loaders.patch(request, meetingId, RENEWAL_DEMAND, { attempts: 0, durationMs: 0 });
+    } catch {
+      return; // Still pending: the next ask (or change) tries again, 2 s on.
+    }
+    this.#applying = this.#applying.then(async () => {
+      // A whole index loaded after this patch began is newer than the patch.
+      if (this.#copy && this.#copyLoadStartedAt <= startedAt) this.#copy = await patch(this.#copy);
+      if (this.#pendingPatches.get(meetingId) === receivedAt) this.#pendingPatches.delete(meetingId);
+    });
+    await this.#applying;
+    for (const [id, at] of this.#patchedAt) if (this.#now() - at >= MIN_RENEWAL_GAP_MS) this.#patchedAt.delete(id);
   }
 }

@@ -21,6 +21,7 @@ import {
   isStorable,
   lifetimeLeftSeconds,
   type StoredAnswer,
+  sinceCurrentSeconds,
 } from "./answer.ts";
 import type { LocalTier } from "./local-tier.ts";
 import { MemoryTier } from "./memory-tier.ts";
@@ -191,10 +192,14 @@ export class TieredCache {
     throw fromFailure(failure);
   }
 
+  /** `Age` counts from when the answer was produced; its freshness from when it was last known current. */
   #outcome(answer: StoredAnswer, policy: FreshnessPolicy, status: string, detail?: string): CacheOutcome {
-    const age = Math.floor(ageSeconds(answer, this.#options.now()));
-    const freshSecondsLeft = policy.ttlSeconds - age;
-    const cacheStatus = status === "hit" ? `hit; ttl=${freshSecondsLeft}${detail ? `; detail=${detail}` : ""}` : status;
+    const now = this.#options.now();
+    const freshSecondsLeft = policy.ttlSeconds - Math.floor(sinceCurrentSeconds(answer, now));
+    const shownDetail = detail ?? (answer.currentAt === undefined ? undefined : "pushed");
+    const cacheStatus =
+      status === "hit" ? `hit; ttl=${freshSecondsLeft}${shownDetail ? `; detail=${shownDetail}` : ""}` : status;
+    const age = Math.floor(ageSeconds(answer, now));
     return { answer, cacheStatus, ageSeconds: age, freshSecondsLeft: Math.max(0, freshSecondsLeft) };
   }
 }

@@ -7,9 +7,16 @@
 import * as z from "zod/mini";
 import packageJson from "../../package.json" with { type: "json" };
 import { errorEnvelope } from "../routes/bodies.ts";
-import { type LocalRoute, type ProxiedRoute, ROUTES, upstreamShapedPath, type WriteRoute } from "../routes/table.ts";
+import {
+  type LocalRoute,
+  type ProxiedRoute,
+  ROUTES,
+  upstreamShapedPath,
+  type WebhookRoute,
+  type WriteRoute,
+} from "../routes/table.ts";
 
-type AnyRoute = ProxiedRoute | LocalRoute | WriteRoute;
+type AnyRoute = ProxiedRoute | LocalRoute | WriteRoute | WebhookRoute;
 
 type JsonObject = Record<string, unknown>;
 
@@ -36,16 +43,17 @@ const SUCCESS_HEADERS = {
 const ERROR_STATUSES: Record<string, string> = {
   "400": "Invalid path or query params, or body: `issues` lists every problem",
   "401":
-    'No credential where the route needs one, an unknown key, or an invalid user token (`WWW-Authenticate: Bearer`, with `error="invalid_token"` naming what failed)',
+    'No credential where the route needs one, an unknown key, an invalid user token (`WWW-Authenticate: Bearer`, with `error="invalid_token"` naming what failed), or a webhook without a valid signature',
   "403": "The API key lacks the route's scope; or the user may not join that meeting, or has no preset",
   "404": "No such route, or the upstream found nothing (its message kept)",
   "429": "Over the caller's rate limit, or its share of the upstream budget (`Retry-After`)",
+  "413": "The body is over its cap (a webhook's: 1 MiB)",
   "415": "The body is not sent as `Content-Type: application/json`",
   "500": "The proxy is misconfigured",
   "502":
     "The upstream failed, answered badly, rejected the proxy's credentials, or does not know a JOIN_PRESETS preset",
   "503":
-    "The upstream budget is spent, the upstream's rate limit paused every call, or the identity provider's keys cannot be fetched (`Retry-After`)",
+    "The upstream budget is spent, the upstream's rate limit paused every call, the identity provider's keys cannot be fetched, or a Durable Object the request needs is down (`Retry-After`)",
   "504": "The upstream did not answer in time",
 };
 
@@ -88,7 +96,7 @@ function parameters(object: z.ZodMiniType, location: "path" | "query"): JsonObje
 }
 
 function security(route: AnyRoute): JsonObject[] {
-  if (route.publicByDefault) return [];
+  if (route.publicByDefault || route.kind === "webhook") return [];
   const key = { apiKey: route.scope ? [route.scope] : [] };
   return route.users ? [{ userToken: [] }, key] : [key];
 }
@@ -134,7 +142,7 @@ function proxyOperation(route: ProxiedRoute, shape: "short" | "upstream"): JsonO
   return {
     operationId: shape === "short" ? route.name : `${route.name}-upstream-path`,
     summary: route.summary,
-    description: `${access(route)} Cached: fresh for ${route.cacheTtl}, then served stale while revalidating, on upstream errors and when the upstream budget is spent; upstream 404s are stored for the TTL and never served stale; concurrent misses share one upstream call across data centres. ${samePath}`,
+    description: `${access(route)} Cached: fresh for ${route.cacheTtl}, then served stale while revalidating, on upstream errors and when the upstream budget is spent; upstream 404s ("no live session") are stored and served like successes; concurrent misses share one upstream call across data centres. ${samePath}`,
     security: security(route),
     parameters: [
       ...(shape === "upstream" ? ACCOUNT_AND_APP : []),
@@ -209,6 +217,45 @@ function writeOperation(route: WriteRoute): JsonObject {
   };
 }
 
+function webhookOperation(route: WebhookRoute): JsonObject {
+  return {
+    operationId: route.name,
+    summary: route.summary,
+    description:
+      "Called by RealtimeKit, not by clients: register this URL as the app's webhook (events meeting.started, meeting.ended, meeting.participantJoined, meeting.participantLeft). No key: the raw body (at most 1 MiB) must carry RealtimeKit's signature in `rtk-signature` (base64 RSA-SHA256 over the raw body), checked against REALTIMEKIT_WEBHOOK_PUBLIC_KEY before it is read; without a valid one, 401 and nothing done. A repeated `rtk-uuid` (or body), another app's event, an unknown event or one older than what is known: 200, ignored. Answers 404 unless REALTIMEKIT_WEBHOOK_PUBLIC_KEY is set.",
+    security: [],
+    parameters: [
+      {
+        name: "rtk-signature",
+        in: "header",
+        required: true,
+        description: "Base64 RSA-SHA256 (PKCS#1 v1.5) signature of the raw body",
+        schema: { type: "string" },
+      },
+      {
+        name: "rtk-uuid",
+        in: "header",
+        required: false,
+        description: "The delivery's id: a repeated one is acknowledged and ignored",
+        schema: { type: "string" },
+      },
+    ],
+    requestBody: {
+      required: true,
+      description: "RealtimeKit's event, as it signed it",
+      content: { "application/json": { schema: { type: "object" } } },
+    },
+    responses: {
+      "200": {
+        description: route.summary,
+        headers: COMMON_HEADERS,
+        content: { "application/json": { schema: bodyRef(route) } },
+      },
+      ...errorResponses(["400", "401", "404", "413", "429", "500", "503"]),
+    },
+  };
+}
+
 function componentSchemas(): JsonObject {
   const registry = z.toJSONSchema(z.globalRegistry, {
     io: "output",
@@ -231,6 +278,10 @@ export function buildOpenApiDocument(): JsonObject {
   for (const route of ROUTES as readonly AnyRoute[]) {
     if (route.kind === "write") {
       paths[toOpenApiPath(route.path)] = { post: writeOperation(route) };
+      continue;
+    }
+    if (route.kind === "webhook") {
+      paths[route.path] = { post: webhookOperation(route) };
       continue;
     }
     if (route.kind === "local") {

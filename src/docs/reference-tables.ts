@@ -15,6 +15,7 @@ function markers(name: string): [string, string] {
 const toDocPath = (path: string) => path.replace(/:([A-Za-z]+)/g, "{$1}");
 
 function accessOf(route: Route): string {
+  if (route.kind === "webhook") return "RealtimeKit's signature (`rtk-signature`); no key";
   const key = route.scope ? `key with \`${route.scope}\`` : "any key";
   const who = route.publicByDefault ? "public" : "users" in route && route.users ? `signed-in user, or ${key}` : key;
   return route.neverPublic ? `${who}; never public` : who;
@@ -30,6 +31,7 @@ const WRITE_UPSTREAM: Record<Extract<Route, { kind: "write" }>["name"], string> 
 function upstreamOf(route: Route): string {
   if (route.kind === "local") return route.name === "health" ? "none" : "none (the budget gate)";
   if (route.kind === "write") return WRITE_UPSTREAM[route.name];
+  if (route.kind === "webhook") return "none at once; each change renews its meeting's answers (one call each)";
   return `\`${toDocPath(route.path)}\``;
 }
 

@@ -23,6 +23,8 @@ const OPERATOR_HINTS: Partial<Record<ErrorKind, string>> = {
     "JOIN_PRESETS names a preset the RealtimeKit app does not have: create it in the dashboard, or change JOIN_PRESETS",
   sign_in_unavailable:
     "the identity provider's keys (AUTH_JWKS_URL) could not be fetched: user tokens get 503 until it answers",
+  inbox_unavailable:
+    "the webhook inbox Durable Object failed: deliveries get 503 and RealtimeKit retries them; answers renew at their TTL meanwhile",
   misconfigured: "fix the named vars or secrets: every request fails until then",
   internal: "a bug: an unexpected error reached the error handler",
 };
@@ -34,6 +36,7 @@ function callerLabel(c: LoggedContext): string {
   const caller = c.get("caller");
   if (!caller || caller.kind === "refused") return "unidentified";
   if (caller.kind === "user") return `user:${caller.id}`;
+  if (caller.kind === "realtimekit") return "realtimekit";
   return caller.kind === "key" ? caller.id : "public";
 }
 
@@ -72,6 +75,8 @@ export function requestLog(routeNames: Readonly<Record<string, string>>): Middle
       permitsLeft: trace?.permitsLeft,
       caller: callerLabel(c),
       errorKind,
+      webhookEvent: c.get("webhook")?.event,
+      webhookOutcome: c.get("webhook")?.outcome,
     };
     logger.write("info", entry);
     if (trace?.sharedMs !== undefined) setMetric(c, "shared", trace.sharedMs, "shared cache tier");

@@ -5,11 +5,13 @@
  * through this.
  */
 import { cacheKey } from "../cache/answer.ts";
+import type { ChangeScope } from "../cache/changes.ts";
 import type { CacheOutcome, TieredCache } from "../cache/tiers.ts";
 import type { Config } from "../config.ts";
 import type { UpstreamTrace } from "../upstream/http.ts";
 import { type ParamValue, type UpstreamRequest, type UpstreamSettings, upstreamRequest } from "../upstream/request.ts";
 import { LIVE_INDEX_NAME, LIVE_INDEX_REQUEST, type LiveSessionsView } from "./live-index.ts";
+import type { PushedFreshness } from "./pushed.ts";
 
 /** What a data centre answers reads with. */
 export interface ReadServer {
@@ -17,6 +19,8 @@ export interface ReadServer {
   liveSessions: LiveSessionsView;
   settings: UpstreamSettings;
   source: Config["ACTIVE_SESSION_SOURCE"];
+  /** Present when webhooks are configured: whether they are arriving, and so whether active sessions are pushed. */
+  pushed?: PushedFreshness;
 }
 
 /** The part of a route table entry a read needs. */
@@ -25,6 +29,8 @@ export interface ReadRoute {
   path: string;
   /** Whether ACTIVE_SESSION_SOURCE=live-sessions answers this route from the live-sessions index. */
   fromLiveIndex?: boolean;
+  /** What an answer of this route shows of meetings, so that their changes reach its stored answers. */
+  changeScope?: (params: Record<string, string>, query: Record<string, ParamValue>) => ChangeScope;
 }
 
 export interface ReadRequest {
@@ -34,6 +40,19 @@ export interface ReadRequest {
   ttlSeconds: number;
   /** The quota key the upstream calls it causes are counted against. */
   quotaKey: string;
+}
+
+/** Active sessions are pushed (kept longer while webhooks arrive); lists and sessions are only dropped on a change. */
+const PUSHED_SCOPES: readonly ChangeScope["kind"][] = ["meeting", "index"];
+
+function changeScopeOf(
+  route: ReadRoute,
+  fromIndex: boolean,
+  params: Record<string, string>,
+  query: Record<string, ParamValue>,
+): ChangeScope | undefined {
+  if (fromIndex) return { kind: "index", meetingPath: route.path };
+  return route.changeScope?.(params, query);
 }
 
 /** Which cache entry answers a read: its own, or the one index entry every meeting shares. */
@@ -68,8 +87,11 @@ export async function answerRead(
     path: upstream.path,
     query: upstream.query,
   });
+  const scope = server.pushed && changeScopeOf(route, fromIndex, params, query);
+  const pushedTtlSeconds =
+    scope && PUSHED_SCOPES.includes(scope.kind) ? server.pushed?.ttlSeconds(waitUntil) : undefined;
   const outcome = await server.tiers.answer(
-    { key, label: name, upstream, ttlSeconds, quotaKey, settings },
+    { key, label: name, upstream, ttlSeconds, quotaKey, settings, scope, pushedTtlSeconds },
     trace,
     waitUntil,
   );

@@ -3,7 +3,8 @@
  * Durable Objects: its local tier, the key objects of the shared tier, the budget gate.
  */
 import { RefusalMemory } from "../budget/refusals.ts";
-import { demandFor, toStoredAnswer } from "../cache/answer.ts";
+import { demandFor } from "../cache/answer.ts";
+import type { MeetingChange } from "../cache/changes.ts";
 import { type CacheStorageTier, LocalTier } from "../cache/local-tier.ts";
 import type { SharedRequest, SharedResult } from "../cache/shared-key.ts";
 import { TieredCache } from "../cache/tiers.ts";
@@ -13,13 +14,33 @@ import { logger } from "../log.ts";
 import { runtime } from "../runtime.ts";
 import { upstreamAccess } from "../upstream/access.ts";
 import { newTrace } from "../upstream/http.ts";
-import { loadThroughGate } from "../upstream/load.ts";
+import { changeFeedStub } from "./change-feed-object.ts";
+import { keyLoaders } from "./key-loaders.ts";
+import { PushedFreshness } from "./pushed.ts";
 import { sharedCacheStub } from "./shared-object.ts";
 
 const now = () => runtime.now();
 
 /** The Durable Object namespaces a data centre's tiers use. */
-export type ReadBindings = Pick<Env, "BUDGET_GATE" | "SHARED_CACHE">;
+export type ReadBindings = Pick<Env, "BUDGET_GATE" | "SHARED_CACHE" | "CHANGE_FEED">;
+
+/** Whether webhooks are arriving, as this data centre sees it; undefined when webhooks are not configured. */
+export function pushedFreshness(config: Config, bindings: ReadBindings): PushedFreshness | undefined {
+  if (!config.REALTIMEKIT_WEBHOOK_PUBLIC_KEY) return undefined;
+  return new PushedFreshness({
+    pushedTtlSeconds: config.PUSHED_TTL_SECONDS,
+    lastChangeAt: async () => (await changeFeedStub(bindings.CHANGE_FEED).lastChangeAt()) ?? undefined,
+    now,
+  });
+}
+
+/** Tells the change feed of an accepted change, and every key it concerns what to do. */
+export function changeAnnouncer(bindings: ReadBindings) {
+  return async function announce(change: MeetingChange): Promise<void> {
+    const notices = await changeFeedStub(bindings.CHANGE_FEED).changed(change);
+    await Promise.all(notices.map((notice) => sharedCacheStub(bindings.SHARED_CACHE, notice.key).notice(notice)));
+  };
+}
 
 /** @param localCache this data centre's Cache API tier (`caches.default`; tests name others). */
 export function dataCentreTiers(config: Config, bindings: ReadBindings, localCache: CacheStorageTier): TieredCache {
@@ -52,7 +73,7 @@ function loadWithoutSharedTier(config: Config, bindings: ReadBindings) {
     const trace = newTrace();
     try {
       const demand = demandFor(request.knownProducedAt, request, now());
-      const answer = await toStoredAnswer(await loadThroughGate(access, request, demand, trace));
+      const answer = await keyLoaders(access).load(request, demand, trace);
       return { kind: "answer", answer, fetched: true, trace };
     } catch (error) {
       return { kind: "failure", failure: toFailure(error), trace };

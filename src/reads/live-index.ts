@@ -8,7 +8,7 @@
  */
 import { type StoredAnswer, toStoredAnswer } from "../cache/answer.ts";
 import { canonicalId } from "../ids.ts";
-import type { UpstreamRequest } from "../upstream/request.ts";
+import { type UpstreamRequest, upstreamRequest } from "../upstream/request.ts";
 
 /**
  * Sessions a page when fetching the index. The upstream documents no maximum for
@@ -27,6 +27,10 @@ interface SessionsPage {
   data: { sessions: LiveSession[] };
 }
 
+interface SessionEnvelope {
+  data: LiveSession;
+}
+
 interface LiveSession {
   associated_id?: unknown;
   started_at?: unknown;
@@ -41,8 +45,12 @@ export class LiveSessionsView {
   #byMeeting = new Map<string, string>();
   #answers = new Map<string, Promise<StoredAnswer>>();
 
-  /** The meeting's active-session answer, as old as the index it was read from. */
+  /**
+   * The meeting's active-session answer, as old as the index it was read from. An index
+   * that is not a list (the upstream's 404 for an unknown app) is every meeting's answer.
+   */
   answerFor(index: StoredAnswer, meetingId: string): Promise<StoredAnswer> {
+    if (index.status !== 200) return Promise.resolve(index);
     if (index !== this.#index) this.#read(index);
     let answer = this.#answers.get(meetingId);
     if (!answer) {
@@ -50,7 +58,10 @@ export class LiveSessionsView {
       const result = body
         ? { status: 200, body }
         : { status: 404, body: `No active session found for meeting_id ${meetingId}` };
-      answer = toStoredAnswer({ ...result, producedAt: index.producedAt });
+      // As old as the index, and as current as the shared tier vouched the index to be.
+      answer = toStoredAnswer({ ...result, producedAt: index.producedAt }).then((stored) =>
+        index.currentAt === undefined ? stored : { ...stored, currentAt: index.currentAt },
+      );
       this.#answers.set(meetingId, answer);
     }
     return answer;
@@ -61,8 +72,7 @@ export class LiveSessionsView {
     this.#answers = new Map();
     this.#byMeeting = new Map();
     const newest = new Map<string, LiveSession>();
-    const page = JSON.parse(index.body) as SessionsPage;
-    for (const session of page.data.sessions) {
+    for (const session of sessionsOf(index)) {
       if (typeof session.associated_id !== "string") continue;
       // Keyed as requests are: a UUID in lower case, whatever case the upstream listed it in.
       const meetingId = canonicalId(session.associated_id);
@@ -76,7 +86,37 @@ export class LiveSessionsView {
   }
 }
 
+/** The index's sessions; none when the upstream's list carries none (its success body is otherwise passed through unread). */
+function sessionsOf(index: StoredAnswer): LiveSession[] {
+  const sessions: unknown = (JSON.parse(index.body) as Partial<SessionsPage>).data?.sessions;
+  return Array.isArray(sessions) ? (sessions as LiveSession[]) : [];
+}
+
 function startedAt(session: LiveSession): number {
   const time = Date.parse(String(session.started_at));
   return Number.isNaN(time) ? Number.NEGATIVE_INFINITY : time;
+}
+
+/** The upstream request for one meeting's active session: what a change of that meeting patches into the index. */
+export function meetingSessionRequest(meetingPath: string, meetingId: string): UpstreamRequest {
+  return upstreamRequest(meetingPath, { meetingId }, {});
+}
+
+/**
+ * The index with one meeting shown as the upstream now answers for it: its live session
+ * (a 200) replacing whatever the index listed for it, or none (a 404). The index keeps
+ * its own production time: the rest of it is that old.
+ */
+export async function patchedIndex(
+  index: StoredAnswer,
+  meetingId: string,
+  meeting: StoredAnswer,
+): Promise<StoredAnswer> {
+  const page = JSON.parse(index.body) as SessionsPage;
+  const others = sessionsOf(index).filter(
+    (session) => typeof session.associated_id !== "string" || canonicalId(session.associated_id) !== meetingId,
+  );
+  const live = meeting.status === 200 ? [(JSON.parse(meeting.body) as SessionEnvelope).data] : [];
+  const body = JSON.stringify({ ...page, data: { ...page.data, sessions: [...others, ...live] } });
+  return toStoredAnswer({ status: 200, body, producedAt: index.producedAt });
 }

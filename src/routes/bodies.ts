@@ -110,6 +110,24 @@ export const statusEnvelope = named(
         z.record(z.string(), z.number()),
         "Upstream calls each API key caused in its CALLER_MISS_BUDGET window (sliding estimate), by key id",
       ),
+      webhooks: described(
+        z.object({
+          configured: described(z.boolean(), "Whether REALTIMEKIT_WEBHOOK_PUBLIC_KEY is set"),
+          pushed: described(
+            z.boolean(),
+            "Whether active sessions are pushed now: a change arrived within PUSHED_TTL_SECONDS",
+          ),
+          last_delivery_at: described(z.nullable(z.string()), "When the last delivery with a valid signature arrived"),
+          last_change_at: described(z.nullable(z.string()), "When the last accepted change of a meeting arrived"),
+          accepted: count("Deliveries that changed a meeting's answers"),
+          duplicate: count("Deliveries already received (by rtk-uuid, or by the same body under a new one)"),
+          ignored: count(
+            "Valid deliveries of no use: other events, other apps, events older than what was already known",
+          ),
+          rejected: count("Deliveries without a valid signature, or over 1 MiB"),
+        }),
+        "RealtimeKit's webhooks, as the proxy received them",
+      ),
       callers_over_share: described(
         z.array(
           z.object({
@@ -213,6 +231,21 @@ export const tokenEnvelope = named(
   z.object({ success: z.literal(true), data: z.object({ token: text("A fresh auth token: a secret") }) }),
   "TokenEnvelope",
   "The upstream's refresh participant token answer",
+);
+
+export const webhookEnvelope = named(
+  z.object({
+    success: z.literal(true),
+    data: z.object({
+      outcome: described(
+        z.enum(["accepted", "duplicate", "ignored"]),
+        "accepted: its meeting's answers are renewed; duplicate and ignored: nothing was done",
+      ),
+      reason: z.optional(text("Why a delivery was ignored")),
+    }),
+  }),
+  "WebhookEnvelope",
+  "What became of a delivery",
 );
 
 export const healthBody = named(z.object({ status: z.literal("ok"), version: z.string() }), "Health");

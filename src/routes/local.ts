@@ -4,21 +4,49 @@ import packageJson from "../../package.json" with { type: "json" };
 import { gateStub } from "../budget/gate-object.ts";
 import type { Config } from "../config.ts";
 import { ApiError } from "../errors.ts";
+import { changeFeedStub } from "../reads/change-feed-object.ts";
+import { runtime } from "../runtime.ts";
+import { inboxStub } from "../webhooks/inbox-object.ts";
 import type { Route } from "./table.ts";
 
 /** What the local handlers are built with. */
 export interface LocalRouteContext {
   config: Config;
   gate: Env["BUDGET_GATE"];
+  inbox: Env["WEBHOOK_INBOX"];
+  changeFeed: Env["CHANGE_FEED"];
 }
 
 function gateDown(): never {
   throw new ApiError("gate_unavailable", "the budget gate could not be reached");
 }
 
-function budgetStatus({ config, gate }: LocalRouteContext) {
+function inboxDown(): never {
+  throw new ApiError("inbox_unavailable", "the webhook inbox or the change feed could not be reached");
+}
+
+const isoOrNull = (at: number | null) => (at === null ? null : new Date(at).toISOString());
+
+/** What the webhooks did: deliveries by outcome, and whether active sessions are pushed now. */
+async function webhooksStatus({ config, inbox, changeFeed }: LocalRouteContext) {
+  const [received, lastChangeAt] = await Promise.all([
+    inboxStub(inbox).status(),
+    changeFeedStub(changeFeed).lastChangeAt(),
+  ]).catch(inboxDown);
+  const configured = config.REALTIMEKIT_WEBHOOK_PUBLIC_KEY !== undefined;
+  const pushed = configured && lastChangeAt !== null && runtime.now() - lastChangeAt < config.PUSHED_TTL_SECONDS * 1000;
+  return { configured, pushed, last_change_at: isoOrNull(lastChangeAt), ...received };
+}
+
+/** The operator's view: the budget gate's state, and the webhooks'. */
+async function operatorStatus(context: LocalRouteContext) {
+  const { config, gate } = context;
   const allowances = { budget: config.UPSTREAM_BUDGET, callerBudget: config.CALLER_MISS_BUDGET };
-  return gateStub(gate).status(allowances).catch(gateDown);
+  const [budget, webhooks] = await Promise.all([
+    gateStub(gate).status(allowances).catch(gateDown),
+    webhooksStatus(context),
+  ]);
+  return { ...budget, webhooks };
 }
 
 /** One handler per local route of the table; a new local route without one does not compile. */
@@ -29,11 +57,11 @@ export const LOCAL_HANDLERS = {
     },
   status: (context: LocalRouteContext) =>
     async function status(c: Context) {
-      return c.json({ success: true, data: await budgetStatus(context) });
+      return c.json({ success: true, data: await operatorStatus(context) });
     },
   "lift-pause": (context: LocalRouteContext) =>
     async function liftPause(c: Context) {
       await gateStub(context.gate).liftPause().catch(gateDown);
-      return c.json({ success: true, data: await budgetStatus(context) });
+      return c.json({ success: true, data: await operatorStatus(context) });
     },
 } satisfies Record<Extract<Route, { kind: "local" }>["name"], (context: LocalRouteContext) => Handler>;

@@ -5,6 +5,7 @@
  * route is one entry here (and its tests).
  */
 import * as z from "zod/mini";
+import type { ChangeScope } from "../cache/changes.ts";
 import {
   activeSessionEnvelope,
   healthBody,
@@ -17,6 +18,7 @@ import {
   statusEnvelope,
   tokenEnvelope,
   userJoinBody,
+  webhookEnvelope,
 } from "./bodies.ts";
 import { dateTime, described, digits, freeText, meetingId, oneOf, singleValue, uuid } from "./validation.ts";
 
@@ -69,6 +71,8 @@ export interface ProxiedRoute<
   cacheTtl: CacheTtlVar;
   /** With ACTIVE_SESSION_SOURCE=live-sessions, answered from the one index of live sessions instead. */
   fromLiveIndex?: boolean;
+  /** What its answers show of meetings: webhooks' changes of those meetings renew or drop them. */
+  changeScope: (params: Record<string, string>, query: Record<string, unknown>) => ChangeScope;
 }
 
 /** A route the proxy answers itself (health, status). */
@@ -79,6 +83,15 @@ export interface LocalRoute<
   Scope extends string = string,
 > extends RouteBase<Name, Path, Body, Scope> {
   kind: "local";
+}
+
+/** RealtimeKit's signed events: no key and no user, its signature instead; nothing is cached. */
+export interface WebhookRoute<
+  Name extends string = string,
+  Path extends string = string,
+  Body extends z.ZodMiniType = z.ZodMiniType,
+> extends RouteBase<Name, Path, Body, never> {
+  kind: "webhook";
 }
 
 /**
@@ -137,6 +150,20 @@ function write<
   const RequestBodies extends WriteBodies,
 >(route: Omit<WriteRoute<Name, Path, Body, Scope, Params, RequestBodies>, "kind" | "method">) {
   return { kind: "write" as const, method: "POST" as const, ...route };
+}
+
+function webhook<const Name extends string, const Path extends string, Body extends z.ZodMiniType>(
+  route: Omit<WebhookRoute<Name, Path, Body>, "kind" | "method" | "publicByDefault" | "neverPublic" | "scope">,
+) {
+  // Not a public route (PUBLIC_ROUTES may not name it) and no key opens it: only a valid signature does.
+  return {
+    kind: "webhook" as const,
+    method: "POST" as const,
+    publicByDefault: false,
+    neverPublic: true,
+    scope: undefined,
+    ...route,
+  };
 }
 
 /** Where every proxied route also answers, as the upstream (and so the official SDK) spells it. */
@@ -212,6 +239,7 @@ export const ROUTES = [
     query: noQuery,
     cacheTtl: "ACTIVE_SESSION_CACHE_TTL_SECONDS",
     fromLiveIndex: true,
+    changeScope: ({ meetingId = "" }) => ({ kind: "meeting", meetingId }),
     answer: activeSessionEnvelope,
   }),
   proxied({
@@ -224,6 +252,11 @@ export const ROUTES = [
     params: z.object({}),
     query: sessionsQuery,
     cacheTtl: "SESSIONS_CACHE_TTL_SECONDS",
+    changeScope: (_, query) => ({
+      kind: "sessions",
+      meetingId: typeof query.associated_id === "string" ? query.associated_id : undefined,
+      status: typeof query.status === "string" ? query.status : undefined,
+    }),
     answer: sessionsEnvelope,
   }),
   proxied({
@@ -236,6 +269,7 @@ export const ROUTES = [
     params: sessionIdParam,
     query: () => z.strictObject({ include_breakout_rooms: z.optional(trueOrFalse("Include the breakout rooms")) }),
     cacheTtl: "SESSIONS_CACHE_TTL_SECONDS",
+    changeScope: ({ sessionId = "" }) => ({ kind: "session", sessionId }),
     answer: sessionEnvelope,
   }),
   proxied({
@@ -248,6 +282,7 @@ export const ROUTES = [
     params: sessionIdParam,
     query: participantsQuery,
     cacheTtl: "SESSIONS_CACHE_TTL_SECONDS",
+    changeScope: ({ sessionId = "" }) => ({ kind: "session", sessionId }),
     answer: participantsEnvelope,
   }),
   write({
@@ -289,6 +324,13 @@ export const ROUTES = [
     }),
     requestBody: { user: undefined, key: undefined },
     answer: tokenEnvelope,
+  }),
+  webhook({
+    name: "webhook",
+    path: "/webhooks/realtimekit",
+    summary:
+      "RealtimeKit's signed events (meetings starting and ending, people joining and leaving): they renew the answers they change",
+    answer: webhookEnvelope,
   }),
   local({
     name: "health",

@@ -241,11 +241,18 @@ describe("negative caching: a stored 404 follows the rules of a stored 200", () 
     );
     expect(stored).toBe(Date.UTC(2026, 10, 22, 12, 0, 0));
     let asked: Demand | undefined;
-    const restarted = new SharedKey(() => stored ?? 0, stored);
-    await restarted.answer({ ...SHARED_REQUEST, knownProducedAt: undefined }, async (demand) => {
+    const restarted = new SharedKey({ now: () => stored ?? 0, knownProducedAt: stored });
+    const notLoaded = async (_request: unknown, demand: Demand): Promise<never> => {
       asked = demand;
       throw new Error("not loaded in this test");
-    });
+    };
+    await restarted.answer(
+      { ...SHARED_REQUEST, knownProducedAt: undefined },
+      {
+        load: notLoaded,
+        patch: () => notLoaded(undefined, { priority: "cold", urgency: 0 }),
+      },
+    );
     expect(asked).toMatchObject({ priority: "refresh" });
   });
 });

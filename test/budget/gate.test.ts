@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { BudgetGate, type GateStore, type PermitRequest } from "../../src/budget/gate.ts";
+import { BudgetGate, type PermitRequest } from "../../src/budget/gate.ts";
+import type { SyncKv } from "../../src/sync-kv.ts";
 
 /** The gate's storage as a Map (the Durable Object gives it SQLite-backed KV). */
-function mapStore(): GateStore & { entries: Map<string, unknown> } {
+function mapStore(): SyncKv & { entries: Map<string, unknown> } {
   const entries = new Map<string, unknown>();
   return {
     entries,

@@ -1,0 +1,103 @@
+/**
+ * @module The fake's meetings over time: starting one opens a LIVE session, ending it
+ * closes that session, and someone joining opens one if none is live and counts them in.
+ * `npm start` (through its control endpoint), the tests and the simulation drive it; each
+ * change says what RealtimeKit would push as webhooks (webhooks.ts sends them).
+ */
+import type { SeededSession, Session } from "./data.ts";
+
+/** A change as RealtimeKit reports it: the event and the session it concerns. */
+export interface MeetingChangeEvent {
+  event: "meeting.started" | "meeting.ended" | "meeting.participantJoined" | "meeting.participantLeft";
+  session: Session;
+  participant?: { peerId: string; userDisplayName: string | null; customParticipantId: string; at: string };
+}
+
+/** Sessions the fake opens count up from here, apart from the seeded ones. */
+const FIRST_OPENED_SESSION = 0x10_0000;
+
+export interface MeetingsOptions {
+  seeded: SeededSession[];
+  appId: string;
+  now: () => number;
+}
+
+export function fakeMeetings({ seeded, appId, now }: MeetingsOptions) {
+  let opened = FIRST_OPENED_SESSION;
+  const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+  const liveSession = (meetingId: string) =>
+    seeded.find(({ session }) => same(session.associated_id, meetingId) && session.status === "LIVE")?.session;
+  const titleOf = (meetingId: string) =>
+    seeded.find(({ session }) => same(session.associated_id, meetingId))?.session.meeting_display_name ?? "Meeting";
+
+  /** Opens a LIVE session for the meeting; none when one is live already. */
+  function start(meetingId: string): MeetingChangeEvent[] {
+    if (liveSession(meetingId)) return [];
+    const at = new Date(now()).toISOString();
+    const session: Session = {
+      id: `5e551011-0000-4000-8000-${(opened++).toString(16).padStart(12, "0")}`,
+      associated_id: meetingId,
+      created_at: at,
+      started_at: at,
+      updated_at: at,
+      live_participants: 0,
+      max_concurrent_participants: 0,
+      meeting_display_name: titleOf(meetingId),
+      minutes_consumed: 0,
+      organization_id: appId,
+      status: "LIVE",
+      type: "meeting",
+      meta: {},
+    };
+    seeded.push({ session, participants: [], joins: [] });
+    return [{ event: "meeting.started", session }];
+  }
+
+  /** Closes the meeting's LIVE session; none when it has none. */
+  function end(meetingId: string): MeetingChangeEvent[] {
+    const session = liveSession(meetingId);
+    if (!session) return [];
+    const at = new Date(now()).toISOString();
+    Object.assign(session, { status: "ENDED", ended_at: at, updated_at: at, live_participants: 0 });
+    return [{ event: "meeting.ended", session }];
+  }
+
+  /** Someone joins: the meeting starts if it was not live, and counts them in. */
+  function join(
+    meetingId: string,
+    person: { id: string; customParticipantId: string; name: string | null },
+  ): MeetingChangeEvent[] {
+    const started = start(meetingId);
+    const session = liveSession(meetingId);
+    if (!session) return started;
+    session.live_participants += 1;
+    session.max_concurrent_participants = Math.max(session.max_concurrent_participants, session.live_participants);
+    session.updated_at = new Date(now()).toISOString();
+    const participant = {
+      peerId: crypto.randomUUID(),
+      userDisplayName: person.name,
+      customParticipantId: person.customParticipantId,
+      at: session.updated_at,
+    };
+    return [...started, { event: "meeting.participantJoined", session, participant }];
+  }
+
+  /** Someone leaves the meeting's live session (the sim's churn). */
+  function leave(meetingId: string, customParticipantId: string): MeetingChangeEvent[] {
+    const session = liveSession(meetingId);
+    if (!session || session.live_participants === 0) return [];
+    session.live_participants -= 1;
+    session.updated_at = new Date(now()).toISOString();
+    const participant = {
+      peerId: crypto.randomUUID(),
+      userDisplayName: null,
+      customParticipantId,
+      at: session.updated_at,
+    };
+    return [{ event: "meeting.participantLeft", session, participant }];
+  }
+
+  return { start, end, join, leave, liveSession };
+}
+
+export type FakeMeetings = ReturnType<typeof fakeMeetings>;
