@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import packageJson from "../package.json" with { type: "json" };
 import { ROUTE_NAMES } from "../src/routes/table.ts";
 import { callProxy, errorBody, LIVE_V2_MEETING, proxyWith, TOKEN, useFakeUpstream } from "./support/proxy.ts";
+import { sendDelivery } from "./support/webhooks.ts";
 
 describe("/health", () => {
   it("answers ok with the version when the configuration is valid", async () => {
@@ -51,6 +52,26 @@ describe("a misconfigured proxy", () => {
     ["an SWR window over a day", { STALE_WHILE_REVALIDATE_SECONDS: "86401" }, "STALE_WHILE_REVALIDATE_SECONDS"],
     ["a stale-if-error window in words", { STALE_IF_ERROR_SECONDS: "five" }, "STALE_IF_ERROR_SECONDS"],
     ["an origin with a path", { ALLOWED_ORIGINS: "https://app.example.com/" }, "ALLOWED_ORIGINS must be"],
+    [
+      "a webhook key that is not a PEM public key",
+      { REALTIMEKIT_WEBHOOK_PUBLIC_KEY: "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ" },
+      "REALTIMEKIT_WEBHOOK_PUBLIC_KEY must be a PEM public key",
+    ],
+    [
+      "a private key where the webhook's public key goes",
+      { REALTIMEKIT_WEBHOOK_PUBLIC_KEY: `-----BEGIN PRIVATE KEY-----\n${"A".repeat(120)}\n-----END PRIVATE KEY-----` },
+      "REALTIMEKIT_WEBHOOK_PUBLIC_KEY must be a PEM public key",
+    ],
+    [
+      "a pushed TTL over an hour",
+      { PUSHED_TTL_SECONDS: "3601" },
+      "PUSHED_TTL_SECONDS must be a whole number from 0 to 3600",
+    ],
+    [
+      "an unknown active-session source",
+      { ACTIVE_SESSION_SOURCE: "auto" },
+      "ACTIVE_SESSION_SOURCE must be meeting or live-sessions",
+    ],
     [
       "an unknown public route",
       { PUBLIC_ROUTES: "health,everything" },
@@ -116,6 +137,27 @@ describe("settings from vars", () => {
     expect(fake.requests[0]?.url).toMatch(
       /^http:\/\/127\.0\.0\.1:9999\/client\/v4\/accounts\/[0-9a-f]+\/realtime\/kit\/[0-9a-f-]+\/sessions\?status=LIVE$/,
     );
+  });
+
+  it("ACTIVE_SESSION_SOURCE defaults to the live-sessions index (the test suite's own config sets meeting)", async () => {
+    const fake = useFakeUpstream();
+    const response = await proxyWith({ ACTIVE_SESSION_SOURCE: undefined })(
+      `/meetings/${LIVE_V2_MEETING}/active-session`,
+    );
+    expect(response.status).toBe(200);
+    expect(fake.requests.map((request) => new URL(request.url).search)).toEqual([
+      "?status=LIVE&page_no=1&per_page=100",
+    ]);
+  });
+
+  it("a webhook key copied out of JSON, with \\n escapes, or on one line, is read as the PEM it is", async () => {
+    const fake = useFakeUpstream();
+    const pem = await fake.webhooks.publicKeyPem();
+    for (const form of [pem.replace(/\n/g, "\\n"), pem.replace(/\n/g, "")]) {
+      const request = await fake.webhooks.delivery("http://proxy.test", { event: "meeting.chatSynced", form });
+      const response = await sendDelivery(proxyWith({ REALTIMEKIT_WEBHOOK_PUBLIC_KEY: form }), request);
+      expect(await response.json()).toMatchObject({ data: { outcome: "ignored" } });
+    }
   });
 
   it("http is allowed to localhost", async () => {

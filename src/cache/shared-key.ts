@@ -77,8 +77,14 @@ export class SharedKey {
   readonly #now: () => number;
   readonly #register: SharedKeyOptions["register"];
   #copy: StoredAnswer | undefined;
-  /** When the load that produced the copy began: a change received after it makes the copy outdated. */
-  #copyLoadStartedAt = Number.NEGATIVE_INFINITY;
+  /**
+   * The order of what happens to the key (loads and patches begun, changes received, the
+   * feed registration): a change is in a copy only when its load began after the change
+   * arrived. A counter, not the clock: two things in one millisecond are still ordered.
+   */
+  #steps = 0;
+  /** The step the copy's load began at. */
+  #copyStep = Number.NEGATIVE_INFINITY;
   #knownProducedAt: number | undefined;
   #inFlight: Promise<SharedResult> | undefined;
   /** Since when callers have asked for this key without an answer (its cold urgency). */
@@ -86,13 +92,14 @@ export class SharedKey {
   /** The last request asked with: what a renewal asks again. */
   #lastRequest: SharedRequest | undefined;
   #lastLoadStartedAt = Number.NEGATIVE_INFINITY;
-  /** When the newest change concerning the whole copy was received. */
-  #changedAt = Number.NEGATIVE_INFINITY;
-  #registeredSince = Number.POSITIVE_INFINITY;
+  /** The step the newest change concerning the whole copy was received at. */
+  #changedStep = Number.NEGATIVE_INFINITY;
+  /** Since this step the feed has known the key without a lapse: only copies loaded after it are vouched for. */
+  #registeredStep = Number.POSITIVE_INFINITY;
   #registeredUntil = Number.NEGATIVE_INFINITY;
   #registerRetryAt = Number.NEGATIVE_INFINITY;
   #registering: Promise<boolean> | undefined;
-  /** The index only: meetings whose change is not patched in yet, and when each change was received. */
+  /** The index only: meetings whose change is not patched in yet, and the step each change was received at. */
   readonly #pendingPatches = new Map<string, number>();
   /** The index only: when each meeting's last patch began. */
   readonly #patchedAt = new Map<string, number>();
@@ -119,13 +126,21 @@ export class SharedKey {
     this.#lastRequest = request;
     await this.#patchDue(loaders);
     const now = this.#now();
-    const copy = this.#copy;
     const registered = request.scope !== undefined && (await this.#registered(request.key, request.scope, now));
     const pushed = registered && request.pushedTtlSeconds !== undefined;
+    const result = await this.#answer(request, loaders, pushed, now);
+    if (!pushed || result.kind !== "answer" || result.answer.currentAt !== undefined) return result;
+    // While pushed, no data centre serves an answer stale while it revalidates (that would
+    // show an old state past its TTL): an answer not vouched for is current as produced.
+    return { ...result, answer: { ...result.answer, currentAt: result.answer.producedAt } };
+  }
+
+  async #answer(request: SharedRequest, loaders: KeyLoaders, pushed: boolean, now: number): Promise<SharedResult> {
+    const copy = this.#copy;
     const ttlSeconds = pushed ? Math.max(request.ttlSeconds, request.pushedTtlSeconds ?? 0) : request.ttlSeconds;
     const policy = { ttlSeconds, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: request.staleIfErrorSeconds };
     let state = copy ? freshness(copy, policy, now) : "expired";
-    if (copy && state === "fresh" && this.#changedAt > this.#copyLoadStartedAt) {
+    if (copy && state === "fresh" && this.#changedStep > this.#copyStep) {
       // Outdated by a change: renewed now, unless a load began less than 2 s ago; until
       // then it is served as it is, not vouched for, and the next ask renews it.
       if (this.#inFlight || now - this.#lastLoadStartedAt < MIN_RENEWAL_GAP_MS) {
@@ -134,7 +149,7 @@ export class SharedKey {
       state = "stale-if-error";
     }
     if (copy && state === "fresh") {
-      const vouched = pushed && this.#copyLoadStartedAt >= this.#registeredSince;
+      const vouched = pushed && this.#copyStep > this.#registeredStep;
       return { kind: "answer", answer: vouched ? { ...copy, currentAt: now } : copy, fetched: false };
     }
     const loading = this.#start(request, loaders);
@@ -153,11 +168,11 @@ export class SharedKey {
     if (notice.action === "patch") {
       // Without a copy there is nothing to patch: the next load brings the whole index.
       if (!this.#copy) return;
-      this.#pendingPatches.set(notice.meetingId, now);
+      this.#pendingPatches.set(notice.meetingId, ++this.#steps);
       await this.#patchDue(loaders);
       return;
     }
-    this.#changedAt = now;
+    this.#changedStep = ++this.#steps;
     const request = this.#lastRequest;
     if (notice.action !== "renew" || !request || !this.#copy) return;
     if (this.#inFlight || now - this.#lastLoadStartedAt < MIN_RENEWAL_GAP_MS) return;
@@ -180,7 +195,7 @@ export class SharedKey {
     // Forgotten by the feed meanwhile (or never known): changes may have been missed, so
     // only copies loaded from now on are vouched for.
     const lastRegisteredAt = this.#registeredUntil - REGISTRATION_MS;
-    if (now - lastRegisteredAt >= FORGOTTEN_AFTER_MS) this.#registeredSince = now;
+    if (now - lastRegisteredAt >= FORGOTTEN_AFTER_MS) this.#registeredStep = ++this.#steps;
     this.#registeredUntil = now + REGISTRATION_MS;
     return true;
   }
@@ -194,6 +209,7 @@ export class SharedKey {
 
   async #load(request: SharedRequest, loaders: KeyLoaders, urgentDemand?: Demand): Promise<SharedResult> {
     const now = this.#now();
+    const step = ++this.#steps;
     this.#lastLoadStartedAt = now;
     const demand = urgentDemand ?? this.#demand(request, now);
     const trace: UpstreamTrace = { attempts: 0, durationMs: 0 };
@@ -202,10 +218,10 @@ export class SharedKey {
       if (isStorable(answer)) {
         if (request.ttlSeconds > 0) {
           this.#copy = answer;
-          this.#copyLoadStartedAt = now;
+          this.#copyStep = step;
           // The whole index was loaded after these changes: they are in it.
-          for (const [meetingId, receivedAt] of this.#pendingPatches) {
-            if (receivedAt <= now) this.#pendingPatches.delete(meetingId);
+          for (const [meetingId, received] of this.#pendingPatches) {
+            if (received < step) this.#pendingPatches.delete(meetingId);
           }
         }
         this.#knownProducedAt = Math.max(answer.producedAt, this.#knownProducedAt ?? Number.NEGATIVE_INFINITY);
@@ -237,12 +253,12 @@ export class SharedKey {
       ([meetingId]) => now - (this.#patchedAt.get(meetingId) ?? Number.NEGATIVE_INFINITY) >= MIN_RENEWAL_GAP_MS,
     );
     const renewal = { ...request, quotaKey: RENEWAL_QUOTA_KEY };
-    await Promise.all(due.map(([meetingId, receivedAt]) => this.#patch(renewal, meetingId, receivedAt, loaders)));
+    await Promise.all(due.map(([meetingId]) => this.#patch(renewal, meetingId, loaders)));
   }
 
-  async #patch(request: SharedRequest, meetingId: string, receivedAt: number, loaders: KeyLoaders): Promise<void> {
-    const startedAt = this.#now();
-    this.#patchedAt.set(meetingId, startedAt);
+  async #patch(request: SharedRequest, meetingId: string, loaders: KeyLoaders): Promise<void> {
+    const step = ++this.#steps;
+    this.#patchedAt.set(meetingId, this.#now());
     let patch: IndexPatch;
     try {
       patch = await loaders.patch(request, meetingId, RENEWAL_DEMAND, { attempts: 0, durationMs: 0 });
@@ -251,8 +267,11 @@ export class SharedKey {
     }
     this.#applying = this.#applying.then(async () => {
       // A whole index loaded after this patch began is newer than the patch.
-      if (this.#copy && this.#copyLoadStartedAt <= startedAt) this.#copy = await patch(this.#copy);
-      if (this.#pendingPatches.get(meetingId) === receivedAt) this.#pendingPatches.delete(meetingId);
+      if (this.#copy && this.#copyStep < step) this.#copy = await patch(this.#copy);
+      // Unless the meeting changed again after this patch began.
+      if ((this.#pendingPatches.get(meetingId) ?? Number.POSITIVE_INFINITY) < step) {
+        this.#pendingPatches.delete(meetingId);
+      }
     });
     await this.#applying;
     for (const [id, at] of this.#patchedAt) if (this.#now() - at >= MIN_RENEWAL_GAP_MS) this.#patchedAt.delete(id);

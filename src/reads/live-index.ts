@@ -112,6 +112,7 @@ export async function patchedIndex(
   meetingId: string,
   meeting: StoredAnswer,
 ): Promise<StoredAnswer> {
+  if (index.status !== 200) return index;
   const page = JSON.parse(index.body) as SessionsPage;
   const others = sessionsOf(index).filter(
     (session) => typeof session.associated_id !== "string" || canonicalId(session.associated_id) !== meetingId,
