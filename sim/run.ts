@@ -9,6 +9,8 @@ import { createFakeUpstream } from "../dev/fake-upstream/app.ts";
 import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID, generatedMeetingId } from "../dev/fake-upstream/data.ts";
 import { BudgetGate } from "../src/budget/gate.ts";
 import { DirectCallThrottle, RefusalMemory } from "../src/budget/refusals.ts";
+import type { StoredAnswer } from "../src/cache/answer.ts";
+import { ChangeFeed, type ChangeScope, type MeetingChange } from "../src/cache/changes.ts";
 import { LocalTier } from "../src/cache/local-tier.ts";
 import { SharedKey, type SharedRequest } from "../src/cache/shared-key.ts";
 import { type CacheOutcome, TieredCache } from "../src/cache/tiers.ts";
@@ -18,6 +20,7 @@ import { logger } from "../src/log.ts";
 import { answerRead, type ReadServer } from "../src/reads/answer-read.ts";
 import { keyLoaders } from "../src/reads/key-loaders.ts";
 import { LiveSessionsView } from "../src/reads/live-index.ts";
+import { PushedFreshness } from "../src/reads/pushed.ts";
 import { PROXIED_ROUTES, ROUTE_CATALOG } from "../src/routes/table.ts";
 import { runtime } from "../src/runtime.ts";
 import type { SyncKv } from "../src/sync-kv.ts";
@@ -50,16 +53,25 @@ interface Shape {
   dashboards: boolean;
   /** Whether each user also polls its meeting's session list (else only its active session). */
   userLists: boolean;
+  /** Whether meetings start and end during the run (people join and leave), or stay as they are. */
+  changing?: boolean;
 }
 
 export interface Scenario extends Shape {
   source: Source;
   minutes: number;
+  /** Whether RealtimeKit's webhooks reach the proxy (configured, and delivered at once). */
+  webhooks: boolean;
 }
 
 /** Each shape runs with both sources of active-session answers, side by side. */
 const bothSources = (shape: Shape): Scenario[] =>
-  (["meeting", "live-sessions"] as const).map((source) => ({ ...shape, source, minutes: SIM_MINUTES }));
+  (["meeting", "live-sessions"] as const).map((source) => ({
+    ...shape,
+    source,
+    minutes: SIM_MINUTES,
+    webhooks: false,
+  }));
 
 const firstRelease = {
   dataCentres: 3,
@@ -147,6 +159,18 @@ const manyMeetings = (meetings: number): Shape => ({
 export const SCENARIOS: Scenario[] = POLLING_LOAD.flatMap(bothSources);
 export const MANY_MEETINGS: Scenario[] = [10, 100, 1_000].map(manyMeetings).flatMap(bothSources);
 
+/** 1,000 meetings that start and end, polled every 5 s: webhooks off and on, with each source. */
+const changingMeetings: Shape = {
+  ...manyMeetings(1_000),
+  id: "W",
+  description:
+    "1,000 meetings starting and ending (sessions 20-60 min, 2-10 min apart; 2 people join and leave each, one drops out and rejoins), 2 users polling each, 30 DCs",
+  changing: true,
+};
+export const WEBHOOKS: Scenario[] = (["live-sessions", "meeting"] as const).flatMap((source) =>
+  [false, true].map((webhooks) => ({ ...changingMeetings, source, webhooks, minutes: SIM_MINUTES })),
+);
+
 /** A deterministic generator, so every run replays the same day. */
 function seededRandom(seed: number): () => number {
   let state = seed;
@@ -209,6 +233,8 @@ function configFor(source: Source): Config {
       BUDGET_GATE: { idFromName: () => ({}), get: () => ({}) },
       SHARED_CACHE: { idFromName: () => ({}), get: () => ({}) },
       MEETING_PARTICIPANTS: { idFromName: () => ({}), get: () => ({}) },
+      CHANGE_FEED: { idFromName: () => ({}), get: () => ({}) },
+      WEBHOOK_INBOX: { idFromName: () => ({}), get: () => ({}) },
     },
     ROUTE_CATALOG,
   );
@@ -216,21 +242,39 @@ function configFor(source: Source): Config {
   return parsed.config;
 }
 
-/** The deployment: one gate, one shared key per cache key, and each data centre's tiers. */
-function deployment(config: Config, dataCentres: number, clock: () => number): ReadServer[] {
+/**
+ * The deployment: one gate, one shared key per cache key, each data centre's tiers, and
+ * (with webhooks) the change feed that tells keys of changes, and `announce`, which
+ * delivers a change as an accepted webhook does (at once and in order: signatures and
+ * the inbox are the tests' business).
+ */
+function deployment(config: Config, scenario: Scenario, clock: () => number) {
   const gate = new BudgetGate({ store: mapStore(), now: clock });
+  const feed = new ChangeFeed(mapStore(), clock);
   const sharedKeys = new Map<string, SharedKey>();
   const access = { token: FAKE_API_TOKEN, gate, throttle: new DirectCallThrottle(), now: clock };
   const loaders = keyLoaders(access);
+  const register = async (key: string, scope: ChangeScope) => feed.register(key, scope);
   const askShared = (request: SharedRequest) => {
-    const shared = sharedKeys.get(request.key) ?? new SharedKey({ now: clock });
+    const shared = sharedKeys.get(request.key) ?? new SharedKey({ now: clock, register });
     sharedKeys.set(request.key, shared);
     return shared.answer(request, loaders);
   };
-  return Array.from({ length: dataCentres }, () => ({
+  async function announce(change: MeetingChange): Promise<void> {
+    const notices = feed.changed(change);
+    await Promise.all(notices.map((notice) => sharedKeys.get(notice.key)?.notice(notice, loaders)));
+  }
+  const centres: ReadServer[] = Array.from({ length: scenario.dataCentres }, () => ({
     liveSessions: new LiveSessionsView(),
     settings: upstreamSettings(config),
     source: config.ACTIVE_SESSION_SOURCE,
+    pushed: scenario.webhooks
+      ? new PushedFreshness({
+          pushedTtlSeconds: config.PUSHED_TTL_SECONDS,
+          lastChangeAt: async () => feed.lastChangeAt,
+          now: clock,
+        })
+      : undefined,
     tiers: new TieredCache({
       local: new LocalTier(undefined, clock),
       askShared,
@@ -244,6 +288,7 @@ function deployment(config: Config, dataCentres: number, clock: () => number): R
       now: clock,
     }),
   }));
+  return { centres, announce };
 }
 
 function pollersOf(scenario: Scenario, random: () => number): Caller[] {
@@ -294,8 +339,13 @@ export async function runScenario(scenario: Scenario) {
   });
   globalThis.fetch = async (input, init) => fake.fetch(new Request(input, init));
   const config = configFor(scenario.source);
-  const centres = deployment(config, scenario.dataCentres, clock);
+  const { centres, announce } = deployment(config, scenario, clock);
   const callers = pollersOf(scenario, random);
+  const steps = scenario.changing ? meetingSchedule(scenario, seededRandom(13)) : [];
+  const staleness = new Staleness(callers);
+  let nextStep = 0;
+  let changes = 0;
+  let events = 0;
   const tallies = { polite: newTally(), attacker: newTally() };
   const background: Promise<unknown>[] = [];
   const waitUntil = (promise: Promise<unknown>) => void background.push(promise);
@@ -322,6 +372,19 @@ export async function runScenario(scenario: Scenario) {
   const end = now + scenario.minutes * 60_000;
   let attackerCredit = 0;
   for (; now < end; now += TICK_MS) {
+    for (; nextStep < steps.length && (steps[nextStep]?.at ?? end) <= now; nextStep++) {
+      const step = steps[nextStep];
+      if (!step) break;
+      for (const change of takeStep(fake, step)) {
+        events++;
+        if (change.event === "meeting.started" || change.event === "meeting.ended") {
+          changes++;
+          staleness.changed(step.meeting, now);
+        }
+        if (scenario.webhooks)
+          waitUntil(announce({ event: change.event, meetingId: step.meeting, sessionId: change.session.id }));
+      }
+    }
     for (const caller of callers) {
       if (caller.nextAt > now) continue;
       let waitSeconds = POLL_SECONDS;
@@ -330,7 +393,9 @@ export async function runScenario(scenario: Scenario) {
         const status = result instanceof ApiError ? result.status : result.answer.status;
         count(tallies.polite.statuses, status);
         if (status === 200 || status === 404) caller.answered[index] = true;
-        else if (caller.answered[index]) count(tallies.polite.errorsOnceAnswered, status);
+        if (spec.meeting && !(result instanceof ApiError)) {
+          staleness.observed(caller, stateOf(result.answer), fake.meetings.liveSession(spec.meeting)?.id ?? null, now);
+        } else if (caller.answered[index]) count(tallies.polite.errorsOnceAnswered, status);
         if (result instanceof ApiError) {
           waitSeconds = Math.max(waitSeconds, result.retryAfter ?? 0);
         } else {
@@ -349,7 +414,110 @@ export async function runScenario(scenario: Scenario) {
     }
     await Promise.all(background.splice(0));
   }
-  return report(scenario, fake.allowanceLog.arrivals, fake.allowanceLog.lockouts, tallies);
+  const old = staleness.finish().sort((a, b) => a - b);
+  return {
+    ...report(scenario, fake.allowanceLog.arrivals, fake.allowanceLog.lockouts, tallies),
+    changes: `${changes}/${events}`,
+    old: `${percentile(old, 50)}/${percentile(old, 99)}`,
+  };
+}
+
+/** A step of a meeting's life in the simulated hour: it starts or ends, someone joins or leaves. */
+interface MeetingStep {
+  at: number;
+  meeting: string;
+  action: "start" | "end" | "join" | "leave";
+  person: string;
+}
+
+/**
+ * Each meeting's sessions over the run, seeded: live at the start (ending 20-60 min in),
+ * then 2-10 min apart, each 20-60 min long; two people join as one starts and leave as it
+ * ends, and one of them drops out and rejoins a minute later, once a session.
+ */
+function meetingSchedule(scenario: Scenario, random: () => number): MeetingStep[] {
+  const end = START + scenario.minutes * 60_000;
+  const minutes = (min: number, max: number) => Math.floor((min + random() * (max - min)) * 60_000);
+  const steps: MeetingStep[] = [];
+  for (let n = 0; n < scenario.liveMeetings; n++) {
+    const meeting = generatedMeetingId(n);
+    const step = (at: number, action: MeetingStep["action"], person = "") =>
+      steps.push({ at, meeting, action, person });
+    let sessionStart = START - minutes(0, 20);
+    let sessionEnd = START + minutes(20, 60);
+    while (sessionStart < end) {
+      if (sessionStart >= START) {
+        step(sessionStart, "start");
+        step(sessionStart + 1_000, "join", "a");
+        step(sessionStart + 1_500, "join", "b");
+      }
+      const drop =
+        Math.max(START, sessionStart) + Math.floor(random() * (sessionEnd - Math.max(START, sessionStart)) * 0.8);
+      step(drop, "leave", "b");
+      step(drop + 60_000, "join", "b");
+      step(sessionEnd - 1_500, "leave", "a");
+      step(sessionEnd - 1_000, "leave", "b");
+      step(sessionEnd, "end");
+      sessionStart = sessionEnd + minutes(2, 10);
+      sessionEnd = sessionStart + minutes(20, 60);
+    }
+  }
+  return steps.filter((step) => step.at < end).sort((a, b) => a.at - b.at);
+}
+
+/** Takes a step at the fake; the changes RealtimeKit would deliver as webhooks. */
+function takeStep(fake: ReturnType<typeof createFakeUpstream>, { meeting, action, person }: MeetingStep) {
+  if (action === "start") return fake.meetings.start(meeting);
+  if (action === "end") return fake.meetings.end(meeting);
+  if (action === "leave") return fake.meetings.leave(meeting, person);
+  return fake.meetings.join(meeting, { id: person, customParticipantId: person, name: null });
+}
+
+/** The state an active-session answer shows: its live session's id, or none. */
+function stateOf(answer: StoredAnswer): string | null {
+  return answer.status === 200 ? (JSON.parse(answer.body) as { data: { id: string } }).data.id : null;
+}
+
+/**
+ * How long after each start or end each poller of that meeting was still shown the old
+ * state: the last poll answered with the old state, less the change's time (0 when the
+ * poller never saw it).
+ */
+class Staleness {
+  readonly #byMeeting = new Map<string, Caller[]>();
+  readonly #pending = new Map<Caller, { since: number; lastOld: number }>();
+  readonly #samples: number[] = [];
+
+  constructor(callers: Caller[]) {
+    for (const caller of callers) {
+      const meeting = caller.polls.find((poll) => poll.route === "active-session")?.meeting;
+      if (meeting) this.#byMeeting.set(meeting, [...(this.#byMeeting.get(meeting) ?? []), caller]);
+    }
+  }
+
+  changed(meeting: string, at: number): void {
+    for (const caller of this.#byMeeting.get(meeting) ?? []) {
+      this.#close(caller);
+      this.#pending.set(caller, { since: at, lastOld: at });
+    }
+  }
+
+  observed(caller: Caller, shown: string | null, truth: string | null, at: number): void {
+    const pending = this.#pending.get(caller);
+    if (pending && shown !== truth) pending.lastOld = at;
+  }
+
+  /** Every sample, in seconds, once the run is over. */
+  finish(): number[] {
+    for (const caller of [...this.#pending.keys()]) this.#close(caller);
+    return this.#samples;
+  }
+
+  #close(caller: Caller): void {
+    const pending = this.#pending.get(caller);
+    if (pending) this.#samples.push((pending.lastOld - pending.since) / 1000);
+    this.#pending.delete(caller);
+  }
 }
 
 function newTally(): Tally {
@@ -392,6 +560,7 @@ function report(
   return {
     id: scenario.id,
     source: scenario.source === "live-sessions" ? "index" : "meeting",
+    hooks: scenario.webhooks ? "on" : "off",
     upstream: String(busiestWindow(arrivals)),
     lockouts: String(lockouts),
     answers: countsOf(tallies.polite.statuses, [200, 404]),
@@ -405,8 +574,9 @@ function report(
 type Row = Awaited<ReturnType<typeof runScenario>>;
 
 const COLUMNS: [keyof Row, string, string][] = [
-  ["id", "id", "the scenario (legend below the table)"],
-  ["source", "source", "active-session answers: per meeting, or from the live-sessions index"],
+  ["id", "id", "the scenario (legend below each table)"],
+  ["source", "source", "active-session answers from the live-sessions index (the default), or per meeting"],
+  ["hooks", "hooks", "RealtimeKit's webhooks: off, or on (every change delivered at once)"],
   ["upstream", "up/5m", "upstream requests in the busiest 5 minutes (budget 1,000; limit 1,200)"],
   ["lockouts", "lock", "lock-outs: the upstream refusing the token for 5 minutes"],
   ["answers", "200/404 answers", "polite callers' answers: 200, and 404 (no live session)"],
@@ -414,11 +584,37 @@ const COLUMNS: [keyof Row, string, string][] = [
   ["errors", "err all", "every error polite callers got, cold starts included (statuses)"],
   ["attacker", "attack 404/429/503", "what the client asking random ids got"],
   ["age", "age p50/99", "seconds since the upstream produced the answers served"],
+  ["changes", "changes", "meetings started or ended / all webhook events (joins and leaves too)"],
+  ["old", "old p50/99", "seconds a poller was still shown the old state after a start or end"],
 ];
 
-function printTable(title: string, scenarios: Scenario[], rows: Row[]): void {
-  const header = COLUMNS.map(([, label]) => label);
-  const cells = rows.map((row) => COLUMNS.map(([key]) => row[key]));
+const POLLING_COLUMNS: (keyof Row)[] = [
+  "id",
+  "source",
+  "upstream",
+  "lockouts",
+  "answers",
+  "errorsOnceAnswered",
+  "errors",
+  "attacker",
+  "age",
+];
+const WEBHOOK_COLUMNS: (keyof Row)[] = [
+  "id",
+  "source",
+  "hooks",
+  "upstream",
+  "lockouts",
+  "answers",
+  "errorsOnceAnswered",
+  "changes",
+  "old",
+];
+
+function printTable(title: string, scenarios: Scenario[], rows: Row[], keys: (keyof Row)[]): void {
+  const columns = COLUMNS.filter(([key]) => keys.includes(key));
+  const header = columns.map(([, label]) => label);
+  const cells = rows.map((row) => columns.map(([key]) => row[key]));
   const widths = header.map((label, i) => Math.max(label.length, ...cells.map((line) => (line[i] ?? "").length)));
   const line = (values: string[]) => `| ${values.map((value, i) => value.padEnd(widths[i] ?? 0)).join(" | ")} |`;
   const legend = [...new Map(scenarios.map((s) => [s.id, s.description]))].map(
@@ -436,7 +632,7 @@ function printTable(title: string, scenarios: Scenario[], rows: Row[]): void {
   );
 }
 
-async function runAll(title: string, scenarios: Scenario[]): Promise<void> {
+async function runAll(title: string, scenarios: Scenario[], columns = POLLING_COLUMNS): Promise<void> {
   const only = process.env.SIM_ONLY;
   const chosen = scenarios.filter((s) => !only || only.split(",").includes(s.id));
   const rows: Row[] = [];
@@ -444,13 +640,22 @@ async function runAll(title: string, scenarios: Scenario[]): Promise<void> {
     const started = performance.now();
     rows.push(await runScenario(scenario));
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    console.error(`simulated ${scenario.id} (${scenario.source}) in ${seconds} s`);
+    const hooks = scenario.webhooks ? ", webhooks" : "";
+    console.error(`simulated ${scenario.id} (${scenario.source}${hooks}) in ${seconds} s`);
   }
-  if (rows.length) printTable(title, chosen, rows);
+  if (rows.length) printTable(title, chosen, rows, columns);
 }
 
 console.log(
   `${SIM_MINUTES} virtual minutes a scenario; users poll every ${POLL_SECONDS} s (longer when max-age or\nRetry-After ask); the fake upstream allows 1,200 requests per 5 minutes, then locks out for 5.\n\nColumns:\n${COLUMNS.map(([, label, meaning]) => `  ${label.padEnd(19)} ${meaning}`).join("\n")}`,
 );
 await runAll("Polling load and attackers", SCENARIOS);
-await runAll("Many meetings: active sessions per meeting, or from the live-sessions index", MANY_MEETINGS);
+await runAll(
+  "Many meetings: active sessions per meeting, or from the live-sessions index (the default)",
+  MANY_MEETINGS,
+);
+await runAll(
+  "Webhooks: 1,000 meetings that start and end, polled every 5 s, webhooks off and on",
+  WEBHOOKS,
+  WEBHOOK_COLUMNS,
+);

@@ -211,9 +211,9 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
 
   app.get("/meetings/:meetingId/active-session", (c) => {
     const meetingId = c.req.param("meetingId");
-    const live = seeded.find(({ session }) => sameId(session.associated_id, meetingId) && session.status === "LIVE");
+    const live = meetings.liveSession(meetingId);
     if (!live) return realtimeKitError(c, 404, `No active session found for meeting_id ${meetingId}`);
-    return c.json({ success: true, data: live.session });
+    return c.json({ success: true, data: live });
   });
 
   app.get("/sessions", (c) => {

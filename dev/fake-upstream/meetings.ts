@@ -25,8 +25,10 @@ export interface MeetingsOptions {
 export function fakeMeetings({ seeded, appId, now }: MeetingsOptions) {
   let opened = FIRST_OPENED_SESSION;
   const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
-  const liveSession = (meetingId: string) =>
-    seeded.find(({ session }) => same(session.associated_id, meetingId) && session.status === "LIVE")?.session;
+  // Each meeting's live session by its id in lower case (any case of a UUID is one meeting).
+  const live = new Map<string, Session>();
+  for (const { session } of seeded) if (session.status === "LIVE") live.set(session.associated_id.toLowerCase(), session);
+  const liveSession = (meetingId: string) => live.get(meetingId.toLowerCase());
   const titleOf = (meetingId: string) =>
     seeded.find(({ session }) => same(session.associated_id, meetingId))?.session.meeting_display_name ?? "Meeting";
 
@@ -50,6 +52,7 @@ export function fakeMeetings({ seeded, appId, now }: MeetingsOptions) {
       meta: {},
     };
     seeded.push({ session, participants: [], joins: [] });
+    live.set(meetingId.toLowerCase(), session);
     return [{ event: "meeting.started", session }];
   }
 
@@ -59,6 +62,7 @@ export function fakeMeetings({ seeded, appId, now }: MeetingsOptions) {
     if (!session) return [];
     const at = new Date(now()).toISOString();
     Object.assign(session, { status: "ENDED", ended_at: at, updated_at: at, live_participants: 0 });
+    live.delete(meetingId.toLowerCase());
     return [{ event: "meeting.ended", session }];
   }
 

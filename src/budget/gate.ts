@@ -96,9 +96,9 @@ interface Pacing {
 }
 
 /**
- * The quota key of the proxy's own work: renewals that webhooks ask for are counted as
- * `proxy:webhooks`. No caller's share applies to it (its own rules bound it: one renewal
- * per key every 2 s at most); the deployment's budget does.
+ * The quota key of the proxy's own work: renewals that webhooks ask for (`proxy:webhooks`:
+ * one per key every 2 s at most) and the further pages of a load already begun
+ * (`proxy:later-pages`). No caller's share applies to it; the deployment's budget does.
  */
 export const PROXY_QUOTA_PREFIX = "proxy:";
 

@@ -140,7 +140,8 @@ export class SharedKey {
     const ttlSeconds = pushed ? Math.max(request.ttlSeconds, request.pushedTtlSeconds ?? 0) : request.ttlSeconds;
     const policy = { ttlSeconds, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: request.staleIfErrorSeconds };
     let state = copy ? freshness(copy, policy, now) : "expired";
-    if (copy && state === "fresh" && this.#changedStep > this.#copyStep) {
+    const outdated = copy !== undefined && this.#changedStep > this.#copyStep;
+    if (copy && state === "fresh" && outdated) {
       // Outdated by a change: renewed now, unless a load began less than 2 s ago; until
       // then it is served as it is, not vouched for, and the next ask renews it.
       if (this.#inFlight || now - this.#lastLoadStartedAt < MIN_RENEWAL_GAP_MS) {
@@ -152,7 +153,10 @@ export class SharedKey {
       const vouched = pushed && this.#copyStep > this.#registeredStep;
       return { kind: "answer", answer: vouched ? { ...copy, currentAt: now } : copy, fetched: false };
     }
-    const loading = this.#start(request, loaders);
+    // A copy known to be outdated is renewed as a change's renewal is: ahead of refreshes due to age.
+    const loading = outdated
+      ? this.#start({ ...request, quotaKey: RENEWAL_QUOTA_KEY }, loaders, RENEWAL_DEMAND)
+      : this.#start(request, loaders, this.#demand(request, ttlSeconds, now));
     if (!copy || state === "expired") return loading;
     const within = await runtime.within(loading, request.staleIfSlowMs);
     return within.settled ? within.value : { kind: "failure", failure: toFailure(slowError()), copy };
@@ -211,7 +215,7 @@ export class SharedKey {
     const now = this.#now();
     const step = ++this.#steps;
     this.#lastLoadStartedAt = now;
-    const demand = urgentDemand ?? this.#demand(request, now);
+    const demand = urgentDemand ?? this.#demand(request, request.ttlSeconds, now);
     const trace: UpstreamTrace = { attempts: 0, durationMs: 0 };
     try {
       const answer = await loaders.load(request, demand, trace);
@@ -233,15 +237,19 @@ export class SharedKey {
     }
   }
 
-  /** Cold when nothing is known for the key, else a refresh as urgent as the newest known answer is old. */
-  #demand(request: SharedRequest, now: number): Demand {
+  /**
+   * Cold when nothing is known for the key, else a refresh as urgent as the newest known
+   * answer is old, against the TTL it is kept for (the pushed one, while pushed).
+   */
+  #demand(request: SharedRequest, ttlSeconds: number, now: number): Demand {
     const newest = Math.max(
       request.knownProducedAt ?? Number.NEGATIVE_INFINITY,
       this.#knownProducedAt ?? Number.NEGATIVE_INFINITY,
     );
     this.#askedSince ??= now;
-    if (Number.isFinite(newest)) return demandFor(newest, request, now);
-    return { priority: "cold", urgency: demandFor(this.#askedSince, request, now).urgency };
+    const policy = { ttlSeconds, staleIfErrorSeconds: request.staleIfErrorSeconds };
+    if (Number.isFinite(newest)) return demandFor(newest, policy, now);
+    return { priority: "cold", urgency: demandFor(this.#askedSince, policy, now).urgency };
   }
 
   /** Patches in the meetings whose change is pending and whose last patch began at least 2 s ago. */

@@ -3,13 +3,16 @@
  * page of a list included) is paid for by a permit asked for as the load's demand, and
  * an upstream 404 is an answer like any other (a meeting with no live session).
  */
-import type { Demand } from "../budget/gate.ts";
+import { type Demand, PROXY_QUOTA_PREFIX } from "../budget/gate.ts";
 import { type GateClient, gatePermits } from "../budget/permits.ts";
 import type { DirectCallThrottle } from "../budget/refusals.ts";
 import { ApiError } from "../errors.ts";
 import { createUpstreamHttp, type UpstreamSuccess, type UpstreamTrace } from "./http.ts";
 import { getEveryPage } from "./paging.ts";
 import type { UpstreamRequest, UpstreamSettings } from "./request.ts";
+
+/** The further pages of a load the budget already let begin: the deployment's spend, no caller's. */
+const LATER_PAGES_QUOTA_KEY = `${PROXY_QUOTA_PREFIX}later-pages`;
 
 /** What a read asks of the upstream, and whom and what its spend is counted against. */
 export interface LoadRequest {
@@ -44,12 +47,12 @@ export async function loadThroughGate(
 ): Promise<LoadedAnswer> {
   const { settings } = request;
   const upstream = createUpstreamHttp(settings, access.token);
-  const permitsAt = (asked: Demand) =>
+  const permitsAt = (asked: Demand, quotaKey: string) =>
     gatePermits({
       gate: access.gate,
       request: {
         ...asked,
-        quotaKey: request.quotaKey,
+        quotaKey,
         route: request.label,
         budget: settings.UPSTREAM_BUDGET,
         callerBudget: settings.CALLER_MISS_BUDGET,
@@ -58,10 +61,11 @@ export async function loadThroughGate(
       throttle: access.throttle,
       now: access.now,
     });
-  const firstPage = permitsAt(demand);
-  // Once a load has begun, its further pages are paid for at once: were they refused,
-  // the pages already fetched would be permits spent for nothing.
-  const laterPages = permitsAt({ ...demand, urgency: 1 });
+  const firstPage = permitsAt(demand, request.quotaKey);
+  // Once a load has begun, its further pages are paid for at once: were they refused (the
+  // budget, or the share of whichever caller happened to start the load), the pages
+  // already fetched would be permits spent for nothing. The caller's share paid for the start.
+  const laterPages = permitsAt({ ...demand, urgency: 1 }, LATER_PAGES_QUOTA_KEY);
   const { everyPage } = request.upstream;
   const get = (page: UpstreamRequest, pageNo = 1) => upstream.get(page, trace, pageNo === 1 ? firstPage : laterPages);
   try {

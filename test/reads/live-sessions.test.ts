@@ -92,6 +92,18 @@ describe("ACTIVE_SESSION_SOURCE=live-sessions", () => {
     expect(status.data.spend_per_route).toEqual({ "live-sessions-index": 2 });
   });
 
+  it("a load begun is finished: its later pages come from the budget, not from the share of the caller who started it", async () => {
+    useFakeClock();
+    const fake = useFakeUpstream({ extraLiveMeetings: 250 });
+    // One upstream call per caller: enough to start a load of three pages, not to pay for all three.
+    const proxy = proxyWith({ ...FROM_INDEX, CALLER_MISS_BUDGET: "1/300" });
+    const response = await proxy(activeSession(generatedMeetingId(249)), {
+      headers: { "CF-Connecting-IP": "198.51.100.9" },
+    });
+    expect(response.status).toBe(200);
+    expect(fake.requests.map((request) => new URL(request.url).searchParams.get("page_no"))).toEqual(["1", "2", "3"]);
+  });
+
   it("rejects an unknown source as a misconfiguration", async () => {
     useFakeUpstream();
     const response = await proxyWith({ ACTIVE_SESSION_SOURCE: "index" })("/health");
