@@ -9,7 +9,7 @@ import { Miniflare } from "miniflare";
 import { unstable_readConfig } from "wrangler";
 import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID } from "../dev/fake-upstream/data.ts";
 import { localSignInVars } from "../dev/fake-upstream/identity.ts";
-import { startFakeUpstream } from "../dev/fake-upstream/server.ts";
+import { type RunningFakeUpstream, startFakeUpstream } from "../dev/fake-upstream/server.ts";
 import { LOCAL_API_KEY, LOCAL_API_KEYS } from "../dev/local-keys.ts";
 import { BUNDLE_BUDGET_BYTES, bundle, gzipBytes } from "../scripts/bundle.ts";
 
@@ -71,7 +71,7 @@ function benchRateLimits(): Record<string, EnvBinding> {
 async function serve(
   scriptPath: string,
   upstreamBaseUrl: string,
-  extra: Record<string, EnvBinding> = {},
+  extra: Record<string, string | EnvBinding> = {},
   durableObjects?: ReturnType<typeof proxyDurableObjects>,
 ) {
   const benchVars = unstable_readConfig({ config: "wrangler.toml", env: BENCH_ENV }).vars as Record<string, string>;
@@ -86,6 +86,10 @@ async function serve(
     ...localSignInVars(new URL(upstreamBaseUrl).origin),
   };
   const text = Object.entries(vars).map(([name, value]): [string, EnvBinding] => [name, { type: "text", value }]);
+  const extraEnv = Object.entries(extra).map(([name, value]): [string, EnvBinding] => [
+    name,
+    typeof value === "string" ? { type: "text", value } : value,
+  ]);
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: 0,
@@ -101,7 +105,7 @@ async function serve(
             mainModule: "index.js",
             modules: { "index.js": { type: "esm", contents: readFileSync(scriptPath, "utf8") } },
           },
-          env: { ...Object.fromEntries(text), ...extra, ...durableObjects?.env },
+          env: { ...Object.fromEntries(text), ...Object.fromEntries(extraEnv), ...durableObjects?.env },
           ...(durableObjects ? { exports: durableObjects.exports } : {}),
         },
       },
@@ -242,6 +246,27 @@ async function directParticipantCalls(upstreamBaseUrl: string) {
   return { add, refresh };
 }
 
+const WEBHOOK_SAMPLES = 100;
+
+/** Signed participantJoined deliveries of RealtimeKit into the proxy, one after another: each answer's latency. */
+async function webhookLatencies(proxyUrl: string, fake: RunningFakeUpstream["fake"]): Promise<number[]> {
+  const times: number[] = [];
+  for (let n = 0; n < WEBHOOK_SAMPLES; n++) {
+    const payload = {
+      event: "meeting.participantJoined",
+      meeting: { id: JOIN_MEETING, organizedBy: { id: FAKE_APP_ID } },
+      participant: { joinedAt: new Date(Date.now() + n).toISOString(), customParticipantId: `bench-${n}` },
+    };
+    const request = await fake.webhooks.delivery(`${proxyUrl}/webhooks/realtimekit`, payload);
+    const started = performance.now();
+    const response = await fetch(request);
+    await response.arrayBuffer();
+    if (!response.ok) throw new Error(`a webhook delivery answered ${response.status}`);
+    times.push(performance.now() - started);
+  }
+  return times;
+}
+
 const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 const fixed = (value: number, digits = 2) => value.toFixed(digits);
 
@@ -252,7 +277,12 @@ async function main() {
   const proxyGzipBytes = gzipBytes(proxyScript);
 
   const upstream = await startFakeUpstream(0);
-  const proxy = await serve(proxyScript, upstream.baseUrl, benchRateLimits(), proxyDurableObjects());
+  const proxy = await serve(
+    proxyScript,
+    upstream.baseUrl,
+    { ...benchRateLimits(), REALTIMEKIT_WEBHOOK_PUBLIC_KEY: await upstream.fake.webhooks.publicKeyPem() },
+    proxyDurableObjects(),
+  );
   const bare = await serve(bareScript, upstream.baseUrl);
   const limiters = benchRateLimits();
   const bareLimited = await serve(bareScript, upstream.baseUrl, {
@@ -283,6 +313,9 @@ async function main() {
     console.log(`joins: ${JOIN_SAMPLES} new users joining, then joining again ...`);
     const directJoins = await directParticipantCalls(upstream.baseUrl);
     const joins = await joinLatencies(proxy.url, (sub) => upstream.fake.identity.signIn({ sub }));
+
+    console.log(`webhooks: ${WEBHOOK_SAMPLES} signed deliveries, one after another ...`);
+    const webhooks = await webhookLatencies(proxy.url, upstream.fake);
 
     console.log(`coalescing: ${COLD_CONCURRENCY} concurrent identical cold requests ...`);
     const proxyCold = await coldRequests(proxy.url, "proxy-cold", upstreamRequestsWith("proxy-cold"));
@@ -350,6 +383,13 @@ async function main() {
           "the object's time less its upstream calls (permits included); the time to take the permit",
         ],
       ]),
+      [
+        "webhook deliveries: p50 latency (ms)",
+        fixed(percentile(webhooks, 50)),
+        "",
+        "",
+        `p99 ${fixed(percentile(webhooks, 99))} ms: signature, the inbox, the answer (renewals run after it)`,
+      ],
       [
         `upstream requests for ${COLD_CONCURRENCY} concurrent cold requests`,
         String(proxyCold),

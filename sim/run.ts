@@ -53,8 +53,15 @@ interface Shape {
   dashboards: boolean;
   /** Whether each user also polls its meeting's session list (else only its active session). */
   userLists: boolean;
-  /** Whether meetings start and end during the run (people join and leave), or stay as they are. */
-  changing?: boolean;
+  /** How meetings start and end during the run (people join and leave); none: they stay as they are. */
+  changing?: Pace;
+}
+
+/** Meetings' sessions: how long each lasts, how far apart, and whether someone drops out and rejoins during it. */
+interface Pace {
+  sessionMinutes: [number, number];
+  gapMinutes: [number, number];
+  dropOut: boolean;
 }
 
 export interface Scenario extends Shape {
@@ -160,15 +167,23 @@ export const SCENARIOS: Scenario[] = POLLING_LOAD.flatMap(bothSources);
 export const MANY_MEETINGS: Scenario[] = [10, 100, 1_000].map(manyMeetings).flatMap(bothSources);
 
 /** 1,000 meetings that start and end, polled every 5 s: webhooks off and on, with each source. */
-const changingMeetings: Shape = {
+const busyMeetings: Shape = {
   ...manyMeetings(1_000),
   id: "W",
   description:
-    "1,000 meetings starting and ending (sessions 20-60 min, 2-10 min apart; 2 people join and leave each, one drops out and rejoins), 2 users polling each, 30 DCs",
-  changing: true,
+    "1,000 meetings, 2 users polling each, 30 DCs; sessions 20-60 min, 2-10 min apart; 2 people join as one starts, leave as it ends, and one drops out and rejoins once",
+  changing: { sessionMinutes: [20, 60], gapMinutes: [2, 10], dropOut: true },
 };
-export const WEBHOOKS: Scenario[] = (["live-sessions", "meeting"] as const).flatMap((source) =>
-  [false, true].map((webhooks) => ({ ...changingMeetings, source, webhooks, minutes: SIM_MINUTES })),
+const calmMeetings: Shape = {
+  ...busyMeetings,
+  id: "Wcalm",
+  description: "as W, with sessions 60-120 min, 5-15 min apart, and nobody dropping out",
+  changing: { sessionMinutes: [60, 120], gapMinutes: [5, 15], dropOut: false },
+};
+export const WEBHOOKS: Scenario[] = [busyMeetings, calmMeetings].flatMap((shape) =>
+  (["live-sessions", "meeting"] as const).flatMap((source) =>
+    [false, true].map((webhooks) => ({ ...shape, source, webhooks, minutes: SIM_MINUTES })),
+  ),
 );
 
 /** A deterministic generator, so every run replays the same day. */
@@ -341,7 +356,7 @@ export async function runScenario(scenario: Scenario) {
   const config = configFor(scenario.source);
   const { centres, announce } = deployment(config, scenario, clock);
   const callers = pollersOf(scenario, random);
-  const steps = scenario.changing ? meetingSchedule(scenario, seededRandom(13)) : [];
+  const steps = scenario.changing ? meetingSchedule(scenario, scenario.changing, seededRandom(13)) : [];
   const staleness = new Staleness(callers);
   let nextStep = 0;
   let changes = 0;
@@ -431,35 +446,40 @@ interface MeetingStep {
 }
 
 /**
- * Each meeting's sessions over the run, seeded: live at the start (ending 20-60 min in),
- * then 2-10 min apart, each 20-60 min long; two people join as one starts and leave as it
- * ends, and one of them drops out and rejoins a minute later, once a session.
+ * Each meeting's sessions over the run, seeded by its pace: live at the start (somewhere
+ * in its course), then a gap apart, each one session long; two people join as one starts and
+ * leave as it ends, and (if the pace says so) one of them drops out and rejoins a minute
+ * later, once a session.
  */
-function meetingSchedule(scenario: Scenario, random: () => number): MeetingStep[] {
+function meetingSchedule(scenario: Scenario, pace: Pace, random: () => number): MeetingStep[] {
   const end = START + scenario.minutes * 60_000;
-  const minutes = (min: number, max: number) => Math.floor((min + random() * (max - min)) * 60_000);
+  const minutes = ([min, max]: [number, number]) => Math.floor((min + random() * (max - min)) * 60_000);
   const steps: MeetingStep[] = [];
   for (let n = 0; n < scenario.liveMeetings; n++) {
     const meeting = generatedMeetingId(n);
     const step = (at: number, action: MeetingStep["action"], person = "") =>
       steps.push({ at, meeting, action, person });
-    let sessionStart = START - minutes(0, 20);
-    let sessionEnd = START + minutes(20, 60);
+    // The session live at the start is somewhere in its course.
+    const length = minutes(pace.sessionMinutes);
+    let sessionEnd = START + Math.floor(random() * length);
+    let sessionStart = sessionEnd - length;
     while (sessionStart < end) {
       if (sessionStart >= START) {
         step(sessionStart, "start");
         step(sessionStart + 1_000, "join", "a");
         step(sessionStart + 1_500, "join", "b");
       }
-      const drop =
-        Math.max(START, sessionStart) + Math.floor(random() * (sessionEnd - Math.max(START, sessionStart)) * 0.8);
-      step(drop, "leave", "b");
-      step(drop + 60_000, "join", "b");
+      if (pace.dropOut) {
+        const from = Math.max(START, sessionStart);
+        const drop = from + Math.floor(random() * (sessionEnd - from) * 0.8);
+        step(drop, "leave", "b");
+        step(drop + 60_000, "join", "b");
+      }
       step(sessionEnd - 1_500, "leave", "a");
       step(sessionEnd - 1_000, "leave", "b");
       step(sessionEnd, "end");
-      sessionStart = sessionEnd + minutes(2, 10);
-      sessionEnd = sessionStart + minutes(20, 60);
+      sessionStart = sessionEnd + minutes(pace.gapMinutes);
+      sessionEnd = sessionStart + minutes(pace.sessionMinutes);
     }
   }
   return steps.filter((step) => step.at < end).sort((a, b) => a.at - b.at);

@@ -27,7 +27,8 @@ export function fakeMeetings({ seeded, appId, now }: MeetingsOptions) {
   const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
   // Each meeting's live session by its id in lower case (any case of a UUID is one meeting).
   const live = new Map<string, Session>();
-  for (const { session } of seeded) if (session.status === "LIVE") live.set(session.associated_id.toLowerCase(), session);
+  for (const { session } of seeded)
+    if (session.status === "LIVE") live.set(session.associated_id.toLowerCase(), session);
   const liveSession = (meetingId: string) => live.get(meetingId.toLowerCase());
   const titleOf = (meetingId: string) =>
     seeded.find(({ session }) => same(session.associated_id, meetingId))?.session.meeting_display_name ?? "Meeting";

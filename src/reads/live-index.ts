@@ -37,51 +37,47 @@ interface LiveSession {
 }
 
 /**
- * Reads meetings' answers out of index answers, parsing each index once per isolate
- * and each meeting's answer (with its ETag) once per index.
+ * Reads meetings' answers out of index answers: each index's content (by its ETag) is
+ * parsed once per isolate, and each meeting's answer (its body and ETag) made once per
+ * content, when first asked for. The index's times are the answer's own.
  */
 export class LiveSessionsView {
-  #index: StoredAnswer | undefined;
-  #byMeeting = new Map<string, string>();
+  #etag: string | undefined;
+  #byMeeting = new Map<string, LiveSession>();
   #answers = new Map<string, Promise<StoredAnswer>>();
 
   /**
    * The meeting's active-session answer, as old as the index it was read from. An index
    * that is not a list (the upstream's 404 for an unknown app) is every meeting's answer.
    */
-  answerFor(index: StoredAnswer, meetingId: string): Promise<StoredAnswer> {
-    if (index.status !== 200) return Promise.resolve(index);
-    if (index !== this.#index) this.#read(index);
+  async answerFor(index: StoredAnswer, meetingId: string): Promise<StoredAnswer> {
+    if (index.status !== 200) return index;
+    if (index.etag !== this.#etag) this.#read(index);
     let answer = this.#answers.get(meetingId);
     if (!answer) {
-      const body = this.#byMeeting.get(meetingId);
-      const result = body
-        ? { status: 200, body }
+      const session = this.#byMeeting.get(meetingId);
+      const result = session
+        ? { status: 200, body: JSON.stringify({ success: true, data: session }) }
         : { status: 404, body: `No active session found for meeting_id ${meetingId}` };
-      // As old as the index, and as current as the shared tier vouched the index to be.
-      answer = toStoredAnswer({ ...result, producedAt: index.producedAt }).then((stored) =>
-        index.currentAt === undefined ? stored : { ...stored, currentAt: index.currentAt },
-      );
+      answer = toStoredAnswer({ ...result, producedAt: index.producedAt });
       this.#answers.set(meetingId, answer);
     }
-    return answer;
+    // As old as the index, and as current as the shared tier vouched the index to be.
+    const { producedAt, currentAt } = index;
+    return { ...(await answer), producedAt, ...(currentAt === undefined ? {} : { currentAt }) };
   }
 
   #read(index: StoredAnswer): void {
-    this.#index = index;
+    this.#etag = index.etag;
     this.#answers = new Map();
     this.#byMeeting = new Map();
-    const newest = new Map<string, LiveSession>();
     for (const session of sessionsOf(index)) {
       if (typeof session.associated_id !== "string") continue;
       // Keyed as requests are: a UUID in lower case, whatever case the upstream listed it in.
       const meetingId = canonicalId(session.associated_id);
-      const seen = newest.get(meetingId);
+      const seen = this.#byMeeting.get(meetingId);
       // Several live sessions for one meeting: the upstream answers with the one started last.
-      if (!seen || startedAt(session) > startedAt(seen)) newest.set(meetingId, session);
-    }
-    for (const [meetingId, session] of newest) {
-      this.#byMeeting.set(meetingId, JSON.stringify({ success: true, data: session }));
+      if (!seen || startedAt(session) > startedAt(seen)) this.#byMeeting.set(meetingId, session);
     }
   }
 }

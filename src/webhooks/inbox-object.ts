@@ -11,9 +11,9 @@ import { runtime } from "../runtime.ts";
 import type { Delivery } from "./payload.ts";
 
 /**
- * Sightings are kept this long (RealtimeKit retries a failed delivery within hours), and
- * an event older than this by its own time is ignored: it can only be a replay, since
- * its sighting may be forgotten.
+ * Sightings are kept this long (RealtimeKit does not say how long it retries a delivery:
+ * twice the day we want at least), and an event older than this by its own time is
+ * ignored: it can only be a replay, since its sighting may be forgotten.
  */
 const KEPT_MS = 48 * 3_600_000;
 const PURGE_EVERY_MS = 60_000;
