@@ -33,9 +33,10 @@ export interface Allowance {
 
 /**
  * `cold`: nothing is known for the key yet. `refresh`: an answer already given is being
- * renewed. `join`: someone is waiting to enter a meeting.
+ * renewed. `join`: someone is waiting to enter a meeting. `continuation`: a further page
+ * of a load already begun (refused, the pages before it would be spent for nothing).
  */
-export type PermitPriority = "cold" | "refresh" | "join";
+export type PermitPriority = "cold" | "refresh" | "join" | "continuation";
 
 /** The allowances, as the deployment's config gives them; every request carries them, so the gate follows a config change at once. */
 export interface Allowances {
@@ -52,6 +53,11 @@ export interface Allowances {
 export interface Demand {
   priority: PermitPriority;
   urgency: number;
+  /**
+   * The permits the whole load will take (a list of several pages): it begins only when
+   * the window has room for all of them, so that it is never refused halfway. Default 1.
+   */
+  pages?: number;
 }
 
 export interface PermitRequest extends Allowances, Demand {
@@ -236,7 +242,9 @@ export class BudgetGate {
     if (now < this.#pausedUntil) return { reason: "paused", retryAfterMs: this.#pausedUntil - now };
     const callerWait = isProxysOwn(request.quotaKey) ? 0 : this.#callerWait(request.quotaKey, now);
     if (callerWait > 0) return { reason: "caller", retryAfterMs: callerWait };
-    if (request.priority === "join") {
+    // A person waiting, or the rest of a load already paid for in part: only the window's
+    // guarantee holds them back.
+    if (request.priority === "join" || request.priority === "continuation") {
       const wait = this.#windowWait(this.#budget.requests, now);
       return wait > 0 ? { reason: "budget", retryAfterMs: wait } : undefined;
     }
@@ -249,7 +257,9 @@ export class BudgetGate {
     // A load leaves half the pacing bucket behind it when not urgent at all, nothing when most urgent.
     const half = Math.floor(this.#pacingCapacity / 2);
     const tokensNeeded = 1 + Math.floor(half * (1 - urgency));
-    const windowWait = this.#windowWait(windowLimit, now);
+    // Room in the window for the load's every page, not only its first.
+    const pagesAfterThis = Math.max(0, Math.floor(request.pages ?? 1) - 1);
+    const windowWait = this.#windowWait(windowLimit - pagesAfterThis, now);
     const pacingWait = this.#pacingWait(tokensNeeded, now);
     const wait = Math.max(windowWait, pacingWait);
     return wait > 0 ? { reason: "budget", retryAfterMs: wait } : undefined;

@@ -51,6 +51,8 @@ export interface KeyLoaders {
   load(request: SharedRequest, demand: Demand, trace: UpstreamTrace): Promise<StoredAnswer>;
   /** The live-sessions index only: loads one meeting's active session, as a patch for the index. */
   patch(request: SharedRequest, meetingId: string, demand: Demand, trace: UpstreamTrace): Promise<IndexPatch>;
+  /** How many upstream calls loading the key whole costs, judging by its copy (a list of every page: its pages). */
+  wholeLoadCost(request: SharedRequest, copy: StoredAnswer): number;
 }
 
 export interface SharedKeyOptions {
@@ -68,8 +70,12 @@ export function slowError(): ApiError {
 
 /** Renewals a webhook asks for are the proxy's own spend, not a caller's. */
 const RENEWAL_QUOTA_KEY = `${PROXY_QUOTA_PREFIX}webhooks`;
-/** A change is news: its renewal goes ahead of every refresh that is only due to age. */
-const RENEWAL_DEMAND: Demand = { priority: "refresh", urgency: 1 };
+/**
+ * A change is news: its renewal goes ahead of refreshes due to age, but not of those about
+ * to expire (more urgent than this): when changes outrun the budget, answers that are
+ * merely old keep being renewed rather than expiring for everyone.
+ */
+const RENEWAL_DEMAND: Demand = { priority: "refresh", urgency: 0.9 };
 /** After a failed registration, the next try waits this long (the key is not vouched for meanwhile). */
 const REGISTER_RETRY_MS = 60_000;
 
@@ -103,6 +109,8 @@ export class SharedKey {
   readonly #pendingPatches = new Map<string, number>();
   /** The index only: when each meeting's last patch began. */
   readonly #patchedAt = new Map<string, number>();
+  /** The upstream calls of the last TTL: each load's pages, each patch (patches never cost more than polling). */
+  #spent: { at: number; calls: number }[] = [];
   /** Patches are applied one after another, each to the copy the last one left. */
   #applying: Promise<void> = Promise.resolve();
 
@@ -215,7 +223,11 @@ export class SharedKey {
     const now = this.#now();
     const step = ++this.#steps;
     this.#lastLoadStartedAt = now;
-    const demand = urgentDemand ?? this.#demand(request, request.ttlSeconds, now);
+    const copy = this.#copy;
+    const pages = copy ? loaders.wholeLoadCost(request, copy) : 1;
+    const demand = { ...(urgentDemand ?? this.#demand(request, request.ttlSeconds, now)), pages };
+    this.#spentWithin(request.ttlSeconds * 1000, now);
+    this.#spent.push({ at: now, calls: pages });
     const trace: UpstreamTrace = { attempts: 0, durationMs: 0 };
     try {
       const answer = await loaders.load(request, demand, trace);
@@ -252,21 +264,40 @@ export class SharedKey {
     return { priority: "cold", urgency: demandFor(this.#askedSince, policy, now).urgency };
   }
 
-  /** Patches in the meetings whose change is pending and whose last patch began at least 2 s ago. */
+  /**
+   * Patches in the meetings whose change is pending and whose last patch began at least
+   * 2 s ago. Changes never cost more than polling would: no TTL spends more calls on the
+   * index than loading it whole. When the changes due would, the index is loaded whole
+   * instead (it covers every change before it), once nothing was spent in the last TTL.
+   */
   async #patchDue(loaders: KeyLoaders): Promise<void> {
     const request = this.#lastRequest;
-    if (this.#pendingPatches.size === 0 || !request || !this.#copy || this.#inFlight) return;
+    const copy = this.#copy;
+    if (this.#pendingPatches.size === 0 || !request || !copy || this.#inFlight) return;
     const now = this.#now();
     const due = [...this.#pendingPatches].filter(
       ([meetingId]) => now - (this.#patchedAt.get(meetingId) ?? Number.NEGATIVE_INFINITY) >= MIN_RENEWAL_GAP_MS,
     );
+    if (due.length === 0) return;
+    const spent = this.#spentWithin(request.ttlSeconds * 1000, now);
     const renewal = { ...request, quotaKey: RENEWAL_QUOTA_KEY };
+    if (spent + due.length > loaders.wholeLoadCost(request, copy)) {
+      if (spent === 0) await this.#start(renewal, loaders, RENEWAL_DEMAND);
+      return;
+    }
     await Promise.all(due.map(([meetingId]) => this.#patch(renewal, meetingId, loaders)));
+  }
+
+  /** The calls spent on this key within the last `ms` (older entries are forgotten). */
+  #spentWithin(ms: number, now: number): number {
+    this.#spent = this.#spent.filter(({ at }) => now - at < ms);
+    return this.#spent.reduce((sum, { calls }) => sum + calls, 0);
   }
 
   async #patch(request: SharedRequest, meetingId: string, loaders: KeyLoaders): Promise<void> {
     const step = ++this.#steps;
     this.#patchedAt.set(meetingId, this.#now());
+    this.#spent.push({ at: this.#now(), calls: 1 });
     let patch: IndexPatch;
     try {
       patch = await loaders.patch(request, meetingId, RENEWAL_DEMAND, { attempts: 0, durationMs: 0 });

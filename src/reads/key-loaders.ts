@@ -7,7 +7,7 @@ import { toStoredAnswer } from "../cache/answer.ts";
 import type { KeyLoaders } from "../cache/shared-key.ts";
 import { ApiError } from "../errors.ts";
 import { loadThroughGate, type UpstreamAccess } from "../upstream/load.ts";
-import { meetingSessionRequest, patchedIndex } from "./live-index.ts";
+import { meetingSessionRequest, pagesOf, patchedIndex } from "./live-index.ts";
 
 export function keyLoaders(access: UpstreamAccess): KeyLoaders {
   return {
@@ -18,5 +18,6 @@ export function keyLoaders(access: UpstreamAccess): KeyLoaders {
       const meeting = await toStoredAnswer(await loadThroughGate(access, { ...request, upstream }, demand, trace));
       return (copy) => patchedIndex(copy, meetingId, meeting);
     },
+    wholeLoadCost: (request, copy) => (request.upstream.everyPage ? pagesOf(copy, request.upstream.everyPage) : 1),
   };
 }

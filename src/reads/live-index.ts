@@ -93,6 +93,11 @@ function startedAt(session: LiveSession): number {
   return Number.isNaN(time) ? Number.NEGATIVE_INFINITY : time;
 }
 
+/** How many pages of `pageSize` loading the index whole takes now (at least one). */
+export function pagesOf(index: StoredAnswer, pageSize: number): number {
+  return index.status === 200 ? Math.max(1, Math.ceil(sessionsOf(index).length / pageSize)) : 1;
+}
+
 /** The upstream request for one meeting's active session: what a change of that meeting patches into the index. */
 export function meetingSessionRequest(meetingPath: string, meetingId: string): UpstreamRequest {
   return upstreamRequest(meetingPath, { meetingId }, {});

@@ -36,11 +36,6 @@ export class PushedFreshness {
     return last !== undefined && now() - last < pushedTtlSeconds * 1000 ? pushedTtlSeconds : undefined;
   }
 
-  /** Asks the change feed now (the simulation and tests settle it before reading). */
-  check(): Promise<void> {
-    return this.#check();
-  }
-
   #check(): Promise<void> {
     this.#checking ??= this.#options
       .lastChangeAt()

@@ -65,7 +65,7 @@ export async function loadThroughGate(
   // Once a load has begun, its further pages are paid for at once: were they refused (the
   // budget, or the share of whichever caller happened to start the load), the pages
   // already fetched would be permits spent for nothing. The caller's share paid for the start.
-  const laterPages = permitsAt({ ...demand, urgency: 1 }, LATER_PAGES_QUOTA_KEY);
+  const laterPages = permitsAt({ priority: "continuation", urgency: 1 }, LATER_PAGES_QUOTA_KEY);
   const { everyPage } = request.upstream;
   const get = (page: UpstreamRequest, pageNo = 1) => upstream.get(page, trace, pageNo === 1 ? firstPage : laterPages);
   try {

@@ -251,6 +251,7 @@ describe("negative caching: a stored 404 follows the rules of a stored 200", () 
       {
         load: notLoaded,
         patch: () => notLoaded(undefined, { priority: "cold", urgency: 0 }),
+        wholeLoadCost: () => 1,
       },
     );
     expect(asked).toMatchObject({ priority: "refresh" });

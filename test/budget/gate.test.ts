@@ -111,6 +111,27 @@ describe("BudgetGate", () => {
     expect(refresh.granted).toBe(true);
   });
 
+  it("a load of several pages begins only with room for all of them, and its later pages are never refused for pacing", () => {
+    const setup = gateWith("100/300");
+    const { gate, ask, clock } = setup;
+    // 95 of the window's 100 spent (joins may borrow from pacing), then the pacing bucket refills a little.
+    expect(drain(setup, ask({ priority: "join" }), 10, 95 * 10)).toHaveLength(95);
+    clock.now += 25_000;
+    expect(gate.take(ask({ urgency: 1, pages: 11 }))).toMatchObject({ granted: false, reason: "budget" });
+    expect(gate.take(ask({ urgency: 1, pages: 5 })).granted).toBe(true);
+    // The load's four other pages, back to back: the bucket is empty, the window has room.
+    const later = [1, 2, 3, 4].map(() => gate.take(ask({ priority: "continuation", urgency: 1 })).granted);
+    expect(later).toEqual([true, true, true, true]);
+    expect(gate.take(ask({ priority: "continuation", urgency: 1 })).granted).toBe(false);
+  });
+
+  it("the proxy's own quota keys spend the deployment's budget and no caller's share", () => {
+    const { gate, ask } = gateWith("100/300", "2/300");
+    const own = [1, 2, 3, 4].map(() => gate.take(ask({ urgency: 1, quotaKey: "proxy:webhooks" })).granted);
+    expect(own).toEqual([true, true, true, true]);
+    expect(gate.status(gateWith().allowances).callers_over_share).toEqual([]);
+  });
+
   it("a refusal says when a permit will be there", () => {
     const setup = gateWith("100/300");
     drain(setup, setup.ask(), 0.01, 0.1);

@@ -67,7 +67,14 @@ describe("POST /webhooks/realtimekit: only RealtimeKit's signature opens it", ()
     useFakeClock();
     const { proxy, delivery } = await useWebhooks();
     expect(await outcomeOf(await sendDelivery(proxy, await delivery(ended())))).toEqual({ outcome: "accepted" });
-    expect(await webhookStatus(proxy)).toMatchObject({ accepted: 1, rejected: 0, configured: true, pushed: true });
+    expect(await webhookStatus(proxy)).toMatchObject({
+      accepted: 1,
+      rejected: 0,
+      configured: true,
+      pushed: true,
+      last_delivery_at: "2026-11-22T12:00:00.000Z",
+      last_change_at: "2026-11-22T12:00:00.000Z",
+    });
   });
 
   // Each forgery is what a naive check would let through: a header test, a check of the
