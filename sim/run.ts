@@ -396,8 +396,11 @@ export async function runScenario(scenario: Scenario) {
           changes++;
           staleness.changed(step.meeting, now);
         }
+        // Delivered and taken in before the tick's polls, one after another: concurrent
+        // deliveries would let the machine's thread pool (Web Crypto digests) order them,
+        // and a rerun would differ.
         if (scenario.webhooks)
-          waitUntil(announce({ event: change.event, meetingId: step.meeting, sessionId: change.session.id }));
+          await announce({ event: change.event, meetingId: step.meeting, sessionId: change.session.id });
       }
     }
     for (const caller of callers) {
