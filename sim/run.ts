@@ -5,6 +5,7 @@
  * token's real allowance: 1,200 requests per 5 minutes, then a 5-minute lock-out.
  * Seeded: a rerun prints exactly the same table. Nothing leaves this process.
  */
+import { createHash } from "node:crypto";
 import { createFakeUpstream } from "../dev/fake-upstream/app.ts";
 import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID, generatedMeetingId } from "../dev/fake-upstream/data.ts";
 import { BudgetGate } from "../src/budget/gate.ts";
@@ -32,6 +33,26 @@ const TICK_MS = 1_000;
 const POLL_SECONDS = 5;
 const SIM_MINUTES = Number(process.env.SIM_MINUTES ?? 30);
 const START = Date.UTC(2026, 10, 30, 8, 0, 0);
+
+/**
+ * SHA-256 computed at once rather than on the thread pool, with the same bytes out. The
+ * proxy hashes every answer it stores (ETags); with the platform's asynchronous digest,
+ * whether a background refresh lands before or after the next poll would depend on the
+ * machine's threads, and a rerun would differ by a few answers.
+ */
+function digestAtOnce(...[algorithm, data]: Parameters<typeof crypto.subtle.digest>): Promise<ArrayBuffer> {
+  const name = typeof algorithm === "string" ? algorithm : algorithm.name;
+  if (name.toUpperCase() !== "SHA-256") throw new Error(`the sim hashes SHA-256 only, not ${name}`);
+  const bytes = ArrayBuffer.isView(data)
+    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    : new Uint8Array(data);
+  return Promise.resolve(new Uint8Array(createHash("sha256").update(bytes).digest()).buffer);
+}
+Object.defineProperty(crypto.subtle, "digest", { value: digestAtOnce });
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 type Source = Config["ACTIVE_SESSION_SOURCE"];
 
@@ -352,7 +373,15 @@ export async function runScenario(scenario: Scenario) {
     extraLiveMeetings: scenario.liveMeetings,
     allowance: { requests: 1_200, seconds: 300, lockoutSeconds: 300, now: clock },
   });
-  globalThis.fetch = async (input, init) => fake.fetch(new Request(input, init));
+  // The upstream answers a turn of the event loop later, as a real one answers a round
+  // trip later: a refresh in the background lands after the poll that began it is
+  // answered (from the stale copy). Turns run in order, so a rerun is the same.
+  globalThis.fetch = async (input, init) => {
+    await nextTurn();
+    return fake.fetch(new Request(input, init));
+  };
+  // Retries wait in virtual time, which stands still within a tick: a turn, not a timer.
+  runtime.sleep = nextTurn;
   const config = configFor(scenario.source);
   const { centres, announce } = deployment(config, scenario, clock);
   const callers = pollersOf(scenario, random);
@@ -411,9 +440,10 @@ export async function runScenario(scenario: Scenario) {
         const status = result instanceof ApiError ? result.status : result.answer.status;
         count(tallies.polite.statuses, status);
         if (status === 200 || status === 404) caller.answered[index] = true;
+        else if (caller.answered[index]) count(tallies.polite.errorsOnceAnswered, status);
         if (spec.meeting && !(result instanceof ApiError)) {
           staleness.observed(caller, stateOf(result.answer), fake.meetings.liveSession(spec.meeting)?.id ?? null, now);
-        } else if (caller.answered[index]) count(tallies.polite.errorsOnceAnswered, status);
+        }
         if (result instanceof ApiError) {
           waitSeconds = Math.max(waitSeconds, result.retryAfter ?? 0);
         } else {
