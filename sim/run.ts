@@ -660,9 +660,26 @@ const WEBHOOK_COLUMNS: (keyof Row)[] = [
   "lockouts",
   "answers",
   "errorsOnceAnswered",
+  "errors",
   "changes",
   "old",
 ];
+
+/** Legend lines stay within a terminal's 100 columns, with the table's 8-column indent. */
+const LEGEND_WIDTH = 92;
+
+/** The text in lines of at most `width` characters, broken between words. */
+function wrapped(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line];
+}
 
 function printTable(title: string, scenarios: Scenario[], rows: Row[], keys: (keyof Row)[]): void {
   const columns = COLUMNS.filter(([key]) => keys.includes(key));
@@ -671,7 +688,7 @@ function printTable(title: string, scenarios: Scenario[], rows: Row[], keys: (ke
   const widths = header.map((label, i) => Math.max(label.length, ...cells.map((line) => (line[i] ?? "").length)));
   const line = (values: string[]) => `| ${values.map((value, i) => value.padEnd(widths[i] ?? 0)).join(" | ")} |`;
   const legend = [...new Map(scenarios.map((s) => [s.id, s.description]))].map(
-    ([id, text]) => `  ${id.padEnd(5)} ${text}`,
+    ([id, text]) => `  ${id.padEnd(5)} ${wrapped(text, LEGEND_WIDTH).join(`\n${" ".repeat(8)}`)}`,
   );
   console.log(
     [
