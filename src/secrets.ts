@@ -4,6 +4,7 @@
  * are the API token, the API keys (known by their hashes) and, per request, the
  * credential the caller sent.
  */
+import { sha256Hex } from "./digest.ts";
 
 const REDACTED = "[redacted]";
 /** Shorter values are not treated as secrets: redacting them would mangle ordinary text. */
@@ -53,11 +54,6 @@ function decodedStrings(text: string): string[] {
     }
     return forms;
   });
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 export class Secrets {

@@ -3,9 +3,11 @@
  * signed-in users (their tokens checked by the verifier the app passes in), per-route
  * access, and per-caller rate limits on the Workers Rate Limiting binding.
  */
+
 import type { MiddlewareHandler } from "hono";
 import type { ApiKeyEntry, RateLimitBinding } from "../config.ts";
 import type { AppEnv, Caller } from "../context.ts";
+import { sha256Hex } from "../digest.ts";
 import { ApiError } from "../errors.ts";
 import { looksLikeJwt, type UserVerdict } from "../users/user-token.ts";
 import { quotaKey, RATE_LIMIT_PERIOD_SECONDS } from "./keys.ts";
@@ -33,10 +35,6 @@ interface RateLimiters {
 
 function hexToBytes(hex: string): Uint8Array {
   return Uint8Array.from(hex.match(/../g) ?? [], (pair) => Number.parseInt(pair, 16));
-}
-
-async function sha256(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 }
 
 function unauthorized(message: string, error?: "invalid_token" | "invalid_request"): ApiError {
@@ -111,7 +109,7 @@ export function callerIdentity(entries: readonly ApiKeyEntry[], verifyUser?: Ver
       c.set("caller", userCaller(verdict));
       return next();
     }
-    const hash = await sha256(key.slice(0, MAX_KEY_LENGTH + 1));
+    const hash = hexToBytes(await sha256Hex(key.slice(0, MAX_KEY_LENGTH + 1)));
     let found: KnownKey | undefined;
     for (const known of keys) {
       if (crypto.subtle.timingSafeEqual(hash, known.hash) && !found) found = known;

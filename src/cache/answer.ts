@@ -2,7 +2,9 @@
  * @module What every cache tier stores and how old it may be: the stored answer, its
  * freshness, the canonical key, and the coalescer that shares one load between callers.
  */
+
 import type { Demand } from "../budget/gate.ts";
+import { sha256Hex } from "../digest.ts";
 import type { LoadedAnswer } from "../upstream/load.ts";
 
 /** Bump to orphan every stored entry when the stored format changes. */
@@ -113,9 +115,7 @@ export function cacheKey({ account, app, name, path, query }: CacheKeyParts): st
 
 /** A strong validator: the first 128 bits of the body's SHA-256. */
 async function strongEtag(body: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body));
-  const hex = Array.from(new Uint8Array(digest).slice(0, 16), (byte) => byte.toString(16).padStart(2, "0")).join("");
-  return `"${hex}"`;
+  return `"${(await sha256Hex(body)).slice(0, 32)}"`;
 }
 
 export async function toStoredAnswer({ status, body, producedAt }: LoadedAnswer): Promise<StoredAnswer> {

@@ -7,12 +7,14 @@
  * (`waitUntil`), so RealtimeKit is answered at once. Below 500 always, unless the proxy
  * itself failed: RealtimeKit retries only those.
  */
+
 import type { Context } from "hono";
 import { quotaKey } from "../access/keys.ts";
 import { readBoundedBytes } from "../bounded.ts";
 import type { MeetingChange } from "../cache/changes.ts";
 import type { Config, RateLimitBinding } from "../config.ts";
 import type { AppEnv } from "../context.ts";
+import { sha256Hex } from "../digest.ts";
 import { ApiError } from "../errors.ts";
 import { logger } from "../log.ts";
 import { type InboxVerdict, inboxStub } from "../webhooks/inbox-object.ts";
@@ -30,11 +32,6 @@ export interface WebhookContext {
   announce: (change: MeetingChange) => Promise<void>;
   /** Deliveries that fail the signature check are counted here, per IP, like unknown keys. */
   limiter: RateLimitBinding;
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 /** A delivery's ids: its `rtk-uuid` (when it has a usable one) and its body's digest. */

@@ -4,6 +4,7 @@
  * and its times against the proxy's own clock with 60 s of leeway. Every failure is named
  * in words of our own: the library's messages quote the token, ours never do.
  */
+
 import { decodeHeader, verifyWithJwks } from "hono/utils/jwt/jwt";
 import {
   JwtAlgorithmMismatch,
@@ -18,6 +19,7 @@ import {
 } from "hono/utils/jwt/types";
 import type { AsymmetricAlgorithm } from "../config.ts";
 import type { User } from "../context.ts";
+import { sha256Hex } from "../digest.ts";
 import { type JwksCache, JwksUnavailable } from "./jwks.ts";
 
 /** Clocks drift: a token issued a moment "in the future", or expired a moment ago, is still accepted. */
@@ -45,8 +47,7 @@ export function looksLikeJwt(credential: string): boolean {
  * `user:<id>`; an app computes it the same way to find its users among participants.
  */
 export async function userIdOf(issuer: string, subject: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${issuer}\n${subject}`));
-  return Array.from(new Uint8Array(digest).slice(0, 16), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return (await sha256Hex(`${issuer}\n${subject}`)).slice(0, 32);
 }
 
 const invalid = (message: string): UserVerdict => ({ ok: false, reason: "invalid", message });
