@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { MEETING_EVENTS } from "../src/cache/changes.ts";
+import { MEETING_EVENTS } from "../src/changes/feed.ts";
 import { ROUTES } from "../src/routes/table.ts";
 import { bannerLines, sampleParticipant, TOKEN_COMMAND } from "./banner.ts";
 import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID } from "./fake-upstream/data.ts";

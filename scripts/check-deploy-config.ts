@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { sep } from "node:path";
 import { unstable_readConfig } from "wrangler";
-import { RATE_LIMIT_PERIOD_SECONDS } from "../src/access/keys.ts";
+import { RATE_LIMIT_PERIOD_SECONDS } from "../src/access/quota.ts";
 import { configSchema, type RateLimitBinding } from "../src/config.ts";
 import { ROUTE_CATALOG } from "../src/routes/table.ts";
 

@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { LOCAL_KEYS_FILE } from "../dev/local-keys.ts";
-import { API_KEY_PREFIX } from "../src/access/keys.ts";
+import { API_KEY_PREFIX } from "../src/access/quota.ts";
 import { SCOPES, type Scope } from "../src/routes/table.ts";
 
 const KEY_ID = /^[A-Za-z0-9_.-]{1,64}$/;

@@ -11,19 +11,20 @@ import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID, generatedMeetingId } from
 import { BudgetGate } from "../src/budget/gate.ts";
 import { DirectCallThrottle, RefusalMemory } from "../src/budget/refusals.ts";
 import type { StoredAnswer } from "../src/cache/answer.ts";
-import { ChangeFeed, type ChangeScope, type MeetingChange } from "../src/cache/changes.ts";
 import { LocalTier } from "../src/cache/local-tier.ts";
-import { SharedKey, type SharedRequest } from "../src/cache/shared-key.ts";
-import { type CacheOutcome, TieredCache } from "../src/cache/tiers.ts";
+import { ChangeFeed, type Coverage, type MeetingChange } from "../src/changes/feed.ts";
 import { type Config, parseConfig } from "../src/config.ts";
 import { ApiError } from "../src/errors.ts";
 import { logger } from "../src/log.ts";
 import { answerRead, type ReadServer } from "../src/reads/answer-read.ts";
-import { keyLoaders } from "../src/reads/key-loaders.ts";
-import { LiveSessionsView } from "../src/reads/live-index.ts";
 import { PushedFreshness } from "../src/reads/pushed.ts";
+import { type CacheOutcome, TieredCache } from "../src/reads/tiers.ts";
+import { ttlSecondsOf } from "../src/routes/proxy.ts";
 import { PROXIED_ROUTES, ROUTE_CATALOG } from "../src/routes/table.ts";
 import { runtime } from "../src/runtime.ts";
+import { LiveSessionsView } from "../src/shared-tier/live-index.ts";
+import { entryLoaders } from "../src/shared-tier/loaders.ts";
+import { SharedKey, type SharedRequest } from "../src/shared-tier/shared-key.ts";
 import type { SyncKv } from "../src/sync-kv.ts";
 import { newTrace } from "../src/upstream/http.ts";
 import { upstreamSettings } from "../src/upstream/request.ts";
@@ -288,17 +289,17 @@ function deployment(config: Config, scenario: Scenario, clock: () => number) {
   const gate = new BudgetGate({ store: mapStore(), now: clock });
   const feed = new ChangeFeed(mapStore(), clock);
   const sharedKeys = new Map<string, SharedKey>();
-  const access = { token: FAKE_API_TOKEN, gate, throttle: new DirectCallThrottle(), now: clock };
-  const loaders = keyLoaders(access);
-  const register = async (key: string, scope: ChangeScope) => feed.register(key, scope);
+  const gateway = { token: FAKE_API_TOKEN, gate, throttle: new DirectCallThrottle(), now: clock };
+  const loaders = entryLoaders(gateway);
+  const register = async (cacheKey: string, coverage: Coverage) => feed.register(cacheKey, coverage);
   const askShared = (request: SharedRequest) => {
-    const shared = sharedKeys.get(request.key) ?? new SharedKey({ now: clock, register });
-    sharedKeys.set(request.key, shared);
+    const shared = sharedKeys.get(request.cacheKey) ?? new SharedKey({ now: clock, register });
+    sharedKeys.set(request.cacheKey, shared);
     return shared.answer(request, loaders);
   };
   async function announce(change: MeetingChange): Promise<void> {
     const notices = feed.changed(change);
-    await Promise.all(notices.map((notice) => sharedKeys.get(notice.key)?.notice(notice, loaders)));
+    await Promise.all(notices.map((notice) => sharedKeys.get(notice.cacheKey)?.notice(notice, loaders)));
   }
   const centres: ReadServer[] = Array.from({ length: scenario.dataCentres }, () => ({
     liveSessions: new LiveSessionsView(),
@@ -402,7 +403,7 @@ export async function runScenario(scenario: Scenario) {
       route,
       params: { meetingId: spec.meeting ?? "" },
       query: spec.query ?? {},
-      ttlSeconds: config[route.cacheTtl],
+      ttlSeconds: ttlSecondsOf(config, route),
       quotaKey,
     };
     try {

@@ -20,9 +20,8 @@ import { logger } from "./log.ts";
 import { requestIdentity } from "./observability/request-id.ts";
 import { requestLog } from "./observability/request-log.ts";
 import { changeAnnouncer, dataCentreTiers, pushedFreshness, type ReadBindings } from "./reads/data-centre.ts";
-import { LiveSessionsView } from "./reads/live-index.ts";
-import { writeHandlers } from "./routes/join.ts";
-import { LOCAL_HANDLERS } from "./routes/local.ts";
+import { BUILTIN_HANDLERS } from "./routes/builtin.ts";
+import { writeHandlers } from "./routes/participant-writes.ts";
 import { proxyHandlers, requireThisApp } from "./routes/proxy.ts";
 import { renderError } from "./routes/render-error.ts";
 import {
@@ -36,6 +35,7 @@ import {
 import { webhookHandler } from "./routes/webhook.ts";
 import { runtime } from "./runtime.ts";
 import { Secrets } from "./secrets.ts";
+import { LiveSessionsView } from "./shared-tier/live-index.ts";
 import { upstreamSettings } from "./upstream/request.ts";
 import { JwksCache } from "./users/jwks.ts";
 import { verifyUserToken } from "./users/user-token.ts";
@@ -139,14 +139,14 @@ export function createApp(config: Config, bindings: AppBindings, options: AppOpt
       else app.post(route.path, access, ...handlers);
       continue;
     }
-    if (route.kind === "local") {
+    if (route.kind === "builtin") {
       const context = {
         config,
         gate: bindings.BUDGET_GATE,
         inbox: bindings.WEBHOOK_INBOX,
         changeFeed: bindings.CHANGE_FEED,
       };
-      app.on(route.method, route.path, access, LOCAL_HANDLERS[route.name](context));
+      app.on(route.method, route.path, access, BUILTIN_HANDLERS[route.name](context));
       continue;
     }
     const handlers = proxyHandlers(route, config, reads);

@@ -4,8 +4,8 @@ import { allowedOriginsOf, secretsOf } from "./config.ts";
 import { Secrets } from "./secrets.ts";
 
 export { BudgetGateObject } from "./budget/gate-object.ts";
-export { ChangeFeedObject } from "./reads/change-feed-object.ts";
-export { SharedCacheObject } from "./reads/shared-object.ts";
+export { ChangeFeedObject } from "./changes/feed-object.ts";
+export { SharedCacheObject } from "./shared-tier/shared-key-object.ts";
 export { MeetingParticipantsObject } from "./users/participants-object.ts";
 export { WebhookInboxObject } from "./webhooks/inbox-object.ts";
 

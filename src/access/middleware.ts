@@ -10,7 +10,7 @@ import type { AppEnv, Caller } from "../context.ts";
 import { sha256Hex } from "../digest.ts";
 import { ApiError } from "../errors.ts";
 import { looksLikeJwt, type UserVerdict } from "../users/user-token.ts";
-import { quotaKey, RATE_LIMIT_PERIOD_SECONDS } from "./keys.ts";
+import { quotaKey, RATE_LIMIT_PERIOD_SECONDS } from "./quota.ts";
 
 /** Keys are 43+ characters (see scripts/create-key.ts); anything far longer is not one. */
 const MAX_KEY_LENGTH = 256;

@@ -34,8 +34,3 @@ export class BudgetGateObject extends DurableObject<Env> {
     return this.#gate.status(allowances);
   }
 }
-
-/** The deployment's gate, as every data centre and key object reaches it. */
-export function gateStub(namespace: Env["BUDGET_GATE"]) {
-  return namespace.get(namespace.idFromName(GATE_NAME));
-}

@@ -6,9 +6,10 @@
  */
 import * as z from "zod/mini";
 import packageJson from "../../package.json" with { type: "json" };
+import { ERROR_KINDS, errorSpec } from "../errors.ts";
 import { errorEnvelope } from "../routes/bodies.ts";
 import {
-  type LocalRoute,
+  type BuiltinRoute,
   type ProxiedRoute,
   ROUTES,
   upstreamShapedPath,
@@ -16,7 +17,7 @@ import {
   type WriteRoute,
 } from "../routes/table.ts";
 
-type AnyRoute = ProxiedRoute | LocalRoute | WriteRoute | WebhookRoute;
+type AnyRoute = ProxiedRoute | BuiltinRoute | WriteRoute | WebhookRoute;
 
 type JsonObject = Record<string, unknown>;
 
@@ -40,22 +41,11 @@ const SUCCESS_HEADERS = {
   "Cache-Control": header("`private, max-age=<seconds still fresh>`"),
 };
 
-const ERROR_STATUSES: Record<string, string> = {
-  "400": "Invalid path or query params, or body: `issues` lists every problem",
-  "401":
-    'No credential where the route needs one, an unknown key, an invalid user token (`WWW-Authenticate: Bearer`, with `error="invalid_token"` naming what failed), or a webhook without a valid signature',
-  "403": "The API key lacks the route's scope; or the user may not join that meeting, or has no preset",
-  "404": "No such route, or the upstream found nothing (its message kept)",
-  "429": "Over the caller's rate limit, or its share of the upstream budget (`Retry-After`)",
-  "413": "The body is over its cap (a webhook's: 1 MiB)",
-  "415": "The body is not sent as `Content-Type: application/json`",
-  "500": "The proxy is misconfigured",
-  "502":
-    "The upstream failed, answered badly, rejected the proxy's credentials, or does not know a JOIN_PRESETS preset",
-  "503":
-    "The upstream budget is spent, the upstream's rate limit paused every call, the identity provider's keys cannot be fetched, or a Durable Object the request needs is down (`Retry-After`)",
-  "504": "The upstream did not answer in time",
-};
+/** A status's description: when each kind the proxy answers with it happens, from the error table. */
+function whenStatus(status: string): string {
+  const kinds = ERROR_KINDS.filter((kind) => String(errorSpec(kind).status) === status);
+  return kinds.map((kind) => `\`${kind}\`: ${errorSpec(kind).when}`).join("; ");
+}
 
 function errorResponses(statuses: string[]): JsonObject {
   return Object.fromEntries(
@@ -67,7 +57,7 @@ function errorResponses(statuses: string[]): JsonObject {
       return [
         status,
         {
-          description: ERROR_STATUSES[status],
+          description: whenStatus(status),
           headers,
           content: { "application/json": { schema: { $ref: "#/components/schemas/ErrorEnvelope" } } },
         },
@@ -161,7 +151,7 @@ function proxyOperation(route: ProxiedRoute, shape: "short" | "upstream"): JsonO
   };
 }
 
-function localOperation(route: LocalRoute): JsonObject {
+function builtinOperation(route: BuiltinRoute): JsonObject {
   return {
     operationId: route.name,
     summary: route.summary,
@@ -284,8 +274,11 @@ export function buildOpenApiDocument(): JsonObject {
       paths[route.path] = { post: webhookOperation(route) };
       continue;
     }
-    if (route.kind === "local") {
-      paths[route.path] = { ...(paths[route.path] as JsonObject), [route.method.toLowerCase()]: localOperation(route) };
+    if (route.kind === "builtin") {
+      paths[route.path] = {
+        ...(paths[route.path] as JsonObject),
+        [route.method.toLowerCase()]: builtinOperation(route),
+      };
       continue;
     }
     paths[toOpenApiPath(route.path)] = { get: proxyOperation(route, "short") };

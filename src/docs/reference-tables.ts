@@ -29,7 +29,7 @@ const WRITE_UPSTREAM: Record<Extract<Route, { kind: "write" }>["name"], string> 
 };
 
 function upstreamOf(route: Route): string {
-  if (route.kind === "local") return route.name === "health" ? "none" : "none (the budget gate)";
+  if (route.kind === "builtin") return route.name === "health" ? "none" : "none (the budget gate)";
   if (route.kind === "write") return WRITE_UPSTREAM[route.name];
   if (route.kind === "webhook") return "none at once; each change renews its meeting's answers (one call each)";
   return `\`${toDocPath(route.path)}\``;

@@ -1,7 +1,7 @@
 /** @module X-Request-Id on every response: the caller's when well formed, else a new one. */
 import type { MiddlewareHandler } from "hono";
 import { requestId } from "hono/request-id";
-import { API_KEY_PREFIX } from "../access/keys.ts";
+import { API_KEY_PREFIX } from "../access/quota.ts";
 import { credentialOf, type Secrets } from "../secrets.ts";
 
 const REQUEST_ID_HEADER = "X-Request-Id";

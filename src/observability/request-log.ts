@@ -7,27 +7,9 @@ import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import { setMetric } from "hono/timing";
 import type { AppEnv } from "../context.ts";
-import type { ErrorKind } from "../errors.ts";
+import { errorSpec } from "../errors.ts";
 import { type LogEntry, logger } from "../log.ts";
 import { runtime } from "../runtime.ts";
-
-/** What an operator should do about each failure worth an error line. */
-const OPERATOR_HINTS: Partial<Record<ErrorKind, string>> = {
-  upstream_credentials: "the upstream refused CLOUDFLARE_API_TOKEN: check it exists and has the Realtime permission",
-  upstream_paused:
-    "the upstream answered 429: every upstream call is paused; other tools may share the token (lower UPSTREAM_BUDGET)",
-  upstream_budget: "UPSTREAM_BUDGET is spent: GET /status shows spend per route and callers over their share",
-  upstream_unavailable: "the upstream failed, was unreachable or answered a malformed body",
-  upstream_timeout: "the upstream did not answer within UPSTREAM_TIMEOUT_MS",
-  join_preset_unknown:
-    "JOIN_PRESETS names a preset the RealtimeKit app does not have: create it in the dashboard, or change JOIN_PRESETS",
-  sign_in_unavailable:
-    "the identity provider's keys (AUTH_JWKS_URL) could not be fetched: user tokens get 503 until it answers",
-  inbox_unavailable:
-    "the webhook inbox Durable Object failed: deliveries get 503 and RealtimeKit retries them; answers renew at their TTL meanwhile",
-  misconfigured: "fix the named vars or secrets: every request fails until then",
-  internal: "a bug: an unexpected error reached the error handler",
-};
 
 type LoggedContext = Context<AppEnv>;
 
@@ -88,14 +70,14 @@ export function requestLog(routeNames: Readonly<Record<string, string>>): Middle
     }
     if (cacheStatus) setMetric(c, "cache", cacheStatus.split(";")[0] ?? cacheStatus);
     // Only what an operator can act on: an upstream 404 or a caller's 400 is not a failure of the proxy.
-    const failure = [trace?.failure, errorKind].find((kind) => kind !== undefined && kind in OPERATOR_HINTS);
+    const failure = [trace?.failure, errorKind].find((kind) => kind !== undefined && errorSpec(kind).hint);
     if (failure) {
       logger.write("error", {
         event: failure === "misconfigured" ? "misconfigured" : "upstream_failure",
         requestId: entry.requestId,
         route: entry.route,
         kind: failure,
-        hint: OPERATOR_HINTS[failure],
+        hint: errorSpec(failure).hint,
         upstreamStatus: entry.upstreamStatus,
         upstreamAttempts: entry.upstreamAttempts,
         servedStale: failure !== errorKind && c.res.ok,

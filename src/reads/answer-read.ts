@@ -5,13 +5,13 @@
  * through this.
  */
 import { cacheKey } from "../cache/answer.ts";
-import type { ChangeScope } from "../cache/changes.ts";
-import type { CacheOutcome, TieredCache } from "../cache/tiers.ts";
+import type { Coverage } from "../changes/feed.ts";
 import type { Config } from "../config.ts";
+import { LIVE_INDEX_NAME, LIVE_INDEX_REQUEST, type LiveSessionsView } from "../shared-tier/live-index.ts";
 import type { UpstreamTrace } from "../upstream/http.ts";
 import { type ParamValue, type UpstreamRequest, type UpstreamSettings, upstreamRequest } from "../upstream/request.ts";
-import { LIVE_INDEX_NAME, LIVE_INDEX_REQUEST, type LiveSessionsView } from "./live-index.ts";
 import type { PushedFreshness } from "./pushed.ts";
+import type { CacheOutcome, TieredCache } from "./tiers.ts";
 
 /** What a data centre answers reads with. */
 export interface ReadServer {
@@ -30,7 +30,7 @@ export interface ReadRoute {
   /** Whether ACTIVE_SESSION_SOURCE=live-sessions answers this route from the live-sessions index. */
   fromLiveIndex?: boolean;
   /** What an answer of this route shows of meetings, so that their changes reach its stored answers. */
-  changeScope?: (params: Record<string, string>, query: Record<string, ParamValue>) => ChangeScope;
+  coverage?: (params: Record<string, string>, query: Record<string, ParamValue>) => Coverage;
 }
 
 export interface ReadRequest {
@@ -43,16 +43,16 @@ export interface ReadRequest {
 }
 
 /** Active sessions are pushed (kept longer while webhooks arrive); lists and sessions are only dropped on a change. */
-const PUSHED_SCOPES: readonly ChangeScope["kind"][] = ["meeting", "index"];
+const PUSHED_COVERAGES: readonly Coverage["kind"][] = ["meeting", "index"];
 
-function changeScopeOf(
+function coverageOf(
   route: ReadRoute,
   fromIndex: boolean,
   params: Record<string, string>,
   query: Record<string, ParamValue>,
-): ChangeScope | undefined {
+): Coverage | undefined {
   if (fromIndex) return { kind: "index", meetingPath: route.path };
-  return route.changeScope?.(params, query);
+  return route.coverage?.(params, query);
 }
 
 /** Which cache entry answers a read: its own, or the one index entry every meeting shares. */
@@ -80,18 +80,18 @@ export async function answerRead(
     upstreamRequest(route.path, params, query),
     server.source,
   );
-  const key = cacheKey({
+  const entryKey = cacheKey({
     account: settings.CLOUDFLARE_ACCOUNT_ID,
     app: settings.REALTIMEKIT_APP_ID,
     name,
     path: upstream.path,
     query: upstream.query,
   });
-  const scope = server.pushed && changeScopeOf(route, fromIndex, params, query);
+  const coverage = server.pushed && coverageOf(route, fromIndex, params, query);
   const pushedTtlSeconds =
-    scope && PUSHED_SCOPES.includes(scope.kind) ? server.pushed?.ttlSeconds(waitUntil) : undefined;
+    coverage && PUSHED_COVERAGES.includes(coverage.kind) ? server.pushed?.ttlSeconds(waitUntil) : undefined;
   const outcome = await server.tiers.answer(
-    { key, label: name, upstream, ttlSeconds, quotaKey, settings, scope, pushedTtlSeconds },
+    { cacheKey: entryKey, label: name, upstream, ttlSeconds, quotaKey, settings, coverage, pushedTtlSeconds },
     trace,
     waitUntil,
   );

@@ -1,23 +1,22 @@
 /**
  * @module The cache tiers of this data centre (this isolate), wired to the deployment's
- * Durable Objects: its local tier, the key objects of the shared tier, the budget gate.
+ * Durable Objects: its local tier, the entries' objects of the shared tier, the budget gate.
  */
 import { RefusalMemory } from "../budget/refusals.ts";
 import { demandFor } from "../cache/answer.ts";
-import type { MeetingChange } from "../cache/changes.ts";
 import { type CacheStorageTier, LocalTier } from "../cache/local-tier.ts";
-import type { SharedRequest, SharedResult } from "../cache/shared-key.ts";
-import { TieredCache } from "../cache/tiers.ts";
+import type { MeetingChange } from "../changes/feed.ts";
+import { CHANGE_FEED_NAME } from "../changes/feed-object.ts";
 import type { Config } from "../config.ts";
 import { toFailure } from "../errors.ts";
 import { logger } from "../log.ts";
 import { runtime } from "../runtime.ts";
-import { upstreamAccess } from "../upstream/access.ts";
+import { entryLoaders } from "../shared-tier/loaders.ts";
+import type { SharedRequest, SharedResult } from "../shared-tier/shared-key.ts";
+import { upstreamGateway } from "../upstream/gateway.ts";
 import { newTrace } from "../upstream/http.ts";
-import { changeFeedStub } from "./change-feed-object.ts";
-import { keyLoaders } from "./key-loaders.ts";
 import { PushedFreshness } from "./pushed.ts";
-import { sharedCacheStub } from "./shared-object.ts";
+import { TieredCache } from "./tiers.ts";
 
 const now = () => runtime.now();
 
@@ -29,16 +28,16 @@ export function pushedFreshness(config: Config, bindings: ReadBindings): PushedF
   if (!config.REALTIMEKIT_WEBHOOK_PUBLIC_KEY) return undefined;
   return new PushedFreshness({
     pushedTtlSeconds: config.PUSHED_TTL_SECONDS,
-    lastChangeAt: async () => (await changeFeedStub(bindings.CHANGE_FEED).lastChangeAt()) ?? undefined,
+    lastChangeAt: async () => (await bindings.CHANGE_FEED.getByName(CHANGE_FEED_NAME).lastChangeAt()) ?? undefined,
     now,
   });
 }
 
-/** Tells the change feed of an accepted change, and every key it concerns what to do. */
+/** Tells the change feed of an accepted change, and every entry it concerns what to do. */
 export function changeAnnouncer(bindings: ReadBindings) {
   return async function announce(change: MeetingChange): Promise<void> {
-    const notices = await changeFeedStub(bindings.CHANGE_FEED).changed(change);
-    await Promise.all(notices.map((notice) => sharedCacheStub(bindings.SHARED_CACHE, notice.key).notice(notice)));
+    const notices = await bindings.CHANGE_FEED.getByName(CHANGE_FEED_NAME).changed(change);
+    await Promise.all(notices.map((notice) => bindings.SHARED_CACHE.getByName(notice.cacheKey).notice(notice)));
   };
 }
 
@@ -46,7 +45,7 @@ export function changeAnnouncer(bindings: ReadBindings) {
 export function dataCentreTiers(config: Config, bindings: ReadBindings, localCache: CacheStorageTier): TieredCache {
   return new TieredCache({
     local: new LocalTier(localCache, now),
-    askShared: (request) => sharedCacheStub(bindings.SHARED_CACHE, request.key).answer(request),
+    askShared: (request) => bindings.SHARED_CACHE.getByName(request.cacheKey).answer(request),
     whenSharedDown: loadWithoutSharedTier(config, bindings),
     windows: {
       staleWhileRevalidateSeconds: config.STALE_WHILE_REVALIDATE_SECONDS,
@@ -63,7 +62,7 @@ export function dataCentreTiers(config: Config, bindings: ReadBindings, localCac
  * through the budget gate (or, with the gate down too, one direct call a second).
  */
 function loadWithoutSharedTier(config: Config, bindings: ReadBindings) {
-  const access = upstreamAccess(config.CLOUDFLARE_API_TOKEN, bindings.BUDGET_GATE);
+  const gateway = upstreamGateway(config.CLOUDFLARE_API_TOKEN, bindings.BUDGET_GATE);
   return async function loadWithoutSharedTier(request: SharedRequest): Promise<SharedResult> {
     logger.write("error", {
       event: "shared_tier_unreachable",
@@ -73,7 +72,7 @@ function loadWithoutSharedTier(config: Config, bindings: ReadBindings) {
     const trace = newTrace();
     try {
       const demand = demandFor(request.knownProducedAt, request, now());
-      const answer = await keyLoaders(access).load(request, demand, trace);
+      const answer = await entryLoaders(gateway).load(request, demand, trace);
       return { kind: "answer", answer, fetched: true, trace };
     } catch (error) {
       return { kind: "failure", failure: toFailure(error), trace };

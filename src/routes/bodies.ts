@@ -5,7 +5,8 @@
  * anything (upstream bodies pass through unchanged).
  */
 import * as z from "zod/mini";
-import { described } from "./validation.ts";
+import { ERROR_KINDS } from "../errors.ts";
+import { described } from "./params.ts";
 
 /** A schema the OpenAPI document names (a component), with its description. */
 function named<T extends z.ZodMiniType>(schema: T, id: string, description?: string): T {
@@ -255,6 +256,7 @@ export const errorEnvelope = named(
     success: z.literal(false),
     error: z.object({
       code: count("The HTTP status"),
+      type: described(z.enum(ERROR_KINDS), "What kind of failure it is, by name (the same for every status it comes with)"),
       message: text("What went wrong, in words"),
       issues: z.optional(
         described(

@@ -1,16 +1,16 @@
 /** @module Turns a proxied route of the table into Hono handlers: validate, then answer from the cache tiers. */
 import type { Context, MiddlewareHandler } from "hono";
 import { etag, RETAINED_304_HEADERS } from "hono/etag";
-import { quotaKey } from "../access/keys.ts";
-import type { CacheOutcome } from "../cache/tiers.ts";
+import { quotaKey } from "../access/quota.ts";
 import type { Config } from "../config.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { answerRead, type ReadServer } from "../reads/answer-read.ts";
+import type { CacheOutcome } from "../reads/tiers.ts";
 import { newTrace } from "../upstream/http.ts";
 import type { ParamValue } from "../upstream/request.ts";
-import type { ProxiedRoute } from "./table.ts";
-import { validate } from "./validate.ts";
+import type { AnyProxiedRoute } from "./table.ts";
+import { validate } from "./validator.ts";
 
 const CACHE_NAME = "realtimekit-proxy";
 
@@ -29,8 +29,17 @@ type Validated = {
   out: { param: Record<string, string>; query: Record<string, ParamValue> };
 };
 
+/** A route's cache TTL: the config var its entry names (a name the configuration lacks does not compile). */
+export function ttlSecondsOf(config: Config, route: AnyProxiedRoute): number {
+  return config[route.cacheTtl];
+}
+
 /** The handlers of one proxied route: ETag/304, validation, then the answer from the cache tiers. */
-export function proxyHandlers(route: ProxiedRoute, config: Config, server: ReadServer): MiddlewareHandler<AppEnv>[] {
+export function proxyHandlers(
+  route: AnyProxiedRoute,
+  config: Config,
+  server: ReadServer,
+): MiddlewareHandler<AppEnv>[] {
   async function forward(c: Context<AppEnv, string, Validated>): Promise<Response> {
     const trace = newTrace();
     c.set("upstreamTrace", trace);
@@ -38,7 +47,7 @@ export function proxyHandlers(route: ProxiedRoute, config: Config, server: ReadS
       route,
       params: c.req.valid("param"),
       query: c.req.valid("query"),
-      ttlSeconds: config[route.cacheTtl],
+      ttlSeconds: ttlSecondsOf(config, route),
       quotaKey: quotaKey(c.get("caller"), c.req.header("CF-Connecting-IP")),
     };
     const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);

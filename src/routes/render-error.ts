@@ -27,7 +27,7 @@ export function renderError(secrets: Secrets) {
     if (apiError.kind === "misconfigured") c.set("problem", apiError.message);
     const body: ErrorEnvelope = {
       success: false,
-      error: { code: apiError.status, message: requestSecrets.redact(apiError.message) },
+      error: { code: apiError.status, type: apiError.kind, message: requestSecrets.redact(apiError.message) },
     };
     if (apiError.issues) {
       body.error.issues = apiError.issues.map((issue) => ({

@@ -5,7 +5,7 @@
  * route is one entry here (and its tests).
  */
 import * as z from "zod/mini";
-import type { ChangeScope } from "../cache/changes.ts";
+import type { Coverage } from "../changes/feed.ts";
 import {
   activeSessionEnvelope,
   healthBody,
@@ -20,15 +20,19 @@ import {
   userJoinBody,
   webhookEnvelope,
 } from "./bodies.ts";
-import { dateTime, described, digits, freeText, meetingId, oneOf, singleValue, uuid } from "./validation.ts";
+import { dateTime, described, digits, freeText, meetingId, oneOf, singleValue, uuid } from "./params.ts";
 
 /** What a deployment's config changes in the schemas. */
 export interface RouteLimits {
   maxPerPage: number;
 }
 
-/** The config var holding a route's cache TTL in seconds (0: not stored, still coalesced and budgeted). */
-export type CacheTtlVar = "ACTIVE_SESSION_CACHE_TTL_SECONDS" | "SESSIONS_CACHE_TTL_SECONDS";
+/**
+ * The config var holding a route's cache TTL in seconds (0: not stored, still coalesced
+ * and budgeted): a new route may bring its own. `ttlSecondsOf` (routes/proxy.ts) reads it,
+ * and does not compile for a name the configuration does not define.
+ */
+export type CacheTtlVar = `${string}_CACHE_TTL_SECONDS`;
 
 /** The methods routes answer (HEAD comes with GET). */
 export type RouteMethod = "GET" | "POST" | "DELETE";
@@ -64,25 +68,26 @@ export interface ProxiedRoute<
   Scope extends string = string,
   Params extends z.ZodMiniType = z.ZodMiniType,
   Query extends z.ZodMiniType = z.ZodMiniType,
+  TtlVar extends CacheTtlVar = CacheTtlVar,
 > extends RouteBase<Name, Path, Body, Scope> {
   kind: "proxied";
   params: Params;
   query: (limits: RouteLimits) => Query;
-  cacheTtl: CacheTtlVar;
+  cacheTtl: TtlVar;
   /** With ACTIVE_SESSION_SOURCE=live-sessions, answered from the one index of live sessions instead. */
   fromLiveIndex?: boolean;
-  /** What its answers show of meetings: webhooks' changes of those meetings renew or drop them. */
-  changeScope: (params: Record<string, string>, query: Record<string, unknown>) => ChangeScope;
+  /** What its answers show of meetings, if anything: webhooks' changes of those meetings renew or drop them. */
+  coverage?: (params: Record<string, string>, query: Record<string, unknown>) => Coverage;
 }
 
 /** A route the proxy answers itself (health, status). */
-export interface LocalRoute<
+export interface BuiltinRoute<
   Name extends string = string,
   Path extends string = string,
   Body extends z.ZodMiniType = z.ZodMiniType,
   Scope extends string = string,
 > extends RouteBase<Name, Path, Body, Scope> {
-  kind: "local";
+  kind: "builtin";
 }
 
 /** RealtimeKit's signed events: no key and no user, its signature instead; nothing is cached. */
@@ -127,18 +132,19 @@ function proxied<
   const Scope extends string,
   Params extends z.ZodMiniType,
   Query extends z.ZodMiniType,
->(route: Omit<ProxiedRoute<Name, Path, Body, Scope, Params, Query>, "kind" | "method">) {
+  const TtlVar extends CacheTtlVar,
+>(route: Omit<ProxiedRoute<Name, Path, Body, Scope, Params, Query, TtlVar>, "kind" | "method">) {
   return { kind: "proxied" as const, method: "GET" as const, ...route };
 }
 
-function local<
+function builtin<
   const Name extends string,
   const Method extends RouteMethod,
   const Path extends string,
   Body extends z.ZodMiniType,
   const Scope extends string,
->(route: Omit<LocalRoute<Name, Path, Body, Scope>, "kind" | "method"> & { method: Method }) {
-  return { kind: "local" as const, ...route };
+>(route: Omit<BuiltinRoute<Name, Path, Body, Scope>, "kind" | "method"> & { method: Method }) {
+  return { kind: "builtin" as const, ...route };
 }
 
 function write<
@@ -239,7 +245,7 @@ export const ROUTES = [
     query: noQuery,
     cacheTtl: "ACTIVE_SESSION_CACHE_TTL_SECONDS",
     fromLiveIndex: true,
-    changeScope: ({ meetingId = "" }) => ({ kind: "meeting", meetingId }),
+    coverage: ({ meetingId = "" }) => ({ kind: "meeting", meetingId }),
     answer: activeSessionEnvelope,
   }),
   proxied({
@@ -252,7 +258,7 @@ export const ROUTES = [
     params: z.object({}),
     query: sessionsQuery,
     cacheTtl: "SESSIONS_CACHE_TTL_SECONDS",
-    changeScope: (_, query) => ({
+    coverage: (_, query) => ({
       kind: "sessions",
       meetingId: typeof query.associated_id === "string" ? query.associated_id : undefined,
       status: typeof query.status === "string" ? query.status : undefined,
@@ -269,7 +275,7 @@ export const ROUTES = [
     params: sessionIdParam,
     query: () => z.strictObject({ include_breakout_rooms: z.optional(trueOrFalse("Include the breakout rooms")) }),
     cacheTtl: "SESSIONS_CACHE_TTL_SECONDS",
-    changeScope: ({ sessionId = "" }) => ({ kind: "session", sessionId }),
+    coverage: ({ sessionId = "" }) => ({ kind: "session", sessionId }),
     answer: sessionEnvelope,
   }),
   proxied({
@@ -282,7 +288,7 @@ export const ROUTES = [
     params: sessionIdParam,
     query: participantsQuery,
     cacheTtl: "SESSIONS_CACHE_TTL_SECONDS",
-    changeScope: ({ sessionId = "" }) => ({ kind: "session", sessionId }),
+    coverage: ({ sessionId = "" }) => ({ kind: "session", sessionId }),
     answer: participantsEnvelope,
   }),
   write({
@@ -332,7 +338,7 @@ export const ROUTES = [
       "RealtimeKit's signed events (meetings starting and ending, people joining and leaving): they renew the answers they change",
     answer: webhookEnvelope,
   }),
-  local({
+  builtin({
     name: "health",
     method: "GET",
     path: "/health",
@@ -342,7 +348,7 @@ export const ROUTES = [
     scope: undefined,
     answer: healthBody,
   }),
-  local({
+  builtin({
     name: "status",
     method: "GET",
     path: "/status",
@@ -352,7 +358,7 @@ export const ROUTES = [
     scope: "status:read",
     answer: statusEnvelope,
   }),
-  local({
+  builtin({
     name: "lift-pause",
     method: "DELETE",
     path: "/status/pause",

@@ -9,15 +9,15 @@
  */
 
 import type { Context } from "hono";
-import { quotaKey } from "../access/keys.ts";
+import { quotaKey } from "../access/quota.ts";
 import { readBoundedBytes } from "../bounded.ts";
-import type { MeetingChange } from "../cache/changes.ts";
+import type { MeetingChange } from "../changes/feed.ts";
 import type { Config, RateLimitBinding } from "../config.ts";
 import type { AppEnv } from "../context.ts";
 import { sha256Hex } from "../digest.ts";
 import { ApiError } from "../errors.ts";
 import { logger } from "../log.ts";
-import { type InboxVerdict, inboxStub } from "../webhooks/inbox-object.ts";
+import { INBOX_NAME, type InboxVerdict } from "../webhooks/inbox-object.ts";
 import { readDelivery } from "../webhooks/payload.ts";
 import { UnusableWebhookKey, verifyWebhookSignature } from "../webhooks/signature.ts";
 
@@ -51,7 +51,7 @@ function parseJson(body: Uint8Array): unknown {
 
 export function webhookHandler({ config, inbox, announce, limiter }: WebhookContext) {
   const publicKey = config.REALTIMEKIT_WEBHOOK_PUBLIC_KEY;
-  const stub = () => inboxStub(inbox);
+  const stub = () => inbox.getByName(INBOX_NAME);
 
   /** A delivery refused before it was read: counted, and limited per IP like unknown keys. */
   async function refuse(c: Context<AppEnv>, error: ApiError): Promise<never> {

@@ -24,8 +24,12 @@ export interface LoadRequest {
   settings: UpstreamSettings;
 }
 
-/** What loading needs in an isolate: the token, the deployment's gate, the direct-call throttle, the clock. */
-export interface UpstreamAccess {
+/**
+ * The way to the upstream: the token, the deployment's budget gate, the throttle for
+ * direct calls while the gate is down, and the clock. Every load and participant call
+ * goes through one (gateway.ts makes the Worker's; `npm run sim` makes its own).
+ */
+export interface UpstreamGateway {
   token: string;
   gate: GateClient;
   /** Direct calls while the gate is unreachable, one a second per isolate. */
@@ -40,16 +44,16 @@ export interface LoadedAnswer extends UpstreamSuccess {
 
 /** Loads the answer `request` describes; a 404 is kept as an answer. Throws ApiError. */
 export async function loadThroughGate(
-  access: UpstreamAccess,
+  gateway: UpstreamGateway,
   request: LoadRequest,
   demand: Demand,
   trace: UpstreamTrace,
 ): Promise<LoadedAnswer> {
   const { settings } = request;
-  const upstream = createUpstreamHttp(settings, access.token);
+  const upstream = createUpstreamHttp(settings, gateway.token);
   const permitsAt = (asked: Demand, quotaKey: string) =>
     gatePermits({
-      gate: access.gate,
+      gate: gateway.gate,
       request: {
         ...asked,
         quotaKey,
@@ -58,8 +62,8 @@ export async function loadThroughGate(
         callerBudget: settings.CALLER_MISS_BUDGET,
       },
       hasCopy: asked.priority === "refresh",
-      throttle: access.throttle,
-      now: access.now,
+      throttle: gateway.throttle,
+      now: gateway.now,
     });
   const firstPage = permitsAt(demand, request.quotaKey);
   // Once a load has begun, its further pages are paid for at once: were they refused (the
@@ -72,10 +76,10 @@ export async function loadThroughGate(
     const success = everyPage
       ? await getEveryPage({ ...request.upstream, everyPage }, get)
       : await get(request.upstream);
-    return { ...success, producedAt: access.now() };
+    return { ...success, producedAt: gateway.now() };
   } catch (error) {
     if (error instanceof ApiError && error.kind === "not_found") {
-      return { status: 404, body: error.message, producedAt: access.now() };
+      return { status: 404, body: error.message, producedAt: gateway.now() };
     }
     throw error;
   }

@@ -7,7 +7,7 @@
 import { gatePermits } from "../budget/permits.ts";
 import { ApiError } from "../errors.ts";
 import { createUpstreamHttp, type UpstreamCall, type UpstreamTrace } from "./http.ts";
-import type { UpstreamAccess } from "./load.ts";
+import type { UpstreamGateway } from "./load.ts";
 import type { UpstreamSettings } from "./request.ts";
 
 /** A participant as the upstream describes it (without its token, which is apart). */
@@ -72,17 +72,17 @@ function presetMistake(error: unknown, preset: string): unknown {
 }
 
 export interface ParticipantCallsOptions {
-  access: UpstreamAccess;
+  gateway: UpstreamGateway;
   settings: UpstreamSettings;
   /** Whose share of the budget the calls count against: `user:<id>` or `key:<id>`. */
   quotaKey: string;
   trace: UpstreamTrace;
 }
 
-export function participantCalls({ access, settings, quotaKey, trace }: ParticipantCallsOptions) {
-  const http = createUpstreamHttp(settings, access.token);
+export function participantCalls({ gateway, settings, quotaKey, trace }: ParticipantCallsOptions) {
+  const http = createUpstreamHttp(settings, gateway.token);
   const permits = gatePermits({
-    gate: access.gate,
+    gate: gateway.gate,
     request: {
       priority: "join",
       urgency: 1,
@@ -92,8 +92,8 @@ export function participantCalls({ access, settings, quotaKey, trace }: Particip
       callerBudget: settings.CALLER_MISS_BUDGET,
     },
     hasCopy: false,
-    throttle: access.throttle,
-    now: access.now,
+    throttle: gateway.throttle,
+    now: gateway.now,
   });
   const call = (request: UpstreamCall) => http.send(request, trace, permits);
   const participantsOf = (meetingId: string) => `/meetings/${encodeURIComponent(meetingId)}/participants`;

@@ -8,7 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { secretsOf } from "../config.ts";
 import { ApiError, type Failure, toFailure } from "../errors.ts";
-import { upstreamAccess } from "../upstream/access.ts";
+import { upstreamGateway } from "../upstream/gateway.ts";
 import { newTrace, type UpstreamTrace } from "../upstream/http.ts";
 import { participantCalls } from "../upstream/participants.ts";
 import type { UpstreamSettings } from "../upstream/request.ts";
@@ -56,7 +56,7 @@ export class MeetingParticipantsObject extends DurableObject<Env> {
       return { ok: false, failure, trace };
     }
     const calls = participantCalls({
-      access: upstreamAccess(token, this.env.BUDGET_GATE),
+      gateway: upstreamGateway(token, this.env.BUDGET_GATE),
       settings: context.settings,
       quotaKey: context.quotaKey,
       trace,
@@ -67,9 +67,4 @@ export class MeetingParticipantsObject extends DurableObject<Env> {
       return { ok: false, failure: toFailure(error), trace };
     }
   }
-}
-
-/** The meeting's participants object, as the Worker reaches it. */
-export function participantsStub(namespace: Env["MEETING_PARTICIPANTS"], meetingId: string) {
-  return namespace.get(namespace.idFromName(meetingId));
 }

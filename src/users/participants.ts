@@ -6,7 +6,7 @@
  * Concurrent joins of one person share one call. Pure: storage and upstream calls are
  * injected (the meeting's Durable Object gives them).
  */
-import { ApiError } from "../errors.ts";
+import { ApiError, outcomeUnknown } from "../errors.ts";
 import type { Participant, ParticipantCalls, ParticipantFields } from "../upstream/participants.ts";
 
 /** What is remembered of a participant: never its token. */
@@ -34,14 +34,6 @@ const participantKey = (customId: string) => `participant:${customId}`;
 const byIdKey = (participantId: string) => `by-id:${participantId}`;
 /** Set while an add may have reached the upstream without its answer reaching us. */
 const pendingKey = (customId: string) => `pending:${customId}`;
-
-/** A failure after which an add may or may not have reached the upstream. */
-function mayHaveArrived(error: unknown): boolean {
-  return (
-    !(error instanceof ApiError) ||
-    ["upstream_timeout", "upstream_unavailable", "upstream_slow", "internal"].includes(error.kind)
-  );
-}
 
 function isGone(error: unknown): boolean {
   return error instanceof ApiError && error.kind === "not_found";
@@ -159,7 +151,7 @@ export class MeetingParticipants {
       this.#store.delete(pendingKey(id));
       return { participant: this.#remember(record(added)), token, created: true };
     } catch (error) {
-      if (!mayHaveArrived(error)) this.#store.delete(pendingKey(id));
+      if (!outcomeUnknown(error)) this.#store.delete(pendingKey(id));
       throw error;
     }
   }

@@ -17,6 +17,8 @@ import type { Delivery } from "./payload.ts";
  */
 const KEPT_MS = 48 * 3_600_000;
 const PURGE_EVERY_MS = 60_000;
+/** The one inbox of the deployment: `env.WEBHOOK_INBOX.getByName(INBOX_NAME)`. */
+export const INBOX_NAME = "deployment";
 const COUNTS_KEY = "counts";
 const LAST_DELIVERY_KEY = "last-delivery-at";
 
@@ -129,9 +131,4 @@ export class WebhookInboxObject extends DurableObject<Env> {
     const counts = this.#counts();
     this.ctx.storage.kv.put(COUNTS_KEY, { ...counts, [outcome]: counts[outcome] + 1 });
   }
-}
-
-/** The deployment's inbox, as the webhook route reaches it. */
-export function inboxStub(namespace: Env["WEBHOOK_INBOX"]) {
-  return namespace.get(namespace.idFromName("deployment"));
 }

@@ -5,7 +5,7 @@
  * are let through unread, since RealtimeKit adds fields without notice.
  */
 import * as z from "zod/mini";
-import { MEETING_EVENTS, type MeetingChange, type MeetingEvent } from "../cache/changes.ts";
+import { MEETING_EVENTS, type MeetingChange, type MeetingEvent } from "../changes/feed.ts";
 import { canonicalId, MEETING_ID, UUID } from "../ids.ts";
 
 const time = z.optional(z.nullable(z.string()));

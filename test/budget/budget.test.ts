@@ -7,8 +7,8 @@ import { checkConfig } from "../../src/app.ts";
 import { BudgetGate, type Demand } from "../../src/budget/gate.ts";
 import { GATE_NAME } from "../../src/budget/gate-object.ts";
 import { cacheKey } from "../../src/cache/answer.ts";
-import { SharedKey } from "../../src/cache/shared-key.ts";
 import { logger } from "../../src/log.ts";
+import { SharedKey } from "../../src/shared-tier/shared-key.ts";
 import { upstreamSettings } from "../../src/upstream/request.ts";
 import {
   callProxy,
@@ -42,7 +42,7 @@ async function budgetStatus(call = callProxy) {
 
 /** A shared-tier request with nothing in particular about it (the unit tests of SharedKey). */
 const SHARED_REQUEST = {
-  key: "k",
+  cacheKey: "k",
   label: "active-session",
   quotaKey: "ip:203.0.113.1",
   upstream: { path: "/meetings/qwerty-asdfgh/active-session", query: "" },

@@ -88,7 +88,12 @@ describe("the route table is the single source of truth", () => {
 
   it("any other path is a 404 in the envelope, without the upstream", async () => {
     const fake = useFakeUpstream();
-    for (const path of ["/meetings", "/sessions/x/chat", "/client/v4/accounts", "/client/v4/user/tokens/verify"]) {
+    for (const path of [
+      "/meetings/qwerty-asdfgh/recordings",
+      "/sessions/x/chat",
+      "/client/v4/accounts",
+      "/client/v4/user/tokens/verify",
+    ]) {
       const response = await callProxy(path);
       expect(response.status).toBe(404);
       expect(await errorBody(response)).toMatchObject({ error: { code: 404, message: "no such route" } });

@@ -148,7 +148,10 @@ export function captureLogs() {
 }
 
 export async function errorBody(response: Response) {
-  return (await response.json()) as { success: false; error: { code: number; message: string; issues?: unknown[] } };
+  return (await response.json()) as {
+    success: false;
+    error: { code: number; type: string; message: string; issues?: unknown[] };
+  };
 }
 
 let uncachedPaths = 0;

@@ -1,5 +1,5 @@
 /** Test helpers for webhooks: the fake upstream's signed deliveries sent into a proxy configured with its key. */
-import { MEETING_EVENTS } from "../../src/cache/changes.ts";
+import { MEETING_EVENTS } from "../../src/changes/feed.ts";
 import { type ProxyInit, proxyWith, useFakeUpstream } from "./proxy.ts";
 
 export const WEBHOOK_PATH = "/webhooks/realtimekit";

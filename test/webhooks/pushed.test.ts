@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { FakeUpstream } from "../../dev/fake-upstream/app.ts";
-import { MIN_RENEWAL_GAP_MS } from "../../src/cache/changes.ts";
+import { MIN_RENEWAL_GAP_MS } from "../../src/changes/feed.ts";
 import { LIVENESS_CHECK_MS } from "../../src/reads/pushed.ts";
 import { dataCentre, IDLE_V2_MEETING, LIVE_V2_MEETING, useFakeClock } from "../support/proxy.ts";
 import { useWebhooks } from "../support/webhooks.ts";

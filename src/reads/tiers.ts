@@ -8,10 +8,6 @@
  */
 import type { RefusalReason } from "../budget/gate.ts";
 import { type RefusalMemory, refusalError, refusalReasonOf } from "../budget/refusals.ts";
-import { type ErrorKind, type Failure, fromFailure, toFailure } from "../errors.ts";
-import { logger } from "../log.ts";
-import { runtime } from "../runtime.ts";
-import type { UpstreamTrace } from "../upstream/http.ts";
 import {
   ageSeconds,
   Coalescer,
@@ -22,26 +18,16 @@ import {
   lifetimeLeftSeconds,
   type StoredAnswer,
   sinceCurrentSeconds,
-} from "./answer.ts";
-import type { LocalTier } from "./local-tier.ts";
-import { MemoryTier } from "./memory-tier.ts";
-import { type SharedRequest, type SharedResult, slowError } from "./shared-key.ts";
+} from "../cache/answer.ts";
+import type { LocalTier } from "../cache/local-tier.ts";
+import { MemoryTier } from "../cache/memory-tier.ts";
+import { errorSpec, type Failure, fromFailure, toFailure } from "../errors.ts";
+import { logger } from "../log.ts";
+import { runtime } from "../runtime.ts";
+import { type SharedRequest, type SharedResult, slowError } from "../shared-tier/shared-key.ts";
+import type { UpstreamTrace } from "../upstream/http.ts";
 
-/**
- * What a stored answer within the stale-if-error window may cover, and the
- * `Cache-Status` detail it is then served with. A slow upstream counts as failing:
- * past `STALE_IF_SLOW_MS` the stored answer is served and the load goes on.
- */
-const STALE_COVER: Partial<Record<ErrorKind, "stale-if-error" | "budget" | "paused">> = {
-  upstream_unavailable: "stale-if-error",
-  upstream_timeout: "stale-if-error",
-  upstream_slow: "stale-if-error",
-  upstream_budget: "budget",
-  caller_budget: "budget",
-  upstream_paused: "paused",
-};
-
-/** Keys this isolate has had answers for, and when the newest was produced: bytes, keys included. */
+/** Cache keys this isolate has had answers for, and when the newest was produced: bytes, keys included. */
 const KNOWN_KEYS_BYTES = 1024 * 1024;
 
 /** The shared tier as a data centre reaches it; a rejection means it could not be reached. */
@@ -103,9 +89,9 @@ export class TieredCache {
       staleIfErrorSeconds: windows.staleIfErrorSeconds,
       staleIfSlowMs: windows.staleIfSlowMs,
     };
-    const copy = request.ttlSeconds > 0 ? await local.lookup(request.key) : undefined;
+    const copy = request.ttlSeconds > 0 ? await local.lookup(request.cacheKey) : undefined;
     const state = copy ? freshness(copy, policy, now()) : "expired";
-    if (copy && state !== "expired") this.#know(request.key, copy);
+    if (copy && state !== "expired") this.#know(request.cacheKey, copy);
     if (copy && state === "fresh") return this.#outcome(copy, policy, "hit");
     if (copy && state === "stale-while-revalidate") {
       const refresh = { ...asking, knownProducedAt: copy.producedAt };
@@ -113,7 +99,7 @@ export class TieredCache {
       return this.#outcome(copy, policy, "hit", "stale-while-revalidate");
     }
     const usableCopy = state === "stale-if-error" ? copy : undefined;
-    const knownProducedAt = usableCopy?.producedAt ?? this.#known.get(request.key);
+    const knownProducedAt = usableCopy?.producedAt ?? this.#known.get(request.cacheKey);
     const asked = this.#ask({ ...asking, knownProducedAt }, policy, waitUntil);
     const result = await this.#waitUnlessSlow(asked, usableCopy, windows.staleIfSlowMs, waitUntil);
     Object.assign(trace, result.trace);
@@ -146,7 +132,7 @@ export class TieredCache {
 
   /** Asks the shared tier (one question per key at a time) and keeps a successful answer locally. */
   #ask(request: SharedRequest, policy: FreshnessPolicy, waitUntil: (promise: Promise<unknown>) => void) {
-    return this.#asking.run(request.key, async () => {
+    return this.#asking.run(request.cacheKey, async () => {
       const { refusals, now, local } = this.#options;
       const demand = demandFor(request.knownProducedAt, request, now());
       const remembered = refusals.recall(demand, request.quotaKey, now());
@@ -162,15 +148,15 @@ export class TieredCache {
         // can serve it (and ask for a refresh, not a cold miss) while refusals are remembered.
         const { copy } = result;
         if (copy && copy.producedAt > (request.knownProducedAt ?? 0) && isStorable(copy)) {
-          this.#know(request.key, copy);
-          waitUntil(local.store(request.key, copy, lifetimeLeftSeconds(copy, policy, now())));
+          this.#know(request.cacheKey, copy);
+          waitUntil(local.store(request.cacheKey, copy, lifetimeLeftSeconds(copy, policy, now())));
         }
         return result;
       }
-      if (isStorable(result.answer)) this.#know(request.key, result.answer);
+      if (isStorable(result.answer)) this.#know(request.cacheKey, result.answer);
       const lifetime = lifetimeLeftSeconds(result.answer, policy, now());
       if (request.ttlSeconds > 0 && isStorable(result.answer) && freshness(result.answer, policy, now()) === "fresh") {
-        waitUntil(local.store(request.key, result.answer, lifetime));
+        waitUntil(local.store(request.cacheKey, result.answer, lifetime));
       }
       return result;
     });
@@ -182,7 +168,8 @@ export class TieredCache {
 
   /** A stored answer within the stale-if-error window covers failures and refusals; else the failure is thrown. */
   #coverFailure(failure: Failure, candidates: (StoredAnswer | undefined)[], policy: FreshnessPolicy): CacheOutcome {
-    const detail = STALE_COVER[failure.kind];
+    // A slow upstream counts as failing: past STALE_IF_SLOW_MS the stored answer is served and the load goes on.
+    const detail = errorSpec(failure.kind).staleCover;
     const { now } = this.#options;
     const stale = candidates
       .filter((answer): answer is StoredAnswer => answer !== undefined && isStorable(answer))

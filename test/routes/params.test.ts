@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { callProxy, errorBody, LIVE_V1_MEETING, LIVE_V2_MEETING, proxyWith, useFakeUpstream } from "./support/proxy.ts";
+import {
+  callProxy,
+  errorBody,
+  LIVE_V1_MEETING,
+  LIVE_V2_MEETING,
+  proxyWith,
+  useFakeUpstream,
+} from "../support/proxy.ts";
 
 async function expectRejected(path: string, expectedIssues: { path: string; message?: string | RegExp }[]) {
   const fake = useFakeUpstream();

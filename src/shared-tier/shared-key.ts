@@ -1,30 +1,30 @@
 /**
- * @module The shared tier's logic for one cache key, run by one Durable Object per key
- * and by `npm run sim`: it answers every data centre from its copy while fresh, else
- * makes the one load for all of them and answers every waiter with it. While webhooks
- * report every change of what the key shows, it keeps its copy for the longer pushed
- * TTL and vouches for it (data centres then keep it for their own TTL from that moment);
- * a change makes the copy outdated, and renews it at once or when next asked for, never
- * more often than once every 2 s. Pure: the clock, the loading and the change feed are
- * injected.
+ * @module The shared tier's logic for one cache entry, run by one Durable Object per cache
+ * key (shared-key-object.ts) and by `npm run sim`: it answers every data centre from its
+ * copy while fresh, else makes the one load for all of them and answers every waiter with
+ * it. While webhooks report every change of what the entry covers, it keeps its copy for
+ * the longer pushed TTL and vouches for it (data centres then keep it for their own TTL
+ * from that moment); a change makes the copy outdated, and renews it at once or when next
+ * asked for, never more often than once every 2 s. Pure: the clock, the loading and the
+ * change feed are injected.
  */
 import { type Demand, PROXY_QUOTA_PREFIX } from "../budget/gate.ts";
+import { demandFor, freshness, isStorable, type StoredAnswer } from "../cache/answer.ts";
+import {
+  type Coverage,
+  type EntryNotice,
+  FORGOTTEN_AFTER_MS,
+  MIN_RENEWAL_GAP_MS,
+  REGISTRATION_MS,
+} from "../changes/feed.ts";
 import { ApiError, type Failure, toFailure } from "../errors.ts";
 import { runtime } from "../runtime.ts";
 import type { UpstreamTrace } from "../upstream/http.ts";
 import type { LoadRequest } from "../upstream/load.ts";
-import { demandFor, freshness, isStorable, type StoredAnswer } from "./answer.ts";
-import {
-  type ChangeScope,
-  FORGOTTEN_AFTER_MS,
-  type KeyNotice,
-  MIN_RENEWAL_GAP_MS,
-  REGISTRATION_MS,
-} from "./changes.ts";
 
-/** What a data centre asks the key's object. Plain data: it crosses an RPC boundary. */
+/** What a data centre asks the entry's object. Plain data: it crosses an RPC boundary. */
 export interface SharedRequest extends LoadRequest {
-  key: string;
+  cacheKey: string;
   ttlSeconds: number;
   /** When the newest answer the asking data centre knows was produced: renewing it is a refresh, not a cold miss. */
   knownProducedAt: number | undefined;
@@ -32,8 +32,8 @@ export interface SharedRequest extends LoadRequest {
   staleIfErrorSeconds: number;
   /** How long a caller who could be given a stored answer waits for a slow upstream. */
   staleIfSlowMs: number;
-  /** What the key shows of meetings, when webhooks are configured: it is then told of their changes. */
-  scope?: ChangeScope;
+  /** What the entry shows of meetings, when webhooks are configured: it is then told of their changes. */
+  coverage?: Coverage;
   /** While webhooks arrive, how long the shared tier keeps this (active-session) answer: changes renew it sooner. */
   pushedTtlSeconds?: number;
 }
@@ -46,21 +46,21 @@ export type SharedResult =
 /** Changes a copy of the live-sessions index so that it shows one meeting as the upstream now does. */
 export type IndexPatch = (copy: StoredAnswer) => Promise<StoredAnswer>;
 
-/** How a key's answer is loaded (its permits asked for as `demand`); both throw ApiError. */
-export interface KeyLoaders {
+/** How an entry's answer is loaded (its permits asked for as `demand`); both throw ApiError. */
+export interface EntryLoaders {
   load(request: SharedRequest, demand: Demand, trace: UpstreamTrace): Promise<StoredAnswer>;
   /** The live-sessions index only: loads one meeting's active session, as a patch for the index. */
   patch(request: SharedRequest, meetingId: string, demand: Demand, trace: UpstreamTrace): Promise<IndexPatch>;
-  /** How many upstream calls loading the key whole costs, judging by its copy (a list of every page: its pages). */
+  /** How many upstream calls loading the entry whole costs, judging by its copy (a list of every page: its pages). */
   wholeLoadCost(request: SharedRequest, copy: StoredAnswer): number;
 }
 
 export interface SharedKeyOptions {
   now: () => number;
-  /** When the newest answer this key ever had was produced (kept by the object across evictions). */
+  /** When the newest answer this entry ever had was produced (kept by the object across evictions). */
   knownProducedAt?: number;
-  /** Registers what the key shows with the change feed; false (or a rejection) when it could not. */
-  register?: (key: string, scope: ChangeScope) => Promise<boolean>;
+  /** Registers what the entry covers with the change feed; false (or a rejection) when it could not. */
+  register?: (cacheKey: string, coverage: Coverage) => Promise<boolean>;
 }
 
 /** What a caller who could be given a stored answer gets while the upstream is still working on it. */
@@ -76,7 +76,7 @@ const RENEWAL_QUOTA_KEY = `${PROXY_QUOTA_PREFIX}webhooks`;
  * merely old keep being renewed rather than expiring for everyone.
  */
 const RENEWAL_DEMAND: Demand = { priority: "refresh", urgency: 0.9 };
-/** After a failed registration, the next try waits this long (the key is not vouched for meanwhile). */
+/** After a failed registration, the next try waits this long (the entry is not vouched for meanwhile). */
 const REGISTER_RETRY_MS = 60_000;
 
 export class SharedKey {
@@ -84,7 +84,7 @@ export class SharedKey {
   readonly #register: SharedKeyOptions["register"];
   #copy: StoredAnswer | undefined;
   /**
-   * The order of what happens to the key (loads and patches begun, changes received, the
+   * The order of what happens to the entry (loads and patches begun, changes received, the
    * feed registration): a change is in a copy only when its load began after the change
    * arrived. A counter, not the clock: two things in one millisecond are still ordered.
    */
@@ -93,7 +93,7 @@ export class SharedKey {
   #copyStep = Number.NEGATIVE_INFINITY;
   #knownProducedAt: number | undefined;
   #inFlight: Promise<SharedResult> | undefined;
-  /** Since when callers have asked for this key without an answer (its cold urgency). */
+  /** Since when callers have asked for this entry without an answer (its cold urgency). */
   #askedSince: number | undefined;
   /** The last request asked with: what a renewal asks again. */
   #lastRequest: SharedRequest | undefined;
@@ -120,7 +120,7 @@ export class SharedKey {
     this.#register = register;
   }
 
-  /** When the newest answer this key has had was produced: a key once answered is never cold again. */
+  /** When the newest answer this entry has had was produced: an entry once answered is never cold again. */
   get knownProducedAt(): number | undefined {
     return this.#knownProducedAt;
   }
@@ -130,11 +130,12 @@ export class SharedKey {
    * waiter shares; when the copy may still be served stale and the load is slow, a slow
    * failure with the copy.
    */
-  async answer(request: SharedRequest, loaders: KeyLoaders): Promise<SharedResult> {
+  async answer(request: SharedRequest, loaders: EntryLoaders): Promise<SharedResult> {
     this.#lastRequest = request;
     await this.#patchDue(loaders);
     const now = this.#now();
-    const registered = request.scope !== undefined && (await this.#registered(request.key, request.scope, now));
+    const registered =
+      request.coverage !== undefined && (await this.#registered(request.cacheKey, request.coverage, now));
     const pushed = registered && request.pushedTtlSeconds !== undefined;
     const result = await this.#answer(request, loaders, pushed, now);
     if (!pushed || result.kind !== "answer" || result.answer.currentAt !== undefined) return result;
@@ -143,7 +144,7 @@ export class SharedKey {
     return { ...result, answer: { ...result.answer, currentAt: result.answer.producedAt } };
   }
 
-  async #answer(request: SharedRequest, loaders: KeyLoaders, pushed: boolean, now: number): Promise<SharedResult> {
+  async #answer(request: SharedRequest, loaders: EntryLoaders, pushed: boolean, now: number): Promise<SharedResult> {
     const copy = this.#copy;
     const ttlSeconds = pushed ? Math.max(request.ttlSeconds, request.pushedTtlSeconds ?? 0) : request.ttlSeconds;
     const policy = { ttlSeconds, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: request.staleIfErrorSeconds };
@@ -171,11 +172,11 @@ export class SharedKey {
   }
 
   /**
-   * A change concerning this key: `renew` loads at once (unless a load began less than
+   * A change concerning this entry: `renew` loads at once (unless a load began less than
    * 2 s ago: the next ask renews it), `patch` loads the meeting's part of the index at
    * once (the same rule, per meeting), `drop` makes the copy outdated until next asked for.
    */
-  async notice(notice: KeyNotice, loaders: KeyLoaders): Promise<void> {
+  async notice(notice: EntryNotice, loaders: EntryLoaders): Promise<void> {
     const now = this.#now();
     if (notice.action === "patch") {
       // Without a copy there is nothing to patch: the next load brings the whole index.
@@ -191,11 +192,11 @@ export class SharedKey {
     await this.#start({ ...request, quotaKey: RENEWAL_QUOTA_KEY }, loaders, RENEWAL_DEMAND);
   }
 
-  /** Whether the change feed knows this key (registering it again once an hour); false: it is told of no change. */
-  async #registered(key: string, scope: ChangeScope, now: number): Promise<boolean> {
+  /** Whether the change feed knows this entry (registering it again once an hour); false: it is told of no change. */
+  async #registered(cacheKey: string, coverage: Coverage, now: number): Promise<boolean> {
     if (now < this.#registeredUntil) return true;
     if (!this.#register || now < this.#registerRetryAt) return false;
-    this.#registering ??= this.#register(key, scope)
+    this.#registering ??= this.#register(cacheKey, coverage)
       .catch(() => false)
       .finally(() => {
         this.#registering = undefined;
@@ -212,14 +213,14 @@ export class SharedKey {
     return true;
   }
 
-  #start(request: SharedRequest, loaders: KeyLoaders, demand?: Demand): Promise<SharedResult> {
+  #start(request: SharedRequest, loaders: EntryLoaders, demand?: Demand): Promise<SharedResult> {
     this.#inFlight ??= this.#load(request, loaders, demand).finally(() => {
       this.#inFlight = undefined;
     });
     return this.#inFlight;
   }
 
-  async #load(request: SharedRequest, loaders: KeyLoaders, urgentDemand?: Demand): Promise<SharedResult> {
+  async #load(request: SharedRequest, loaders: EntryLoaders, urgentDemand?: Demand): Promise<SharedResult> {
     const now = this.#now();
     const step = ++this.#steps;
     this.#lastLoadStartedAt = now;
@@ -270,7 +271,7 @@ export class SharedKey {
    * index than loading it whole. When the changes due would, the index is loaded whole
    * instead (it covers every change before it), once nothing was spent in the last TTL.
    */
-  async #patchDue(loaders: KeyLoaders): Promise<void> {
+  async #patchDue(loaders: EntryLoaders): Promise<void> {
     const request = this.#lastRequest;
     const copy = this.#copy;
     if (this.#pendingPatches.size === 0 || !request || !copy || this.#inFlight) return;
@@ -288,13 +289,13 @@ export class SharedKey {
     await Promise.all(due.map(([meetingId]) => this.#patch(renewal, meetingId, loaders)));
   }
 
-  /** The calls spent on this key within the last `ms` (older entries are forgotten). */
+  /** The calls spent on this entry within the last `ms` (older spending is forgotten). */
   #spentWithin(ms: number, now: number): number {
     this.#spent = this.#spent.filter(({ at }) => now - at < ms);
     return this.#spent.reduce((sum, { calls }) => sum + calls, 0);
   }
 
-  async #patch(request: SharedRequest, meetingId: string, loaders: KeyLoaders): Promise<void> {
+  async #patch(request: SharedRequest, meetingId: string, loaders: EntryLoaders): Promise<void> {
     const step = ++this.#steps;
     this.#patchedAt.set(meetingId, this.#now());
     this.#spent.push({ at: this.#now(), calls: 1 });

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { LOCAL_API_KEYS, LOCAL_NARROW_API_KEY } from "../dev/local-keys.ts";
-import { errorBody, LIVE_V2_MEETING, proxyWith, uncachedSessionsPath, useFakeUpstream } from "./support/proxy.ts";
+import { LOCAL_API_KEYS, LOCAL_NARROW_API_KEY } from "../../dev/local-keys.ts";
+import { errorBody, LIVE_V2_MEETING, proxyWith, uncachedSessionsPath, useFakeUpstream } from "../support/proxy.ts";
 
 // TIGHT_RATE_LIMITER ([env.test] in wrangler.toml) is the platform's binding with a limit of 3 per 60 s.
 const ACTIVE = `/meetings/${LIVE_V2_MEETING}/active-session`;

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
-import { LOCAL_NARROW_API_KEY } from "../dev/local-keys.ts";
-import { logger } from "../src/log.ts";
-import { API_KEY, proxyWith, TOKEN, uncachedSessionsPath, useFakeClock, useFakeUpstream } from "./support/proxy.ts";
+import { LOCAL_NARROW_API_KEY } from "../../dev/local-keys.ts";
+import { logger } from "../../src/log.ts";
+import { API_KEY, proxyWith, TOKEN, uncachedSessionsPath, useFakeClock, useFakeUpstream } from "../support/proxy.ts";
 
 type Entry = Record<string, unknown>;
 

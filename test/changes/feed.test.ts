@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  ChangeFeed,
-  type ChangeScope,
-  concerns,
-  FORGOTTEN_AFTER_MS,
-  type MeetingChange,
-} from "../../src/cache/changes.ts";
+import { ChangeFeed, type Coverage, concerns, FORGOTTEN_AFTER_MS, type MeetingChange } from "../../src/changes/feed.ts";
 import type { SyncKv } from "../../src/sync-kv.ts";
 
 const M = "6bf2b8be-04dd-4191-b602-1128921a306b";
@@ -31,7 +25,7 @@ const change = (event: MeetingChange["event"], meetingId = M): MeetingChange => 
 });
 
 describe("which stored answers a meeting's change concerns", () => {
-  const cases: [string, ChangeScope, MeetingChange, boolean][] = [
+  const cases: [string, Coverage, MeetingChange, boolean][] = [
     ["its own active session", { kind: "meeting", meetingId: M }, change("meeting.participantJoined"), true],
     ["another meeting's active session", { kind: "meeting", meetingId: OTHER }, change("meeting.started"), false],
     [
@@ -83,9 +77,9 @@ describe("the change feed", () => {
     feed.register("list", { kind: "sessions", status: "LIVE" });
     feed.register("other", { kind: "meeting", meetingId: OTHER });
     expect(feed.changed(change("meeting.ended"))).toEqual([
-      { key: "active", action: "renew", meetingId: M },
-      { key: "index", action: "patch", meetingId: M },
-      { key: "list", action: "drop", meetingId: M },
+      { cacheKey: "active", action: "renew", meetingId: M },
+      { cacheKey: "index", action: "patch", meetingId: M },
+      { cacheKey: "list", action: "drop", meetingId: M },
     ]);
     expect(feed.lastChangeAt).toBe(1_000);
   });
@@ -95,7 +89,7 @@ describe("the change feed", () => {
     const store = mapKv();
     new ChangeFeed(store, () => now).register("active", { kind: "meeting", meetingId: M });
     const restarted = new ChangeFeed(store, () => now);
-    expect(restarted.changed(change("meeting.started")).map(({ key }) => key)).toEqual(["active"]);
+    expect(restarted.changed(change("meeting.started")).map(({ cacheKey }) => cacheKey)).toEqual(["active"]);
     now = FORGOTTEN_AFTER_MS + 1;
     expect(restarted.changed(change("meeting.started"))).toEqual([]);
     expect([...store.entries.keys()]).toEqual(["last-change-at"]);

@@ -1,16 +1,16 @@
 /** @module The handlers of the routes the proxy answers itself: health, and the operator's view of the budget. */
 import type { Context, Handler } from "hono";
 import packageJson from "../../package.json" with { type: "json" };
-import { gateStub } from "../budget/gate-object.ts";
+import { GATE_NAME } from "../budget/gate-object.ts";
+import { CHANGE_FEED_NAME } from "../changes/feed-object.ts";
 import type { Config } from "../config.ts";
 import { ApiError } from "../errors.ts";
-import { changeFeedStub } from "../reads/change-feed-object.ts";
 import { runtime } from "../runtime.ts";
-import { inboxStub } from "../webhooks/inbox-object.ts";
+import { INBOX_NAME } from "../webhooks/inbox-object.ts";
 import type { Route } from "./table.ts";
 
 /** What the local handlers are built with. */
-export interface LocalRouteContext {
+export interface BuiltinRouteContext {
   config: Config;
   gate: Env["BUDGET_GATE"];
   inbox: Env["WEBHOOK_INBOX"];
@@ -28,10 +28,10 @@ function inboxDown(): never {
 const isoOrNull = (at: number | null) => (at === null ? null : new Date(at).toISOString());
 
 /** What the webhooks did: deliveries by outcome, and whether active sessions are pushed now. */
-async function webhooksStatus({ config, inbox, changeFeed }: LocalRouteContext) {
+async function webhooksStatus({ config, inbox, changeFeed }: BuiltinRouteContext) {
   const [received, lastChangeAt] = await Promise.all([
-    inboxStub(inbox).status(),
-    changeFeedStub(changeFeed).lastChangeAt(),
+    inbox.getByName(INBOX_NAME).status(),
+    changeFeed.getByName(CHANGE_FEED_NAME).lastChangeAt(),
   ]).catch(inboxDown);
   const configured = config.REALTIMEKIT_WEBHOOK_PUBLIC_KEY !== undefined;
   const pushed = configured && lastChangeAt !== null && runtime.now() - lastChangeAt < config.PUSHED_TTL_SECONDS * 1000;
@@ -39,29 +39,29 @@ async function webhooksStatus({ config, inbox, changeFeed }: LocalRouteContext) 
 }
 
 /** The operator's view: the budget gate's state, and the webhooks'. */
-async function operatorStatus(context: LocalRouteContext) {
+async function operatorStatus(context: BuiltinRouteContext) {
   const { config, gate } = context;
   const allowances = { budget: config.UPSTREAM_BUDGET, callerBudget: config.CALLER_MISS_BUDGET };
   const [budget, webhooks] = await Promise.all([
-    gateStub(gate).status(allowances).catch(gateDown),
+    gate.getByName(GATE_NAME).status(allowances).catch(gateDown),
     webhooksStatus(context),
   ]);
   return { ...budget, webhooks };
 }
 
 /** One handler per local route of the table; a new local route without one does not compile. */
-export const LOCAL_HANDLERS = {
+export const BUILTIN_HANDLERS = {
   health: () =>
     function health(c: Context) {
       return c.json({ status: "ok", version: packageJson.version });
     },
-  status: (context: LocalRouteContext) =>
+  status: (context: BuiltinRouteContext) =>
     async function status(c: Context) {
       return c.json({ success: true, data: await operatorStatus(context) });
     },
-  "lift-pause": (context: LocalRouteContext) =>
+  "lift-pause": (context: BuiltinRouteContext) =>
     async function liftPause(c: Context) {
-      await gateStub(context.gate).liftPause().catch(gateDown);
+      await context.gate.getByName(GATE_NAME).liftPause().catch(gateDown);
       return c.json({ success: true, data: await operatorStatus(context) });
     },
-} satisfies Record<Extract<Route, { kind: "local" }>["name"], (context: LocalRouteContext) => Handler>;
+} satisfies Record<Extract<Route, { kind: "builtin" }>["name"], (context: BuiltinRouteContext) => Handler>;

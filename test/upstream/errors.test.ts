@@ -8,7 +8,7 @@ import {
   uncachedSessionsPath,
   useFakeClock,
   useFakeUpstream,
-} from "./support/proxy.ts";
+} from "../support/proxy.ts";
 
 const ACTIVE = `/meetings/${LIVE_V2_MEETING}/active-session`;
 const realtimeKitError = (code: number, message: string) =>

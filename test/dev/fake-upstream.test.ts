@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { createFakeUpstream } from "../dev/fake-upstream/app.ts";
-import { FAKE_API_TOKEN, type Session } from "../dev/fake-upstream/data.ts";
-import { UPSTREAM_APP_URL } from "./support/proxy.ts";
+import { createFakeUpstream } from "../../dev/fake-upstream/app.ts";
+import { FAKE_API_TOKEN, type Session } from "../../dev/fake-upstream/data.ts";
+import { UPSTREAM_APP_URL } from "../support/proxy.ts";
 
 // The fake stands in for the real API in `npm start` and every test, so it is tested too.
 const fake = createFakeUpstream();

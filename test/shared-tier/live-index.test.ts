@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { generatedMeetingId, MEETINGS } from "../../dev/fake-upstream/data.ts";
 import { toStoredAnswer } from "../../src/cache/answer.ts";
-import { LiveSessionsView } from "../../src/reads/live-index.ts";
+import { LiveSessionsView } from "../../src/shared-tier/live-index.ts";
 import { dataCentre, errorBody, proxyWith, useFakeClock, useFakeUpstream } from "../support/proxy.ts";
 
 const FROM_INDEX = { ACTIVE_SESSION_SOURCE: "live-sessions" };
@@ -41,7 +41,11 @@ describe("ACTIVE_SESSION_SOURCE=live-sessions", () => {
     expect(response.status).toBe(404);
     expect(await errorBody(response)).toEqual({
       success: false,
-      error: { code: 404, message: "No active session found for meeting_id 0d4e6a8c-2b1f-4e3d-9c5b-7a6f8e9d0c1b" },
+      error: {
+        code: 404,
+        type: "not_found",
+        message: "No active session found for meeting_id 0d4e6a8c-2b1f-4e3d-9c5b-7a6f8e9d0c1b",
+      },
     });
   });
 

@@ -7,7 +7,7 @@
  */
 import type { Context, Handler, MiddlewareHandler } from "hono";
 import * as z from "zod/mini";
-import { quotaKey } from "../access/keys.ts";
+import { quotaKey } from "../access/quota.ts";
 import { readBoundedText } from "../bounded.ts";
 import type { Config, JoinPresets } from "../config.ts";
 import type { AppEnv, Caller } from "../context.ts";
@@ -15,9 +15,9 @@ import { ApiError, fromFailure } from "../errors.ts";
 import { runtime } from "../runtime.ts";
 import type { UpstreamSettings } from "../upstream/request.ts";
 import { allowedPresets, backendParticipant, userParticipant } from "../users/join.ts";
-import { type ParticipantsResult, participantsStub } from "../users/participants-object.ts";
+import type { ParticipantsResult } from "../users/participants-object.ts";
 import type { AnyWriteRoute, Route } from "./table.ts";
-import { describe, toValidationIssues, validate } from "./validate.ts";
+import { describe, toValidationIssues, validate } from "./validator.ts";
 
 /** A join's body is a name, or a few ids: anything larger is not a join. */
 export const MAX_JOIN_BODY_BYTES = 4096;
@@ -90,11 +90,11 @@ async function askParticipants<T>(
   context: WriteRouteContext,
   meetingId: string,
   call: (
-    stub: ReturnType<typeof participantsStub>,
+    stub: ReturnType<Env["MEETING_PARTICIPANTS"]["getByName"]>,
     callContext: { settings: UpstreamSettings; quotaKey: string },
   ) => Promise<ParticipantsResult<T>>,
 ): Promise<T> {
-  const stub = participantsStub(context.participants, meetingId);
+  const stub = context.participants.getByName(meetingId);
   const callContext = {
     settings: context.settings,
     quotaKey: quotaKey(c.get("caller"), c.req.header("CF-Connecting-IP")),

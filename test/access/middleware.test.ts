@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LOCAL_API_KEYS, LOCAL_NARROW_API_KEY } from "../dev/local-keys.ts";
+import { LOCAL_API_KEYS, LOCAL_NARROW_API_KEY } from "../../dev/local-keys.ts";
 import {
   API_KEY,
   callProxy,
@@ -9,7 +9,7 @@ import {
   proxyWith,
   uncachedSessionsPath,
   useFakeUpstream,
-} from "./support/proxy.ts";
+} from "../support/proxy.ts";
 
 const ACTIVE = `/meetings/${LIVE_V2_MEETING}/active-session`;
 const bearer = (key: string) => ({ headers: { Authorization: `Bearer ${key}` } });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ANSWERED_PATHS, allowedMethods } from "../src/routes/table.ts";
-import { LIVE_V2_MEETING, proxyWith, uncachedSessionsPath, useFakeUpstream } from "./support/proxy.ts";
+import { ANSWERED_PATHS, allowedMethods } from "../../src/routes/table.ts";
+import { LIVE_V2_MEETING, proxyWith, uncachedSessionsPath, useFakeUpstream } from "../support/proxy.ts";
 
 const APP_ORIGIN = "https://app.example.com";
 const LOCAL_ORIGIN = "http://localhost:5173";

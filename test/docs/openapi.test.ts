@@ -1,15 +1,15 @@
 import { describe, expect, inject, it } from "vitest";
-import apiDoc from "../docs/api.md?raw";
-import operatingDoc from "../docs/operating.md?raw";
-import readme from "../README.md?raw";
-import { buildOpenApiDocument } from "../src/docs/openapi.ts";
-import { REFERENCE_PAGE_CSP, renderReferencePage } from "../src/docs/page.ts";
-import { GENERATED_TABLES, withTable } from "../src/docs/reference-tables.ts";
-import { ROUTES } from "../src/routes/table.ts";
+import apiDoc from "../../docs/api.md?raw";
+import operatingDoc from "../../docs/operating.md?raw";
+import readme from "../../README.md?raw";
+import { buildOpenApiDocument } from "../../src/docs/openapi.ts";
+import { REFERENCE_PAGE_CSP, renderReferencePage } from "../../src/docs/page.ts";
+import { GENERATED_TABLES, withTable } from "../../src/docs/reference-tables.ts";
+import { ROUTES } from "../../src/routes/table.ts";
 
 const sessionsRoute = ROUTES[1];
 
-import { callProxy, useFakeUpstream } from "./support/proxy.ts";
+import { callProxy, useFakeUpstream } from "../support/proxy.ts";
 
 const STALE = "public/ is out of date with the schemas: run `npm run docs` and commit the result";
 

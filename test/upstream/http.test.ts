@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import packageJson from "../package.json" with { type: "json" };
+import packageJson from "../../package.json" with { type: "json" };
 import {
   API_KEY,
   callProxy,
@@ -12,7 +12,7 @@ import {
   UPSTREAM_APP_URL,
   uncachedSessionsPath,
   useFakeUpstream,
-} from "./support/proxy.ts";
+} from "../support/proxy.ts";
 
 const CACHE_OFF = { SESSIONS_CACHE_TTL_SECONDS: "0" };
 
@@ -197,7 +197,7 @@ describe("routes and methods", () => {
     expect(response.status).toBe(404);
     expect(await errorBody(response)).toEqual({
       success: false,
-      error: { code: 404, message: `No active session found for meeting_id ${IDLE_V2_MEETING}` },
+      error: { code: 404, type: "not_found", message: `No active session found for meeting_id ${IDLE_V2_MEETING}` },
     });
   });
 });

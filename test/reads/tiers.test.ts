@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
-import { logger } from "../src/log.ts";
-import { runtime } from "../src/runtime.ts";
+import { logger } from "../../src/log.ts";
+import { runtime } from "../../src/runtime.ts";
 import {
   callProxy,
   errorBody,
@@ -12,7 +12,7 @@ import {
   uncachedSessionsPath,
   useFakeClock,
   useFakeUpstream,
-} from "./support/proxy.ts";
+} from "../support/proxy.ts";
 
 const ACTIVE = `/meetings/${LIVE_V2_MEETING}/active-session`;
 const successBody = (marker: string) => JSON.stringify({ success: true, data: { sessions: [], marker } });
