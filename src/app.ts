@@ -85,7 +85,7 @@ function userVerifier(config: Config): VerifyUser | undefined {
   if (!AUTH_JWKS_URL || !AUTH_ISSUER || !AUTH_AUDIENCE) return undefined;
   const jwks = new JwksCache(AUTH_JWKS_URL, () => runtime.now());
   const settings = { issuer: AUTH_ISSUER, audience: AUTH_AUDIENCE, algorithms: AUTH_ALGORITHMS };
-  return (token) => verifyUserToken(token, settings, jwks, runtime.now());
+  return (token, background) => verifyUserToken(token, settings, jwks, runtime.now(), background);
 }
 
 export interface AppOptions {

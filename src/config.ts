@@ -42,6 +42,26 @@ function wholeNumber(min: number, max: number, fallback: number, meaning = "") {
   return documented(schema, { kind: "var", rule: `${min}..${max}${meaning ? `: ${meaning}` : ""}` });
 }
 
+/** A decimal share from `min` to 1, e.g. `0.6` (vars arrive as strings, or from TOML as numbers). */
+function share(min: number, fallback: number, meaning: string) {
+  const schema = z.pipe(
+    z.optional(z.union([z.string(), z.number()])),
+    z.transform((value: string | number | undefined, ctx) => {
+      if (value === undefined) return fallback;
+      const text = String(value).trim();
+      const number = /^(?:0|1)?(?:\.[0-9]+)?$/.test(text) && text !== "" && text !== "." ? Number(text) : Number.NaN;
+      if (number >= min && number <= 1) return number;
+      ctx.issues.push({
+        code: "custom",
+        input: value,
+        message: `must be a decimal from ${min} to 1, e.g. ${fallback}`,
+      });
+      return z.NEVER;
+    }),
+  );
+  return documented(schema, { kind: "var", rule: `${min}..1: ${meaning}` });
+}
+
 /** `<requests>/<seconds>`, e.g. `1000/300`. */
 function allowance(fallback: string, meaning: string) {
   const rule = "must be <requests>/<seconds>: requests 1 to 1000000, seconds 1 to 3600, e.g. 1000/300";
@@ -352,6 +372,17 @@ export function configSchema(catalog: RouteCatalog) {
       MAX_PER_PAGE: wholeNumber(1, 1000, 100, "the largest `per_page` callers may ask for"),
       UPSTREAM_BUDGET: allowance("1000/300", "the whole deployment's upstream allowance"),
       CALLER_MISS_BUDGET: allowance("200/300", "the upstream calls one caller may cause"),
+      JOIN_BUDGET_SHARE: share(
+        0.1,
+        0.6,
+        "the most of `UPSTREAM_BUDGET` joins (adds, refreshes, edits) may take together, so reads always keep the rest",
+      ),
+      JOIN_TOKEN_REUSE_SECONDS: wholeNumber(
+        0,
+        86400,
+        3600,
+        "the longest a participant token is handed out again to the same person joining again (0: every join gets a fresh one)",
+      ),
       UPSTREAM_PAUSE_SECONDS: wholeNumber(0, 3600, 300, "the pause after an upstream 429 that names no reset time"),
       STALE_IF_SLOW_MS: wholeNumber(
         0,

@@ -154,6 +154,8 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
   const faults: Fault[] = [];
   const allowanceLog: AllowanceLog = { arrivals: [], lockouts: 0, lockedUntil: 0 };
   const requests: Request[] = [];
+  // Bodies are read as they arrive: a request made in a Durable Object cannot be read from elsewhere later.
+  const bodies = new WeakMap<Request, string>();
   const now = options.now ?? Date.now;
   const identity = createIdentityProvider(now);
   const meetingIds = new Set(
@@ -282,7 +284,9 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
     if (pathname.startsWith("/idp/")) return identity.fetch(request);
     if (pathname === WEBHOOK_KEY_PATH) return webhooks.fetchPublicKey();
     if (pathname.startsWith("/fake/")) return controlApp.fetch(request);
-    requests.push(request.clone());
+    const recorded = request.clone();
+    requests.push(recorded);
+    if (request.body) bodies.set(recorded, await request.clone().text());
     // Bounded, so a long `npm start` does not grow without end.
     if (requests.length > MAX_RECORDED_REQUESTS) requests.shift();
     const refused = options.allowance ? overAllowance(options.allowance) : undefined;
@@ -303,6 +307,8 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
     fetch: answer,
     /** The requests received (the last 10,000), oldest first. */
     requests,
+    /** A received request's body, as it arrived ("" for none). */
+    bodyOf: (request: Request) => bodies.get(request) ?? "",
     /** Queue faults: each is used by one request, in order. */
     failNext(...next: Fault[]) {
       faults.push(...next);

@@ -36,6 +36,15 @@ export interface SignOptions {
   kid?: string;
 }
 
+/** How the provider misbehaves when told to: what max-age it serves its keys with, whether it is down, or slow. */
+export interface JwksTrouble {
+  maxAgeSeconds?: number;
+  /** Answers 503. */
+  down?: boolean;
+  /** Answers only once this settles (a slow or hanging provider). */
+  until?: Promise<unknown>;
+}
+
 /** The public half as published: an RSA JWK with its key id. */
 interface PublicJwk {
   kty: string;
@@ -101,6 +110,7 @@ export function createIdentityProvider(now: () => number = Date.now) {
   const keys = () => (published ??= generateKeyPair(kid));
   const forgeryKeys = () => (unpublished ??= generateKeyPair(kid));
   let jwksRequests = 0;
+  let trouble: JwksTrouble = {};
 
   /** A token for `claims`, signed like a real provider's (RS256, with the key id). */
   async function signIn(claims: UserClaims, options: SignOptions = {}): Promise<string> {
@@ -131,7 +141,10 @@ export function createIdentityProvider(now: () => number = Date.now) {
     const { pathname } = new URL(request.url);
     if (pathname === LOCAL_SIGN_IN.jwksPath) {
       jwksRequests++;
-      return json(await jwks(), { headers: { "Cache-Control": "public, max-age=600" } });
+      const { maxAgeSeconds = 600, down, until } = trouble;
+      if (until) await until;
+      if (down) return json({ error: "service unavailable" }, { status: 503 });
+      return json(await jwks(), { headers: { "Cache-Control": `public, max-age=${maxAgeSeconds}` } });
     }
     if (pathname === LOCAL_SIGN_IN.tokenPath && request.method === "OPTIONS") {
       return new Response(null, { status: 204, headers: CORS });
@@ -156,6 +169,10 @@ export function createIdentityProvider(now: () => number = Date.now) {
     /** How many times the JWKS was fetched (the proxy must not hammer the provider). */
     get jwksRequests() {
       return jwksRequests;
+    },
+    /** Makes the provider troublesome (a short max-age, down, slow); `{}` makes it well again. */
+    trouble(next: JwksTrouble): void {
+      trouble = next;
     },
   };
 }

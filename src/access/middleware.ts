@@ -48,8 +48,8 @@ function presentedKey(authorization: string | undefined): string | undefined | n
   return /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(authorization)?.[1] ?? null;
 }
 
-/** Checks a user token; absent when user sign-in is not configured. */
-export type VerifyUser = (token: string) => Promise<UserVerdict>;
+/** Checks a user token (refreshing the identity provider's keys in `background` when due); absent when user sign-in is not configured. */
+export type VerifyUser = (token: string, background: (work: Promise<unknown>) => void) => Promise<UserVerdict>;
 
 /** A token in the URL would be logged, cached and kept in browser history: it is refused, even a valid one. */
 function tokenInUrl(url: string): boolean {
@@ -100,7 +100,7 @@ export function callerIdentity(entries: readonly ApiKeyEntry[], verifyUser?: Ver
     if (looksLikeJwt(key)) {
       const verdict =
         verifyUser && key.length <= MAX_USER_TOKEN_LENGTH
-          ? await verifyUser(key)
+          ? await verifyUser(key, (work) => c.executionCtx.waitUntil(work))
           : {
               ok: false as const,
               reason: "invalid" as const,

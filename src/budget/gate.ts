@@ -19,12 +19,15 @@
  * waited longest and every answer's age stays even instead of some starving. A cold
  * key that callers keep asking for grows urgent too (and may reach past half the
  * window); a one-off random id never does, so a flood of them stays within half.
- * Joins go ahead of both: a person is waiting. Only the window's guarantee holds them
- * back; they take their token from the pacing bucket even when it is short (borrowing
- * from the reads that come after), never past the window's budget.
+ * Joins go ahead of both: a person is waiting. They take their token from the pacing
+ * bucket even when it is short (borrowing from the reads that come after), never past the
+ * window's budget; but together they take at most the joins' share of it, first come first
+ * served, and joins of meetings the proxy does not know are few (join-queue.ts).
  */
 
+import type { Config } from "../config.ts";
 import type { SyncKv } from "../sync-kv.ts";
+import { type JoinLimits, JoinQueue, PROBES_SHARE } from "./join-queue.ts";
 
 export interface Allowance {
   requests: number;
@@ -42,6 +45,8 @@ export type PermitPriority = "cold" | "refresh" | "join" | "continuation";
 export interface Allowances {
   budget: Allowance;
   callerBudget: Allowance;
+  /** The most of `budget` joins may take together (JOIN_BUDGET_SHARE, 0.1 to 1). */
+  joinShare: number;
 }
 
 /**
@@ -60,14 +65,30 @@ export interface Demand {
   pages?: number;
 }
 
+/** The allowances a deployment's config gives: every permit request carries them. */
+export function allowancesOf(
+  config: Pick<Config, "UPSTREAM_BUDGET" | "CALLER_MISS_BUDGET" | "JOIN_BUDGET_SHARE">,
+): Allowances {
+  return {
+    budget: config.UPSTREAM_BUDGET,
+    callerBudget: config.CALLER_MISS_BUDGET,
+    joinShare: config.JOIN_BUDGET_SHARE,
+  };
+}
+
 export interface PermitRequest extends Allowances, Demand {
   /** The quota key of the caller that caused the upstream call: `key:<id>`, `user:<id>` or `ip:<address or /64>`. */
   quotaKey: string;
   /** The route name, for spend per route. */
   route: string;
+  /** A join of a meeting the proxy does not know exists yet: few per caller and for the deployment. */
+  probe?: boolean;
+  /** A further call of a join already admitted (after a refresh found the participant gone, say): never queued. */
+  followUp?: boolean;
 }
 
-export type RefusalReason = "budget" | "paused" | "caller";
+/** `probes`: the caller's joins of meetings the proxy does not know are spent for this window. */
+export type RefusalReason = "budget" | "paused" | "caller" | "probes";
 
 export type PermitDecision =
   | { granted: true; permitsLeft: number }
@@ -81,6 +102,7 @@ export interface GateStatus {
   /** Every API key's upstream spend in its window (sliding estimate), by key id. */
   spend_per_key: Record<string, number>;
   callers_over_share: { caller: string; refused: number }[];
+  joins: ReturnType<JoinQueue["status"]>;
 }
 
 interface Grant {
@@ -101,6 +123,11 @@ interface Pacing {
   at: number;
 }
 
+interface Refusal {
+  reason: RefusalReason;
+  retryAfterMs: number;
+}
+
 /**
  * The quota key of the proxy's own work: renewals that webhooks ask for (`proxy:webhooks`:
  * one per key every 2 s at most) and the further pages of a load already begun
@@ -111,10 +138,10 @@ export const PROXY_QUOTA_PREFIX = "proxy:";
 /** No upstream 429 pauses the deployment longer than this, whatever its Retry-After says. */
 export const MAX_PAUSE_MS = 3_600_000;
 
-const GRANTS_KEY = "grants";
-const PACING_KEY = "pacing";
-const PAUSE_KEY = "paused-until";
-const CALLER_PREFIX = "caller:";
+const STORED_GRANTS = "grants";
+const STORED_PACING = "pacing";
+const STORED_PAUSE = "paused-until";
+const STORED_CALLER_PREFIX = "caller:";
 /** How an API key's quota key begins (`key:<id>`); its spend is listed by key id. */
 const KEY_CALLER_PREFIX = "key:";
 /** Beyond this many remembered callers the least recently seen is forgotten (it starts afresh). */
@@ -129,8 +156,10 @@ export class BudgetGate {
   readonly #store: SyncKv;
   readonly #now: () => number;
   readonly #callers = new Map<string, CallerWindow>();
+  readonly #joins: JoinQueue;
   #budget: Allowance = { requests: 1, seconds: 1 };
   #callerBudget: Allowance = { requests: 1, seconds: 1 };
+  #joinShare = 1;
   #grants: Grant[];
   #pacing: Pacing | undefined;
   #pausedUntil: number;
@@ -138,29 +167,32 @@ export class BudgetGate {
   constructor({ store, now }: BudgetGateOptions) {
     this.#store = store;
     this.#now = now;
-    this.#grants = store.get<Grant[]>(GRANTS_KEY) ?? [];
-    this.#pacing = store.get<Pacing>(PACING_KEY);
-    this.#pausedUntil = store.get<number>(PAUSE_KEY) ?? 0;
-    for (const [key, window] of store.list<CallerWindow>({ prefix: CALLER_PREFIX })) {
-      this.#callers.set(key.slice(CALLER_PREFIX.length), window);
+    this.#grants = store.get<Grant[]>(STORED_GRANTS) ?? [];
+    this.#pacing = store.get<Pacing>(STORED_PACING);
+    this.#pausedUntil = store.get<number>(STORED_PAUSE) ?? 0;
+    this.#joins = new JoinQueue(store);
+    for (const [key, window] of store.list<CallerWindow>({ prefix: STORED_CALLER_PREFIX })) {
+      this.#callers.set(key.slice(STORED_CALLER_PREFIX.length), window);
     }
   }
 
   /** Grants a permit for one upstream attempt, or says why not and for how long. */
   take(request: PermitRequest): PermitDecision {
     const now = this.#begin(request, this.#now());
-    const refusal = this.#refusal(request, now);
+    const joining = this.#joinTurn(request, now);
+    const refusal = joining.refusal ?? this.#refusal(request, now);
     if (refusal) {
-      if (refusal.reason === "caller") this.#noteCallerRefusal(request.quotaKey, now);
+      if (refusal.reason === "caller" || refusal.reason === "probes") this.#noteCallerRefusal(request.quotaKey, now);
       return { granted: false, ...refusal, permitsLeft: this.#available() };
     }
+    joining.commit?.(now);
     this.#grants.push({ at: now, route: request.route });
     // A join may borrow ahead; the debt is bounded, and repaid by the refill before reads go on.
     const pacing = { tokens: Math.max(-this.#pacingCapacity, this.#pacingNow(now) - 1), at: now };
     this.#pacing = pacing;
     if (!isProxysOwn(request.quotaKey)) this.#chargeCaller(request.quotaKey, now);
-    this.#store.put(GRANTS_KEY, this.#grants);
-    this.#store.put(PACING_KEY, pacing);
+    this.#store.put(STORED_GRANTS, this.#grants);
+    this.#store.put(STORED_PACING, pacing);
     return { granted: true, permitsLeft: this.#available() };
   }
 
@@ -172,13 +204,13 @@ export class BudgetGate {
     const until = Math.min(untilMs, this.#now() + MAX_PAUSE_MS);
     if (until <= this.#pausedUntil) return;
     this.#pausedUntil = until;
-    this.#store.put(PAUSE_KEY, until);
+    this.#store.put(STORED_PAUSE, until);
   }
 
   /** An operator lifts a pause at once (e.g. after raising the token's limits, or a mistaken 429). */
   liftPause(): void {
     this.#pausedUntil = 0;
-    this.#store.delete(PAUSE_KEY);
+    this.#store.delete(STORED_PAUSE);
   }
 
   status(allowances: Allowances): GateStatus {
@@ -206,6 +238,33 @@ export class BudgetGate {
       spend_per_route: spend,
       spend_per_key: spendPerKey,
       callers_over_share: overShare,
+      joins: this.#joins.status(this.#joinLimits(), now),
+    };
+  }
+
+  /**
+   * A join's place in the joins' share: refused (its turn, or its probes spent), or what to
+   * record once it is granted. The pause and the caller's share come first: a join they
+   * refuse takes no turn.
+   */
+  #joinTurn(request: PermitRequest, now: number): { refusal?: Refusal; commit?: (at: number) => void } {
+    if (request.priority !== "join" || now < this.#pausedUntil) return {};
+    if (this.#callerWait(request.quotaKey, now) > 0) return {};
+    if (request.followUp) return { commit: (at) => this.#joins.recordFollowUp(at) };
+    const verdict = this.#joins.decide(
+      { quotaKey: request.quotaKey, probe: request.probe === true },
+      this.#joinLimits(),
+      now,
+    );
+    if (!verdict.admitted) return { refusal: { reason: verdict.reason, retryAfterMs: verdict.retryAfterMs } };
+    return { commit: verdict.commit };
+  }
+
+  #joinLimits(): JoinLimits {
+    return {
+      joins: Math.max(1, Math.floor(this.#budget.requests * this.#joinShare)),
+      probes: Math.max(1, Math.ceil(this.#budget.requests * PROBES_SHARE)),
+      windowMs: this.#windowMs,
     };
   }
 
@@ -213,6 +272,7 @@ export class BudgetGate {
   #begin(allowances: Allowances, now: number): number {
     this.#budget = allowances.budget;
     this.#callerBudget = allowances.callerBudget;
+    this.#joinShare = allowances.joinShare;
     this.#forgetExpiredGrants(now);
     return now;
   }
@@ -238,7 +298,7 @@ export class BudgetGate {
     return Math.min(this.#pacingCapacity, tokens);
   }
 
-  #refusal(request: PermitRequest, now: number): { reason: RefusalReason; retryAfterMs: number } | undefined {
+  #refusal(request: PermitRequest, now: number): Refusal | undefined {
     if (now < this.#pausedUntil) return { reason: "paused", retryAfterMs: this.#pausedUntil - now };
     const callerWait = isProxysOwn(request.quotaKey) ? 0 : this.#callerWait(request.quotaKey, now);
     if (callerWait > 0) return { reason: "caller", retryAfterMs: callerWait };
@@ -345,11 +405,11 @@ export class BudgetGate {
     // Re-inserting keeps the map in least-recently-seen order.
     this.#callers.delete(caller);
     this.#callers.set(caller, window);
-    this.#store.put(CALLER_PREFIX + caller, window);
+    this.#store.put(STORED_CALLER_PREFIX + caller, window);
     for (const [oldest] of this.#callers) {
       if (this.#callers.size <= MAX_TRACKED_CALLERS) break;
       this.#callers.delete(oldest);
-      this.#store.delete(CALLER_PREFIX + oldest);
+      this.#store.delete(STORED_CALLER_PREFIX + oldest);
     }
   }
 }

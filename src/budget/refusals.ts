@@ -11,6 +11,10 @@ const REFUSALS = {
   caller: { kind: "caller_budget", message: "this caller's share of the upstream budget is spent; retry later" },
   paused: { kind: "upstream_paused", message: "upstream rate limit reached: every upstream call is paused" },
   budget: { kind: "upstream_budget", message: "upstream budget exhausted" },
+  probes: {
+    kind: "caller_budget",
+    message: "too many joins of meetings this proxy does not know yet from this caller; retry later",
+  },
 } as const satisfies Record<RefusalReason, { kind: ErrorKind; message: string }>;
 
 /** The error a caller gets when the budget gives no permit (unless a stored answer covers it). */
@@ -45,7 +49,7 @@ export class RefusalMemory {
 
   remember(demand: Demand, quotaKey: string, refusal: RememberedRefusal): void {
     if (refusal.reason === "paused") this.#paused = refusal;
-    else if (refusal.reason === "caller") {
+    else if (refusal.reason === "caller" || refusal.reason === "probes") {
       this.#byCaller.set(quotaKey, refusal);
       if (this.#byCaller.size > MAX_REMEMBERED_CALLERS) this.#byCaller.delete(this.#byCaller.keys().next().value ?? "");
     } else {

@@ -6,6 +6,7 @@
  */
 import * as z from "zod/mini";
 import { ERROR_KINDS } from "../errors.ts";
+import { MAX_NAME_LENGTH, nameProblem } from "../names.ts";
 import { described } from "./params.ts";
 
 /** A schema the OpenAPI document names (a component), with its description. */
@@ -144,16 +145,20 @@ export const statusEnvelope = named(
   "The budget gate's state, for operators",
 );
 
-const CONTROL_CHARACTER = /\p{Cc}/u;
-
-/** A participant's display name: 1..100 characters, no control characters. */
+/** A participant's display name: 1..100 characters, none of them control or format characters, not only whitespace. */
 const participantName = described(
-  z.string().check(
-    z.minLength(1, "must not be empty"),
-    z.maxLength(100, "must be at most 100 characters"),
-    z.refine((value) => !CONTROL_CHARACTER.test(value), "must not contain control characters"),
-  ),
-  "The participant's display name",
+  z
+    .string()
+    .check(
+      z.minLength(1, "must not be empty"),
+      z.maxLength(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`),
+      (ctx) => {
+        const problem =
+          ctx.value.length > 0 && ctx.value.length <= MAX_NAME_LENGTH ? nameProblem(ctx.value) : undefined;
+        if (problem) ctx.issues.push({ code: "custom", input: ctx.value, message: problem });
+      },
+    ),
+  "The participant's display name: no control or format characters (bidi overrides, zero-width), not only whitespace",
 );
 
 export const userJoinBody = named(
@@ -256,7 +261,10 @@ export const errorEnvelope = named(
     success: z.literal(false),
     error: z.object({
       code: count("The HTTP status"),
-      type: described(z.enum(ERROR_KINDS), "What kind of failure it is, by name (the same for every status it comes with)"),
+      type: described(
+        z.enum(ERROR_KINDS),
+        "What kind of failure it is, by name (the same for every status it comes with)",
+      ),
       message: text("What went wrong, in words"),
       issues: z.optional(
         described(

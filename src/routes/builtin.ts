@@ -1,6 +1,7 @@
 /** @module The handlers of the routes the proxy answers itself: health, and the operator's view of the budget. */
 import type { Context, Handler } from "hono";
 import packageJson from "../../package.json" with { type: "json" };
+import { allowancesOf } from "../budget/gate.ts";
 import { GATE_NAME } from "../budget/gate-object.ts";
 import { CHANGE_FEED_NAME } from "../changes/feed-object.ts";
 import type { Config } from "../config.ts";
@@ -41,7 +42,7 @@ async function webhooksStatus({ config, inbox, changeFeed }: BuiltinRouteContext
 /** The operator's view: the budget gate's state, and the webhooks'. */
 async function operatorStatus(context: BuiltinRouteContext) {
   const { config, gate } = context;
-  const allowances = { budget: config.UPSTREAM_BUDGET, callerBudget: config.CALLER_MISS_BUDGET };
+  const allowances = allowancesOf(config);
   const [budget, webhooks] = await Promise.all([
     gate.getByName(GATE_NAME).status(allowances).catch(gateDown),
     webhooksStatus(context),

@@ -15,7 +15,7 @@ import { ApiError, fromFailure } from "../errors.ts";
 import { runtime } from "../runtime.ts";
 import type { UpstreamSettings } from "../upstream/request.ts";
 import { allowedPresets, backendParticipant, userParticipant } from "../users/join.ts";
-import type { ParticipantsResult } from "../users/participants-object.ts";
+import type { CallContext, ParticipantsResult } from "../users/participants-object.ts";
 import type { AnyWriteRoute, Route } from "./table.ts";
 import { describe, toValidationIssues, validate } from "./validator.ts";
 
@@ -91,11 +91,11 @@ async function askParticipants<T>(
   meetingId: string,
   call: (
     stub: ReturnType<Env["MEETING_PARTICIPANTS"]["getByName"]>,
-    callContext: { settings: UpstreamSettings; quotaKey: string },
+    callContext: CallContext,
   ) => Promise<ParticipantsResult<T>>,
 ): Promise<T> {
   const stub = context.participants.getByName(meetingId);
-  const callContext = {
+  const callContext: CallContext = {
     settings: context.settings,
     quotaKey: quotaKey(c.get("caller"), c.req.header("CF-Connecting-IP")),
   };
@@ -125,9 +125,10 @@ const WRITE_HANDLERS = {
     async function join(c: WriteContext) {
       presetsOf(context.config);
       const { meetingId = "" } = c.req.valid("param");
-      const fields = await participantFor(c, route, context.config, meetingId);
+      const wanted = await participantFor(c, route, context.config, meetingId);
+      const reuseSeconds = context.config.JOIN_TOKEN_REUSE_SECONDS;
       const outcome = await askParticipants(c, context, meetingId, (stub, callContext) =>
-        stub.join({ ...fields, meetingId, ...callContext }),
+        stub.join({ meetingId, participant: wanted, reuseSeconds }, callContext),
       );
       const { participant, token, created } = outcome;
       const data = {
@@ -143,9 +144,10 @@ const WRITE_HANDLERS = {
     async function addParticipant(c: WriteContext) {
       presetsOf(context.config);
       const { meetingId = "" } = c.req.valid("param");
-      const fields = await participantFor(c, route, context.config, meetingId);
+      const wanted = await participantFor(c, route, context.config, meetingId);
+      // The SDK's add participant answers a fresh token each call, as the upstream's does: no reuse.
       const { participant, token } = await askParticipants(c, context, meetingId, (stub, callContext) =>
-        stub.join({ ...fields, meetingId, ...callContext }),
+        stub.join({ meetingId, participant: wanted, reuseSeconds: 0 }, callContext),
       );
       return c.json({ success: true, data: { ...participant, token } }, 200, NO_STORE);
     },
@@ -154,8 +156,8 @@ const WRITE_HANDLERS = {
       const presets = presetsOf(context.config);
       const { meetingId = "", participantId = "" } = c.req.valid("param");
       await readJson(c, route.requestBody.key);
-      const token = await askParticipants(c, context, meetingId, (stub, callContext) =>
-        stub.refreshToken({ meetingId, participantId, allowedPresets: allowedPresets(presets), ...callContext }),
+      const { token } = await askParticipants(c, context, meetingId, (stub, callContext) =>
+        stub.refreshToken({ meetingId, participantId, allowedPresets: allowedPresets(presets) }, callContext),
       );
       return c.json({ success: true, data: { token } }, 200, NO_STORE);
     },

@@ -35,11 +35,7 @@ export function ttlSecondsOf(config: Config, route: AnyProxiedRoute): number {
 }
 
 /** The handlers of one proxied route: ETag/304, validation, then the answer from the cache tiers. */
-export function proxyHandlers(
-  route: AnyProxiedRoute,
-  config: Config,
-  server: ReadServer,
-): MiddlewareHandler<AppEnv>[] {
+export function proxyHandlers(route: AnyProxiedRoute, config: Config, server: ReadServer): MiddlewareHandler<AppEnv>[] {
   async function forward(c: Context<AppEnv, string, Validated>): Promise<Response> {
     const trace = newTrace();
     c.set("upstreamTrace", trace);

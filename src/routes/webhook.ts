@@ -9,7 +9,7 @@
  */
 
 import type { Context } from "hono";
-import { quotaKey } from "../access/quota.ts";
+import { quotaKey, RATE_LIMIT_PERIOD_SECONDS } from "../access/quota.ts";
 import { readBoundedBytes } from "../bounded.ts";
 import type { MeetingChange } from "../changes/feed.ts";
 import type { Config, RateLimitBinding } from "../config.ts";
@@ -53,16 +53,21 @@ export function webhookHandler({ config, inbox, announce, limiter }: WebhookCont
   const publicKey = config.REALTIMEKIT_WEBHOOK_PUBLIC_KEY;
   const stub = () => inbox.getByName(INBOX_NAME);
 
-  /** A delivery refused before it was read: counted, and limited per IP like unknown keys. */
+  /**
+   * A delivery refused before it was read: limited per IP like unknown keys, and counted in
+   * the inbox only while its address is within its limit (a flood costs no object write).
+   */
   async function refuse(c: Context<AppEnv>, error: ApiError): Promise<never> {
     c.set("webhook", { outcome: "rejected" });
+    const { success } = await limiter.limit({ key: quotaKey(undefined, c.req.header("CF-Connecting-IP")) });
+    if (!success) {
+      throw new ApiError("rate_limited", "rate limit exceeded; retry later", { retryAfter: RATE_LIMIT_PERIOD_SECONDS });
+    }
     c.executionCtx.waitUntil(
       stub()
         .rejected()
         .catch(() => undefined),
     );
-    const { success } = await limiter.limit({ key: quotaKey(undefined, c.req.header("CF-Connecting-IP")) });
-    if (!success) throw new ApiError("rate_limited", "rate limit exceeded; retry later", { retryAfter: 60 });
     throw error;
   }
 

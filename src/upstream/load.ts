@@ -3,7 +3,7 @@
  * page of a list included) is paid for by a permit asked for as the load's demand, and
  * an upstream 404 is an answer like any other (a meeting with no live session).
  */
-import { type Demand, PROXY_QUOTA_PREFIX } from "../budget/gate.ts";
+import { allowancesOf, type Demand, PROXY_QUOTA_PREFIX } from "../budget/gate.ts";
 import { type GateClient, gatePermits } from "../budget/permits.ts";
 import type { DirectCallThrottle } from "../budget/refusals.ts";
 import { ApiError } from "../errors.ts";
@@ -58,8 +58,7 @@ export async function loadThroughGate(
         ...asked,
         quotaKey,
         route: request.label,
-        budget: settings.UPSTREAM_BUDGET,
-        callerBudget: settings.CALLER_MISS_BUDGET,
+        ...allowancesOf(settings),
       },
       hasCopy: asked.priority === "refresh",
       throttle: gateway.throttle,

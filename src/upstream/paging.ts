@@ -21,8 +21,10 @@ export async function getEveryPage(
     const page = JSON.parse((await getPage({ path: request.path, query }, pageNo)).body) as ListPage;
     const listed = Array.isArray(page.data?.sessions) ? page.data.sessions : [];
     sessions.push(...listed);
-    const more = page.paging ? page.paging.end_offset < page.paging.total_count : listed.length === request.everyPage;
-    if (!more || listed.length === 0) break;
+    // A short page is the last, whatever `paging` says: the upstream does not say whether
+    // its end_offset is inclusive, and reading it as exclusive would ask for an empty page.
+    const total = page.paging?.total_count;
+    if (listed.length < request.everyPage || (total !== undefined && sessions.length >= total)) break;
   }
   const paging = { start_offset: 0, end_offset: sessions.length, total_count: sessions.length };
   return { status: 200, body: JSON.stringify({ success: true, data: { sessions }, paging }) };

@@ -1,10 +1,13 @@
 /**
  * @module The participant calls joining needs: add, refresh a token, edit, look one up, and
- * find one by its custom id. Each takes its permits as a join (a person is waiting).
+ * find one by its custom id. Each takes its permits as a join (a person is waiting): the
+ * first call of a join takes its turn in the joins' share, the calls after it follow.
  * Adding is not idempotent (each call makes a new participant): it is made once and never
- * retried; the others are retried like reads.
+ * retried; the others are retried like reads. The bodies sent are exactly the
+ * participant's fields, in the order the official SDK sends them, and nothing else.
  */
-import { gatePermits } from "../budget/permits.ts";
+import { allowancesOf } from "../budget/gate.ts";
+import { gatePermits, type PermitSource } from "../budget/permits.ts";
 import { ApiError } from "../errors.ts";
 import { createUpstreamHttp, type UpstreamCall, type UpstreamTrace } from "./http.ts";
 import type { UpstreamGateway } from "./load.ts";
@@ -27,6 +30,21 @@ export interface ParticipantFields {
   preset_name: string;
   name?: string;
   picture?: string;
+}
+
+/** The add participant body: the participant's fields and nothing else, in the SDK's order. */
+export function addBody({ custom_participant_id, preset_name, name, picture }: ParticipantFields) {
+  return {
+    custom_participant_id,
+    preset_name,
+    ...(name === undefined ? {} : { name }),
+    ...(picture === undefined ? {} : { picture }),
+  };
+}
+
+/** The edit participant body: what may change of a participant, in the SDK's order. */
+export function editBody({ preset_name, name, picture }: ParticipantFields) {
+  return { ...(name === undefined ? {} : { name }), ...(picture === undefined ? {} : { picture }), preset_name };
 }
 
 /** Pages of a meeting's participants read at most when looking for one by its custom id. */
@@ -76,25 +94,38 @@ export interface ParticipantCallsOptions {
   settings: UpstreamSettings;
   /** Whose share of the budget the calls count against: `user:<id>` or `key:<id>`. */
   quotaKey: string;
+  /** The meeting is not known to exist: the join is a probe (few per caller and for the deployment). */
+  probe: boolean;
   trace: UpstreamTrace;
 }
 
-export function participantCalls({ gateway, settings, quotaKey, trace }: ParticipantCallsOptions) {
-  const http = createUpstreamHttp(settings, gateway.token);
-  const permits = gatePermits({
-    gate: gateway.gate,
-    request: {
-      priority: "join",
-      urgency: 1,
-      quotaKey,
-      route: "join",
-      budget: settings.UPSTREAM_BUDGET,
-      callerBudget: settings.CALLER_MISS_BUDGET,
+/** A join's permits: the first takes its turn in the joins' share (as a probe, maybe); every later one follows it. */
+function joinPermits({ gateway, settings, quotaKey, probe }: ParticipantCallsOptions): PermitSource {
+  const source = (followUp: boolean) =>
+    gatePermits({
+      gate: gateway.gate,
+      request: { priority: "join", urgency: 1, quotaKey, route: "join", probe, followUp, ...allowancesOf(settings) },
+      hasCopy: false,
+      throttle: gateway.throttle,
+      now: gateway.now,
+    });
+  const first = source(false);
+  const later = source(true);
+  let admitted = false;
+  return {
+    async acquire() {
+      const decision = await (admitted ? later : first).acquire();
+      admitted ||= decision.granted;
+      return decision;
     },
-    hasCopy: false,
-    throttle: gateway.throttle,
-    now: gateway.now,
-  });
+    pauseUntil: (untilMs) => first.pauseUntil(untilMs),
+  };
+}
+
+export function participantCalls(options: ParticipantCallsOptions) {
+  const { gateway, settings, trace } = options;
+  const http = createUpstreamHttp(settings, gateway.token);
+  const permits = joinPermits(options);
   const call = (request: UpstreamCall) => http.send(request, trace, permits);
   const participantsOf = (meetingId: string) => `/meetings/${encodeURIComponent(meetingId)}/participants`;
   const participantPath = (meetingId: string, participantId: string) =>
@@ -108,7 +139,7 @@ export function participantCalls({ gateway, settings, quotaKey, trace }: Partici
           method: "POST",
           path: participantsOf(meetingId),
           query: "",
-          json: fields,
+          json: addBody(fields),
           repeatable: false,
         });
         return dataOf(body, isParticipantWithToken);
@@ -125,13 +156,13 @@ export function participantCalls({ gateway, settings, quotaKey, trace }: Partici
     },
 
     /** Changes a participant's preset, name or picture; the answer carries a token. */
-    async edit(meetingId: string, participantId: string, fields: Omit<ParticipantFields, "custom_participant_id">) {
+    async edit(meetingId: string, participantId: string, fields: ParticipantFields) {
       try {
         const { body } = await call({
           method: "PATCH",
           path: participantPath(meetingId, participantId),
           query: "",
-          json: fields,
+          json: editBody(fields),
         });
         return dataOf(body, isParticipantWithToken);
       } catch (error) {

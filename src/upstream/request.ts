@@ -54,6 +54,7 @@ export type UpstreamSettings = Pick<
   | "UPSTREAM_PAUSE_SECONDS"
   | "UPSTREAM_BUDGET"
   | "CALLER_MISS_BUDGET"
+  | "JOIN_BUDGET_SHARE"
 >;
 
 export function upstreamSettings(config: Config): UpstreamSettings {
@@ -66,5 +67,6 @@ export function upstreamSettings(config: Config): UpstreamSettings {
     UPSTREAM_PAUSE_SECONDS: config.UPSTREAM_PAUSE_SECONDS,
     UPSTREAM_BUDGET: config.UPSTREAM_BUDGET,
     CALLER_MISS_BUDGET: config.CALLER_MISS_BUDGET,
+    JOIN_BUDGET_SHARE: config.JOIN_BUDGET_SHARE,
   };
 }

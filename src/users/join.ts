@@ -9,13 +9,29 @@ import type { JoinPresets } from "../config.ts";
 import type { User } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { canonicalId } from "../ids.ts";
+import { nameProblem } from "../names.ts";
 import type { ParticipantFields } from "../upstream/participants.ts";
 
 /** The preset a claim value not listed gets ("*" in JOIN_PRESETS). */
 const ANY_VALUE = "*";
-const MAX_NAME_LENGTH = 100;
 const MAX_PICTURE_LENGTH = 2048;
-const CONTROL_CHARACTER = /\p{Cc}/u;
+
+/**
+ * Signed-in users' participants have custom ids of their own form: this prefix and the
+ * user's id. A backend's key may not use it, so it can never join as (or refresh the
+ * token of) a user's participant.
+ */
+export const USER_PARTICIPANT_PREFIX = "rkp-user-";
+
+/** A signed-in user's participant's `custom_participant_id`: namespaced, so no backend's id can be it. */
+export function userParticipantId(userId: string): string {
+  return `${USER_PARTICIPANT_PREFIX}${userId}`;
+}
+
+/** Whether a custom id is in signed-in users' namespace (whatever its case). */
+export function isUsersParticipant(customId: string): boolean {
+  return customId.toLowerCase().startsWith(USER_PARTICIPANT_PREFIX);
+}
 
 export interface JoinRules {
   presets: JoinPresets;
@@ -60,7 +76,7 @@ function presetFor(user: User, presets: JoinPresets): string {
 function usableName(value: unknown): string | undefined {
   if (typeof value !== "string") return undefined;
   const name = value.trim();
-  return name && name.length <= MAX_NAME_LENGTH && !CONTROL_CHARACTER.test(name) ? name : undefined;
+  return nameProblem(name) === undefined ? name : undefined;
 }
 
 /** A picture is passed on only as an https URL: anything else could point a participant's browser anywhere. */
@@ -88,7 +104,7 @@ export function userParticipant(
   const name = requested.name ?? usableName(user.claims.name) ?? usableName(user.claims.preferred_username);
   const picture = usablePicture(user.claims.picture);
   return {
-    custom_participant_id: user.id,
+    custom_participant_id: userParticipantId(user.id),
     preset_name: presetFor(user, rules.presets),
     ...(name === undefined ? {} : { name }),
     ...(picture === undefined ? {} : { picture }),
@@ -100,8 +116,14 @@ export function allowedPresets(presets: JoinPresets): string[] {
   return [...new Set(Object.values(presets.presets))];
 }
 
-/** What a backend joins someone as, when its preset is one JOIN_PRESETS gives (else 403). */
+/** What a backend joins someone as, when its preset is one JOIN_PRESETS gives and its id is not a user's (else 403). */
 export function backendParticipant(requested: ParticipantFields, presets: JoinPresets): ParticipantFields {
+  if (isUsersParticipant(requested.custom_participant_id)) {
+    throw new ApiError(
+      "forbidden",
+      `custom_participant_id ${USER_PARTICIPANT_PREFIX}... is reserved for signed-in users' participants: use ids of your own`,
+    );
+  }
   if (!allowedPresets(presets).includes(requested.preset_name)) {
     throw new ApiError("forbidden", `preset ${requested.preset_name} is not one JOIN_PRESETS allows`);
   }

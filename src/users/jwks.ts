@@ -1,23 +1,30 @@
 /**
- * @module The identity provider's public keys (its JWKS), cached per isolate: for its
- * `Cache-Control` max-age (10 minutes without one, 24 hours at most); refetched for an
- * unknown key id at most once per 30 s, so forged key ids cannot make the proxy hammer
- * the provider; kept (stale) while the provider is unreachable, for up to a day.
+ * @module The identity provider's signing keys (its JWKS), cached per isolate so that
+ * trouble at the provider stays invisible while good keys are held:
+ * - keys are kept at least 60 s whatever the provider's `Cache-Control` says (10 minutes
+ *   without one, 24 hours at most), and past that they are refreshed in the background
+ *   while requests go on with the keys held (for up to a day, should the provider stay down);
+ * - after a failed fetch, the next one waits at least 30 s;
+ * - only a token whose key id is not among the keys held ever waits for a fetch, and such
+ *   fetches happen at most once per 30 s, so forged key ids cannot make the proxy hammer
+ *   the provider.
  */
 import type { HonoJsonWebKey } from "hono/utils/jwt/jws";
 import { readBoundedText } from "../bounded.ts";
 
 const DEFAULT_MAX_AGE_MS = 600_000;
+/** However short the provider's max-age (even 0), keys are kept this long before a refresh. */
+const SHORTEST_MAX_AGE_MS = 60_000;
 const LONGEST_MAX_AGE_MS = 86_400_000;
-/** An unknown key id is looked for again at most this often (a rotation shows up at once, a forgery flood does not). */
-export const UNKNOWN_KID_REFETCH_MS = 30_000;
+/** No fetch is made within this long of the last one that failed, nor for an unknown key id within this long of the last. */
+export const REFETCH_INTERVAL_MS = 30_000;
 /** Keys already fetched stay usable this long past their max-age while the provider cannot be reached. */
 const STALE_KEYS_MS = 86_400_000;
 const FETCH_TIMEOUT_MS = 5_000;
 /** A JWKS is a few kilobytes; this is far past any real one. */
 const MAX_JWKS_BYTES = 256 * 1024;
 
-/** The keys could not be had: none fetched yet (or too long ago), and the provider does not answer. */
+/** The keys could not be had: none held (or held too long), and the provider does not answer. */
 export class JwksUnavailable extends Error {
   constructor() {
     super("the identity provider's keys could not be fetched");
@@ -27,12 +34,17 @@ export class JwksUnavailable extends Error {
 
 interface Fetched {
   keys: HonoJsonWebKey[];
-  expiresAt: number;
+  /** Until when they are fresh; past it they are refreshed in the background. */
+  freshUntil: number;
 }
+
+/** Runs work after the answer (the platform's `waitUntil`), so a background refresh is not cut short. */
+export type Background = (work: Promise<unknown>) => void;
 
 function maxAgeMs(headers: Headers): number {
   const maxAge = /(?:^|,)\s*max-age\s*=\s*"?([0-9]+)"?/i.exec(headers.get("Cache-Control") ?? "")?.[1];
-  return maxAge === undefined ? DEFAULT_MAX_AGE_MS : Math.min(Number(maxAge) * 1000, LONGEST_MAX_AGE_MS);
+  const asked = maxAge === undefined ? DEFAULT_MAX_AGE_MS : Number(maxAge) * 1000;
+  return Math.min(Math.max(asked, SHORTEST_MAX_AGE_MS), LONGEST_MAX_AGE_MS);
 }
 
 function isKey(value: unknown): value is HonoJsonWebKey {
@@ -43,7 +55,9 @@ export class JwksCache {
   readonly #url: string;
   readonly #now: () => number;
   #fetched: Fetched | undefined;
-  #lastUnknownKidFetch = Number.NEGATIVE_INFINITY;
+  /** When the last fetch began, and when the last one failed. */
+  #lastFetchAt = Number.NEGATIVE_INFINITY;
+  #lastFailureAt = Number.NEGATIVE_INFINITY;
   #inFlight: Promise<Fetched | undefined> | undefined;
 
   constructor(url: string, now: () => number) {
@@ -51,28 +65,47 @@ export class JwksCache {
     this.#now = now;
   }
 
-  /** The keys to check a token signed with `kid` against (those of the JWKS that carry it; none when it is unknown). */
-  async keysFor(kid: string): Promise<HonoJsonWebKey[]> {
-    let fetched = this.#fetched;
-    if (!fetched || fetched.expiresAt <= this.#now()) fetched = (await this.#refetch()) ?? this.#stale();
-    let matching = fetched.keys.filter((key) => key.kid === kid);
-    if (matching.length === 0 && this.#now() - this.#lastUnknownKidFetch >= UNKNOWN_KID_REFETCH_MS) {
-      this.#lastUnknownKidFetch = this.#now();
-      fetched = (await this.#refetch()) ?? fetched;
-      matching = fetched.keys.filter((key) => key.kid === kid);
+  /**
+   * The signing keys to check a token signed with `kid` against: those held that carry it
+   * (refreshed in `background` when stale), else those of a fetch made now, at most once
+   * per 30 s; none when the key id is unknown. Throws JwksUnavailable when no keys are
+   * held and none can be fetched.
+   */
+  async signingKeysFor(kid: string, background: Background): Promise<HonoJsonWebKey[]> {
+    const held = this.#usable();
+    if (held && held.freshUntil <= this.#now() && this.#mayFetch()) background(this.#refetch());
+    const matching = held?.keys.filter((key) => key.kid === kid) ?? [];
+    if (matching.length > 0) return matching;
+    // An unknown key id: wait for the fetch under way (it costs nothing more), or make one if none was made within 30 s.
+    const fetching = this.#inFlight ?? (this.#mayFetch() ? this.#refetch() : undefined);
+    if (!fetching) {
+      if (!held) throw new JwksUnavailable();
+      return matching;
     }
-    return matching;
+    const fetched = (await fetching) ?? this.#usable();
+    if (!fetched) throw new JwksUnavailable();
+    return fetched.keys.filter((key) => key.kid === kid);
   }
 
-  /** The last keys fetched while still usable stale; else the provider is unavailable. */
-  #stale(): Fetched {
+  /** The keys held, while still usable (fresh, or stale for at most a day). */
+  #usable(): Fetched | undefined {
     const fetched = this.#fetched;
-    if (fetched && this.#now() - fetched.expiresAt < STALE_KEYS_MS) return fetched;
-    throw new JwksUnavailable();
+    return fetched && this.#now() - fetched.freshUntil < STALE_KEYS_MS ? fetched : undefined;
+  }
+
+  /** No fetch in flight, none within 30 s, and none failed within 30 s. */
+  #mayFetch(): boolean {
+    const now = this.#now();
+    return (
+      this.#inFlight === undefined &&
+      now - this.#lastFetchAt >= REFETCH_INTERVAL_MS &&
+      now - this.#lastFailureAt >= REFETCH_INTERVAL_MS
+    );
   }
 
   /** One fetch at a time per isolate; `undefined` when it failed. */
   #refetch(): Promise<Fetched | undefined> {
+    this.#lastFetchAt = this.#now();
     this.#inFlight ??= this.#fetch().finally(() => {
       this.#inFlight = undefined;
     });
@@ -89,12 +122,16 @@ export class JwksCache {
       if (!response.ok) await response.body?.cancel();
       const parsed: unknown = text === undefined ? undefined : JSON.parse(text);
       const keys = typeof parsed === "object" && parsed !== null ? Reflect.get(parsed, "keys") : undefined;
-      if (!Array.isArray(keys)) return undefined;
-      const now = this.#now();
-      this.#fetched = { keys: keys.filter(isKey), expiresAt: now + maxAgeMs(response.headers) };
+      if (!Array.isArray(keys)) return this.#failed();
+      this.#fetched = { keys: keys.filter(isKey), freshUntil: this.#now() + maxAgeMs(response.headers) };
       return this.#fetched;
     } catch {
-      return undefined;
+      return this.#failed();
     }
+  }
+
+  #failed(): undefined {
+    this.#lastFailureAt = this.#now();
+    return undefined;
   }
 }

@@ -1,21 +1,23 @@
 /**
  * @module The participants of one meeting as a Durable Object (named by the canonical
- * meeting id): MeetingParticipants over the object's SQLite-backed storage, calling the
- * upstream through the deployment's budget gate. It holds the token (a secret of its own
- * env); what to do, and for whom, comes with each request. Tokens cross back to the
- * Worker in the answer only: never stored, never logged.
+ * meeting id: `env.MEETING_PARTICIPANTS.getByName(meetingId)`): MeetingParticipants over the
+ * object's SQLite-backed storage, calling the upstream through the deployment's budget
+ * gate. It holds the API token (a secret of its own env); what to do, and for whom, comes
+ * with each request. Participant tokens cross back to the Worker in the answer, and are
+ * kept in this object's storage only (to hand out again to the same person): never logged.
  */
 import { DurableObject } from "cloudflare:workers";
 import { secretsOf } from "../config.ts";
 import { ApiError, type Failure, toFailure } from "../errors.ts";
+import { runtime } from "../runtime.ts";
 import { upstreamGateway } from "../upstream/gateway.ts";
 import { newTrace, type UpstreamTrace } from "../upstream/http.ts";
-import { participantCalls } from "../upstream/participants.ts";
+import { type ParticipantCalls, participantCalls } from "../upstream/participants.ts";
 import type { UpstreamSettings } from "../upstream/request.ts";
-import { type JoinOutcome, type JoinRequest, MeetingParticipants } from "./participants.ts";
+import { type JoinOutcome, type JoinRequest, MeetingParticipants, type ParticipantRecord } from "./participants.ts";
 
-/** Whose call it is and how to reach the upstream. Plain data: it crosses an RPC boundary. */
-interface CallContext {
+/** Whose call it is and how to reach the upstream. Plain data: it crosses an RPC boundary, and none of it goes upstream. */
+export interface CallContext {
   settings: UpstreamSettings;
   /** `user:<id>` or `key:<id>`: whose share of the budget the calls count against. */
   quotaKey: string;
@@ -30,24 +32,35 @@ export class MeetingParticipantsObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#participants = new MeetingParticipants(ctx.storage.kv);
+    this.#participants = new MeetingParticipants(ctx.storage.kv, () => runtime.now());
   }
 
-  join(request: JoinRequest & CallContext): Promise<ParticipantsResult<JoinOutcome>> {
-    return this.#run(request, (calls) => this.#participants.join(request, calls));
+  join(request: JoinRequest, context: CallContext): Promise<ParticipantsResult<JoinOutcome>> {
+    return this.#run(context, (callsFor) => this.#participants.join(request, callsFor));
   }
 
   refreshToken(
-    request: CallContext & { meetingId: string; participantId: string; allowedPresets: string[] },
-  ): Promise<ParticipantsResult<string>> {
-    return this.#run(request, (calls) =>
-      this.#participants.refreshToken(request.meetingId, request.participantId, request.allowedPresets, calls),
+    request: { meetingId: string; participantId: string; allowedPresets: string[] },
+    context: CallContext,
+  ): Promise<ParticipantsResult<{ participant: ParticipantRecord; token: string }>> {
+    return this.#run(context, (callsFor) =>
+      this.#participants.refreshToken(
+        request.meetingId,
+        request.participantId,
+        request.allowedPresets,
+        callsFor(false),
+      ),
     );
+  }
+
+  /** The meeting exists upstream (it was created through the proxy): its first joins are not probes. */
+  markKnown(): void {
+    this.#participants.markKnown();
   }
 
   async #run<T>(
     context: CallContext,
-    work: (calls: ReturnType<typeof participantCalls>) => Promise<T>,
+    work: (callsFor: (probe: boolean) => ParticipantCalls) => Promise<T>,
   ): Promise<ParticipantsResult<T>> {
     const trace = newTrace();
     const [token] = secretsOf(this.env);
@@ -55,14 +68,11 @@ export class MeetingParticipantsObject extends DurableObject<Env> {
       const failure = toFailure(new ApiError("misconfigured", "proxy misconfigured: CLOUDFLARE_API_TOKEN is required"));
       return { ok: false, failure, trace };
     }
-    const calls = participantCalls({
-      gateway: upstreamGateway(token, this.env.BUDGET_GATE),
-      settings: context.settings,
-      quotaKey: context.quotaKey,
-      trace,
-    });
+    const gateway = upstreamGateway(token, this.env.BUDGET_GATE);
+    const callsFor = (probe: boolean) =>
+      participantCalls({ gateway, settings: context.settings, quotaKey: context.quotaKey, probe, trace });
     try {
-      return { ok: true, value: await work(calls), trace };
+      return { ok: true, value: await work(callsFor), trace };
     } catch (error) {
       return { ok: false, failure: toFailure(error), trace };
     }

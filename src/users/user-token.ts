@@ -20,7 +20,7 @@ import {
 import type { AsymmetricAlgorithm } from "../config.ts";
 import type { User } from "../context.ts";
 import { sha256Hex } from "../digest.ts";
-import { type JwksCache, JwksUnavailable } from "./jwks.ts";
+import { type Background, type JwksCache, JwksUnavailable } from "./jwks.ts";
 
 /** Clocks drift: a token issued a moment "in the future", or expired a moment ago, is still accepted. */
 const LEEWAY_SECONDS = 60;
@@ -43,8 +43,9 @@ export function looksLikeJwt(credential: string): boolean {
 
 /**
  * The user's stable, non-personal id: the first 128 bits of SHA-256 over `iss`, a newline
- * and `sub`, in hex. It is the participant's `custom_participant_id`, and the quota key
- * `user:<id>`; an app computes it the same way to find its users among participants.
+ * and `sub`, in hex. The quota key is `user:<id>`, and the user's participant's
+ * `custom_participant_id` is `rkp-user-<id>`; an app computes it the same way to find its
+ * users among participants.
  */
 export async function userIdOf(issuer: string, subject: string): Promise<string> {
   return (await sha256Hex(`${issuer}\n${subject}`)).slice(0, 32);
@@ -91,6 +92,7 @@ export async function verifyUserToken(
   settings: SignInSettings,
   jwks: JwksCache,
   now: number,
+  background: Background,
 ): Promise<UserVerdict> {
   const { alg, kid } = header(token) ?? {};
   if (alg === undefined) return invalid("malformed token");
@@ -98,9 +100,9 @@ export async function verifyUserToken(
     return invalid(`algorithm not allowed (allowed: ${settings.algorithms.join(", ")})`);
   }
   if (typeof kid !== "string" || kid === "") return invalid("no key id (kid)");
-  let keys: Awaited<ReturnType<JwksCache["keysFor"]>>;
+  let keys: Awaited<ReturnType<JwksCache["signingKeysFor"]>>;
   try {
-    keys = await jwks.keysFor(kid);
+    keys = await jwks.signingKeysFor(kid, background);
   } catch (error) {
     if (error instanceof JwksUnavailable) return { ok: false, reason: "unavailable" };
     throw error;

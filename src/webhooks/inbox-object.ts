@@ -16,11 +16,16 @@ import type { Delivery } from "./payload.ts";
  * ignored: it can only be a replay, since its sighting may be forgotten.
  */
 const KEPT_MS = 48 * 3_600_000;
+/**
+ * An event dated further ahead of the proxy's clock than this is ignored: accepted, it
+ * would make every real event of its meeting look older than it, and be ignored for 48 h.
+ */
+const MAX_AHEAD_MS = 5 * 60_000;
 const PURGE_EVERY_MS = 60_000;
 /** The one inbox of the deployment: `env.WEBHOOK_INBOX.getByName(INBOX_NAME)`. */
 export const INBOX_NAME = "deployment";
-const COUNTS_KEY = "counts";
-const LAST_DELIVERY_KEY = "last-delivery-at";
+const STORED_COUNTS = "counts";
+const STORED_LAST_DELIVERY = "last-delivery-at";
 
 export type InboxOutcome = "accepted" | "duplicate" | "ignored";
 
@@ -65,7 +70,7 @@ export class WebhookInboxObject extends DurableObject<Env> {
   receive({ ids, delivery }: VerifiedDelivery): InboxVerdict {
     const now = runtime.now();
     this.#purge(now);
-    this.ctx.storage.kv.put(LAST_DELIVERY_KEY, now);
+    this.ctx.storage.kv.put(STORED_LAST_DELIVERY, now);
     const verdict = this.#decide(ids, delivery, now);
     this.#count(verdict.outcome);
     return verdict;
@@ -77,7 +82,7 @@ export class WebhookInboxObject extends DurableObject<Env> {
   }
 
   status(): InboxStatus {
-    const lastDelivery = this.ctx.storage.kv.get<number>(LAST_DELIVERY_KEY);
+    const lastDelivery = this.ctx.storage.kv.get<number>(STORED_LAST_DELIVERY);
     return {
       ...this.#counts(),
       last_delivery_at: lastDelivery === undefined ? null : new Date(lastDelivery).toISOString(),
@@ -89,6 +94,9 @@ export class WebhookInboxObject extends DurableObject<Env> {
     if (delivery.kind === "ignored") return { outcome: "ignored", reason: delivery.reason };
     const eventAt = delivery.eventAt ?? now;
     if (eventAt < now - KEPT_MS) return { outcome: "ignored", reason: "the event is older than 48 hours" };
+    if (eventAt > now + MAX_AHEAD_MS) {
+      return { outcome: "ignored", reason: "the event is dated more than 5 minutes ahead of the proxy's clock" };
+    }
     const { meetingId } = delivery.change;
     const known = this.ctx.storage.sql
       .exec<{ event_at: number }>("SELECT event_at FROM meetings WHERE meeting_id = ?", meetingId)
@@ -124,11 +132,11 @@ export class WebhookInboxObject extends DurableObject<Env> {
   }
 
   #counts(): WebhookCounts {
-    return { ...NO_COUNTS, ...this.ctx.storage.kv.get<WebhookCounts>(COUNTS_KEY) };
+    return { ...NO_COUNTS, ...this.ctx.storage.kv.get<WebhookCounts>(STORED_COUNTS) };
   }
 
   #count(outcome: keyof WebhookCounts): void {
     const counts = this.#counts();
-    this.ctx.storage.kv.put(COUNTS_KEY, { ...counts, [outcome]: counts[outcome] + 1 });
+    this.ctx.storage.kv.put(STORED_COUNTS, { ...counts, [outcome]: counts[outcome] + 1 });
   }
 }

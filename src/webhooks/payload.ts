@@ -52,10 +52,10 @@ export function readDelivery(json: unknown, appId: string): Delivery {
   if (!isMeetingEvent(payload.event)) return { kind: "ignored", reason: "the event changes no answer of this proxy" };
   const { meeting } = payload;
   if (!meeting) return { kind: "ignored", reason: "the event names no meeting" };
+  // RealtimeKit signs every app's events with one key: an event is this app's only when it says so.
   const organizer = meeting.organizedBy?.id;
-  if (organizer && organizer.toLowerCase() !== appId.toLowerCase()) {
-    return { kind: "ignored", reason: "the event is another app's" };
-  }
+  if (!organizer) return { kind: "ignored", reason: "the event does not say which app it is for" };
+  if (organizer.toLowerCase() !== appId.toLowerCase()) return { kind: "ignored", reason: "the event is another app's" };
   const sessionId = meeting.sessionId && UUID.test(meeting.sessionId) ? canonicalId(meeting.sessionId) : undefined;
   const eventAt = Date.parse(EVENT_TIME[payload.event](payload) ?? "");
   return {

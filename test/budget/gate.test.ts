@@ -23,6 +23,7 @@ function gateWith(budget = "100/300", callerBudget = "1000/300") {
   const allowances = {
     budget: { requests, seconds },
     callerBudget: { requests: callerRequests, seconds: callerSeconds },
+    joinShare: 0.6,
   };
   const make = () => new BudgetGate({ store, now: () => clock.now });
   const gate = make();
@@ -115,7 +116,7 @@ describe("BudgetGate", () => {
     const setup = gateWith("100/300");
     const { gate, ask, clock } = setup;
     // 95 of the window's 100 spent (joins may borrow from pacing), then the pacing bucket refills a little.
-    expect(drain(setup, ask({ priority: "join" }), 10, 95 * 10)).toHaveLength(95);
+    expect(drain(setup, ask({ priority: "join", joinShare: 1 }), 10, 95 * 10)).toHaveLength(95);
     clock.now += 25_000;
     expect(gate.take(ask({ urgency: 1, pages: 11 }))).toMatchObject({ granted: false, reason: "budget" });
     expect(gate.take(ask({ urgency: 1, pages: 5 })).granted).toBe(true);

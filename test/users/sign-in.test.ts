@@ -2,10 +2,18 @@ import { describe, expect, it, vi } from "vitest";
 import { jwtPart, LOCAL_SIGN_IN } from "../../dev/fake-upstream/identity.ts";
 import { logger } from "../../src/log.ts";
 import { userIdOf } from "../../src/users/user-token.ts";
-import { callProxy, errorBody, LIVE_V2_MEETING, proxyWith, useFakeClock, useFakeUpstream } from "../support/proxy.ts";
+import {
+  callProxy,
+  errorBody,
+  LIVE_V2_MEETING,
+  proxyAnsweringFirst,
+  proxyWith,
+  useFakeClock,
+  useFakeUpstream,
+} from "../support/proxy.ts";
 
 const JOIN = `/meetings/${LIVE_V2_MEETING}/join`;
-const asUser = (token: string) => ({ method: "POST", headers: { Authorization: `Bearer ${token}` } });
+const asUser = (token: string, method = "POST") => ({ method, headers: { Authorization: `Bearer ${token}` } });
 const NOW_SECONDS = Date.UTC(2026, 10, 22, 12, 0, 0) / 1000;
 
 /** An HMAC-SHA256 signature keyed by `secret`, as an attacker confusing algorithms would make one. */
@@ -189,14 +197,67 @@ describe("the identity provider's keys", () => {
     const clock = useFakeClock();
     const fake = useFakeUpstream();
     const call = proxyWith();
+    expect((await call(JOIN, asUser(await fake.identity.signIn({ sub: "alice" })))).status).toBe(200);
     for (let i = 0; i < 20; i++) {
       const forged = await fake.identity.signIn({ sub: "mallory" }, { kid: `forged-${i}` });
       expect((await call(JOIN, asUser(forged))).status).toBe(401);
     }
-    // The first fetch, and one refetch for the first unknown id.
-    expect(fake.identity.jwksRequests).toBe(2);
+    // The first fetch only: an unknown id within 30 s of it is looked for in the keys held.
+    expect(fake.identity.jwksRequests).toBe(1);
     clock.advance(30_000);
-    await call(JOIN, asUser(await fake.identity.signIn({ sub: "mallory" }, { kid: "forged-again" })));
+    for (let i = 0; i < 5; i++) {
+      await call(JOIN, asUser(await fake.identity.signIn({ sub: "mallory" }, { kid: `forged-again-${i}` })));
+    }
+    expect(fake.identity.jwksRequests).toBe(2);
+  });
+
+  it("with max-age=0, keys are kept at least 60 s: a hundred sign-ins make one fetch", async () => {
+    const clock = useFakeClock();
+    const fake = useFakeUpstream();
+    fake.identity.trouble({ maxAgeSeconds: 0 });
+    const call = proxyWith();
+    const token = await fake.identity.signIn({ sub: "alice" });
+    for (let i = 0; i < 100; i++) {
+      expect((await call(`/meetings/${LIVE_V2_MEETING}/active-session`, asUser(token, "GET"))).status).toBe(200);
+      clock.advance(500);
+    }
+    // 50 s of requests: one fetch, the keys held throughout.
+    expect(fake.identity.jwksRequests).toBe(1);
+  });
+
+  it("stale keys are refreshed in the background: a slow provider delays no request", async () => {
+    const clock = useFakeClock();
+    const fake = useFakeUpstream();
+    const call = proxyAnsweringFirst();
+    const token = await fake.identity.signIn({ sub: "alice" });
+    const read = `/meetings/${LIVE_V2_MEETING}/active-session`;
+    expect((await call(read, asUser(token, "GET"))).response.status).toBe(200);
+    clock.advance(601_000);
+    let release = () => {};
+    fake.identity.trouble({ until: new Promise<void>((resolve) => (release = resolve)) });
+    // The provider hangs; requests are answered at once with the keys held, while one refresh waits behind them.
+    const answered = [];
+    for (let i = 0; i < 10; i++) answered.push(await call(read, asUser(token, "GET")));
+    expect(answered.map(({ response }) => response.status)).toEqual(Array(10).fill(200));
+    expect(fake.identity.jwksRequests).toBe(2);
+    release();
+    await Promise.all(answered.map(({ settled }) => settled));
+  });
+
+  it("while the provider is down, the keys held keep working, and it is asked again only every 30 s", async () => {
+    const clock = useFakeClock();
+    const fake = useFakeUpstream();
+    const call = proxyWith();
+    const token = await fake.identity.signIn({ sub: "alice" });
+    const read = `/meetings/${LIVE_V2_MEETING}/active-session`;
+    expect((await call(read, asUser(token, "GET"))).status).toBe(200);
+    clock.advance(601_000);
+    fake.identity.trouble({ down: true });
+    for (let i = 0; i < 40; i++) {
+      expect((await call(read, asUser(token, "GET"))).status).toBe(200);
+      clock.advance(1_000);
+    }
+    // The first fetch, then one failed refresh every 30 s (at 0 s and 30 s of the 40).
     expect(fake.identity.jwksRequests).toBe(3);
   });
 

@@ -286,6 +286,54 @@ describe("deliveries: duplicates, order, other apps", () => {
     expect(await outcomeOf(await sendDelivery(proxy, await delivery(ours)))).toEqual({ outcome: "accepted" });
   });
 
+  it("an event dated more than 5 minutes ahead of the proxy's clock is ignored: it cannot block the meeting's real events", async () => {
+    useFakeClock();
+    const { proxy, delivery } = await useWebhooks();
+    const future = await sendDelivery(proxy, await delivery(ended(LIVE_V2_MEETING, "2099-01-01T00:00:00.000Z")));
+    expect(await outcomeOf(future)).toEqual({
+      outcome: "ignored",
+      reason: "the event is dated more than 5 minutes ahead of the proxy's clock",
+    });
+    // The meeting's real events still go through.
+    const real = await sendDelivery(proxy, await delivery(started(LIVE_V2_MEETING, "2026-11-22T11:59:30.000Z")));
+    expect(await outcomeOf(real)).toEqual({ outcome: "accepted" });
+    // A few seconds ahead (clocks differ) is still an event.
+    const soon = await sendDelivery(proxy, await delivery(ended(LIVE_V2_MEETING, "2026-11-22T12:02:00.000Z")));
+    expect(await outcomeOf(soon)).toEqual({ outcome: "accepted" });
+  });
+
+  it("an event that does not say which app it is for is ignored: RealtimeKit signs every app's events with one key", async () => {
+    useFakeClock();
+    const { fake, proxy, delivery } = await useWebhooks();
+    const payload = ended();
+    const { organizedBy: _app, ...meeting } = payload.meeting;
+    for (const unsaid of [meeting, { ...meeting, organizedBy: null }, { ...meeting, organizedBy: { name: "x" } }]) {
+      expect(await outcomeOf(await sendDelivery(proxy, await delivery({ ...payload, meeting: unsaid })))).toEqual({
+        outcome: "ignored",
+        reason: "the event does not say which app it is for",
+      });
+    }
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it("an unsigned delivery from an address over its limit costs no Durable Object write", async () => {
+    useFakeClock();
+    const { delivery, vars } = await useWebhooks();
+    const proxy = proxyWith({ ...vars, PUBLIC_RATE_LIMITER: env.TIGHT_RATE_LIMITER });
+    const rejected = vi.spyOn(WebhookInboxObject.prototype, "rejected");
+    const forged = async () =>
+      sendDelivery(
+        proxy,
+        await altered(await delivery(ended()), {
+          headers: { "CF-Connecting-IP": "198.51.100.9", "rtk-signature": null },
+        }),
+      );
+    const statuses = [];
+    for (let i = 0; i < 10; i++) statuses.push((await forged()).status);
+    expect(statuses).toEqual([401, 401, 401, 429, 429, 429, 429, 429, 429, 429]);
+    expect(rejected).toHaveBeenCalledTimes(3);
+  });
+
   it.each([
     ["an event that changes no answer", { event: "recording.statusUpdate", meeting: ended().meeting }],
     ["a meeting event without a meeting", { event: "meeting.ended" }],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { FakeUpstream } from "../../dev/fake-upstream/app.ts";
+import { FAKE_APP_ID } from "../../dev/fake-upstream/data.ts";
 import { MIN_RENEWAL_GAP_MS } from "../../src/changes/feed.ts";
 import { LIVENESS_CHECK_MS } from "../../src/reads/pushed.ts";
 import { dataCentre, IDLE_V2_MEETING, LIVE_V2_MEETING, useFakeClock } from "../support/proxy.ts";
@@ -125,7 +126,7 @@ describe("what a change renews, and how often", () => {
     for (let person = 0; person < 5; person++) {
       const joined = {
         event: "meeting.participantJoined",
-        meeting: { id: LIVE_V2_MEETING, sessionId: live?.id },
+        meeting: { id: LIVE_V2_MEETING, sessionId: live?.id, organizedBy: { id: FAKE_APP_ID, name: "Local app" } },
         participant: { joinedAt: new Date(Date.UTC(2026, 10, 22, 12, 0, 20 + person)).toISOString() },
       };
       const response = await proxy("/webhooks/realtimekit", {
