@@ -33,5 +33,9 @@ export default defineConfig({
     globalSetup: ["test/global-setup.ts"],
     // The proxy logs a JSON line per request; show them only for failing tests.
     silent: "passed-only",
+    // CI machines are small and shared: a test that takes 1 s alone can take 5 s beside
+    // another suite. No test leans on a 5 s default; the few heavy ones say their own budget.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
   },
 });

@@ -168,7 +168,10 @@ describe("negative caching: a stored 404 follows the rules of a stored 200", () 
     expect(await errorBody(covered)).toMatchObject({ error: { message: expect.stringContaining(IDLE_V2_MEETING) } });
   });
 
-  it("pollers told 'no live session' keep getting 404, never 503, while random ids from rotating addresses drain the budget", async () => {
+  // 312 requests through the Worker: seconds alone, several beside another suite.
+  it("pollers told 'no live session' keep getting 404, never 503, while random ids from rotating addresses drain the budget", {
+    timeout: 120_000,
+  }, async () => {
     const clock = useFakeClock();
     useFakeUpstream();
     const call = proxyWith();
