@@ -5,55 +5,44 @@
  * token's real allowance: 1,200 requests per 5 minutes, then a 5-minute lock-out.
  * Seeded: a rerun prints exactly the same table. Nothing leaves this process.
  */
-import { createHash } from "node:crypto";
 import { createFakeUpstream } from "../dev/fake-upstream/app.ts";
-import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID, generatedMeetingId } from "../dev/fake-upstream/data.ts";
+import { FAKE_API_TOKEN, generatedMeetingId } from "../dev/fake-upstream/data.ts";
 import { BudgetGate } from "../src/budget/gate.ts";
 import { DirectCallThrottle, RefusalMemory } from "../src/budget/refusals.ts";
 import type { StoredAnswer } from "../src/cache/answer.ts";
 import { LocalTier } from "../src/cache/local-tier.ts";
 import { ChangeFeed, type Coverage, type MeetingChange } from "../src/changes/feed.ts";
-import { type Config, parseConfig } from "../src/config.ts";
+import type { Config } from "../src/config.ts";
 import { ApiError } from "../src/errors.ts";
 import { logger } from "../src/log.ts";
 import { answerRead, type ReadServer } from "../src/reads/answer-read.ts";
 import { PushedFreshness } from "../src/reads/pushed.ts";
 import { type CacheOutcome, TieredCache } from "../src/reads/tiers.ts";
 import { ttlSecondsOf } from "../src/routes/proxy.ts";
-import { PROXIED_ROUTES, ROUTE_CATALOG } from "../src/routes/table.ts";
+import { PROXIED_ROUTES } from "../src/routes/table.ts";
 import { runtime } from "../src/runtime.ts";
 import { LiveSessionsView } from "../src/shared-tier/live-index.ts";
 import { entryLoaders } from "../src/shared-tier/loaders.ts";
 import { SharedKey, type SharedRequest } from "../src/shared-tier/shared-key.ts";
-import type { SyncKv } from "../src/sync-kv.ts";
 import { newTrace } from "../src/upstream/http.ts";
 import { upstreamSettings } from "../src/upstream/request.ts";
+import { printEventScale, runEventScale, TOWN_HALL } from "./event-scale.ts";
+import {
+  busiestWindow,
+  configFor,
+  digestAtOnceForever,
+  mapStore,
+  nextTurn,
+  percentile,
+  START,
+  seededRandom,
+} from "./support.ts";
 
-const WINDOW_MS = 300_000;
 const TICK_MS = 1_000;
 const POLL_SECONDS = 5;
 const SIM_MINUTES = Number(process.env.SIM_MINUTES ?? 30);
-const START = Date.UTC(2026, 10, 30, 8, 0, 0);
 
-/**
- * SHA-256 computed at once rather than on the thread pool, with the same bytes out. The
- * proxy hashes every answer it stores (ETags); with the platform's asynchronous digest,
- * whether a background refresh lands before or after the next poll would depend on the
- * machine's threads, and a rerun would differ by a few answers.
- */
-function digestAtOnce(...[algorithm, data]: Parameters<typeof crypto.subtle.digest>): Promise<ArrayBuffer> {
-  const name = typeof algorithm === "string" ? algorithm : algorithm.name;
-  if (name.toUpperCase() !== "SHA-256") throw new Error(`the sim hashes SHA-256 only, not ${name}`);
-  const bytes = ArrayBuffer.isView(data)
-    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-    : new Uint8Array(data);
-  return Promise.resolve(new Uint8Array(createHash("sha256").update(bytes).digest()).buffer);
-}
-Object.defineProperty(crypto.subtle, "digest", { value: digestAtOnce });
-
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
+digestAtOnceForever();
 
 type Source = Config["ACTIVE_SESSION_SOURCE"];
 
@@ -208,30 +197,10 @@ export const WEBHOOKS: Scenario[] = [busyMeetings, calmMeetings].flatMap((shape)
   ),
 );
 
-/** A deterministic generator, so every run replays the same day. */
-function seededRandom(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state / 2_147_483_648;
-  };
-}
-
 /** A random-looking (version 4) meeting id from the seeded generator. */
 function seededUuid(random: () => number): string {
   const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16)).join("");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20)}`;
-}
-
-function mapStore(): SyncKv {
-  const entries = new Map<string, unknown>();
-  return {
-    get: <T>(key: string) => entries.get(key) as T | undefined,
-    put: (key, value) => void entries.set(key, value),
-    delete: (key) => entries.delete(key),
-    list: <T>({ prefix }: { prefix: string }) =>
-      [...entries].filter(([key]) => key.startsWith(prefix)) as [string, T][],
-  };
 }
 
 type Poll = { route: "active-session" | "sessions"; meeting?: string; query?: Record<string, string> };
@@ -250,33 +219,6 @@ interface Tally {
   /** Errors a caller got on a poll that had already been answered: the goal is none. */
   errorsOnceAnswered: Map<number, number>;
   ages: number[];
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
-function configFor(source: Source): Config {
-  const parsed = parseConfig(
-    {
-      CLOUDFLARE_API_TOKEN: FAKE_API_TOKEN,
-      CLOUDFLARE_ACCOUNT_ID: FAKE_ACCOUNT_ID,
-      REALTIMEKIT_APP_ID: FAKE_APP_ID,
-      CLOUDFLARE_API_BASE_URL: "http://127.0.0.1:9/client/v4",
-      ACTIVE_SESSION_SOURCE: source,
-      PUBLIC_RATE_LIMITER: { limit: async () => ({ success: true }) },
-      KEYED_RATE_LIMITER: { limit: async () => ({ success: true }) },
-      BUDGET_GATE: { idFromName: () => ({}), get: () => ({}) },
-      SHARED_CACHE: { idFromName: () => ({}), get: () => ({}) },
-      MEETING_PARTICIPANTS: { idFromName: () => ({}), get: () => ({}) },
-      CHANGE_FEED: { idFromName: () => ({}), get: () => ({}) },
-      WEBHOOK_INBOX: { idFromName: () => ({}), get: () => ({}) },
-    },
-    ROUTE_CATALOG,
-  );
-  if (!parsed.ok) throw new Error(parsed.problem);
-  return parsed.config;
 }
 
 /**
@@ -383,7 +325,7 @@ export async function runScenario(scenario: Scenario) {
   };
   // Retries wait in virtual time, which stands still within a tick: a turn, not a timer.
   runtime.sleep = nextTurn;
-  const config = configFor(scenario.source);
+  const config = configFor({ ACTIVE_SESSION_SOURCE: scenario.source });
   const { centres, announce } = deployment(config, scenario, clock);
   const callers = pollersOf(scenario, random);
   const steps = scenario.changing ? meetingSchedule(scenario, scenario.changing, seededRandom(13)) : [];
@@ -582,16 +524,6 @@ function count(counts: Map<number, number>, status: number): void {
   counts.set(status, (counts.get(status) ?? 0) + 1);
 }
 
-/** The most requests any 5-minute window saw (sliding). */
-function busiestWindow(arrivals: number[]): number {
-  let max = 0;
-  for (let i = 0, j = 0; i < arrivals.length; i++) {
-    while ((arrivals[i] ?? 0) - (arrivals[j] ?? 0) >= WINDOW_MS) j++;
-    max = Math.max(max, i - j + 1);
-  }
-  return max;
-}
-
 /** The count of each status chosen, joined by slashes: `12495/2142`. */
 function countsOf(counts: Map<number, number>, statuses: number[]): string {
   return statuses.map((status) => String(counts.get(status) ?? 0)).join("/");
@@ -730,3 +662,9 @@ await runAll(
   WEBHOOKS,
   WEBHOOK_COLUMNS,
 );
+if (!process.env.SIM_ONLY || process.env.SIM_ONLY.split(",").includes("J")) {
+  const started = performance.now();
+  const report = await runEventScale(TOWN_HALL);
+  console.error(`simulated J (the event) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  printEventScale(TOWN_HALL, report);
+}
