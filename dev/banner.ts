@@ -7,10 +7,14 @@
 import { DEFAULT_PUBLIC_ROUTES, ROUTES, type Route, type RouteName } from "../src/routes/table.ts";
 import { FAKE_ACCOUNT_ID, FAKE_APP_ID } from "./fake-upstream/data.ts";
 import { LOCAL_API_KEY } from "./local-keys.ts";
+import { PORTS } from "./ports.ts";
 
 const LIVE_MEETING = "6bf2b8be-04dd-4191-b602-1128921a306b";
-/** The command that mints a local user's token, as the banner's join line runs it. */
-export const TOKEN_COMMAND = "npm run --silent token -- --sub alice --role host --name Alice";
+/**
+ * The command that mints a local user's token, as the banner's join line runs it: it names
+ * the identity provider's port, so the line works pasted into any shell, ports moved or not.
+ */
+export const TOKEN_COMMAND = `FAKE_UPSTREAM_PORT=${PORTS.upstream.port} npm run --silent token -- --sub alice --role host --name Alice`;
 
 /** What npm start learned once ready: a participant it added, for the token refresh line; where the fake is. */
 export interface BannerContext {

@@ -22,7 +22,10 @@ export const PORTS = {
   proxy: { variable: "PORT", port: portOf("PORT", 8787) },
   /** The fake RealtimeKit upstream, and the local identity provider beside it. */
   upstream: { variable: "FAKE_UPSTREAM_PORT", port: portOf("FAKE_UPSTREAM_PORT", 8788) },
-  /** The example frontend's own origin. */
+  /**
+   * The example frontend's own origin. `npm start` allows it in CORS (ALLOWED_ORIGINS), so
+   * give both commands the same EXAMPLE_PORT: `npm run example` says so when they differ.
+   */
   example: { variable: "EXAMPLE_PORT", port: portOf("EXAMPLE_PORT", 5173) },
 };
 

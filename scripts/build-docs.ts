@@ -16,5 +16,5 @@ for (const { file, name, table } of GENERATED_TABLES) {
   writeFileSync(file, withTable(readFileSync(file, "utf8"), name, table()));
 }
 console.log(
-  `wrote public/openapi.json, public/docs.html and the tables of ${GENERATED_TABLES.map(({ file }) => file).join(", ")}`,
+  `wrote public/openapi.json, public/docs.html and the tables of ${[...new Set(GENERATED_TABLES.map(({ file }) => file))].join(", ")}`,
 );

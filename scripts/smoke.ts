@@ -1,15 +1,17 @@
 /**
- * @module `npm run smoke -- <url> [--key <key>]`: checks a deployed proxy from outside,
- * as its callers will reach it. /health says the config is valid, but never reaches the
- * upstream; these checks do, so a wrong or under-scoped CLOUDFLARE_API_TOKEN, a missing
- * Durable Object or a paused budget shows now rather than as 502s later. The key (or
- * SMOKE_API_KEY) should hold status:read and sessions:read:
+ * @module `npm run smoke -- <url> [--key <key>] [--allow-skips]`: checks a deployed proxy
+ * from outside, as its callers will reach it. /health says the config is valid, but never
+ * reaches the upstream; these checks do, so a wrong or under-scoped CLOUDFLARE_API_TOKEN, a
+ * missing Durable Object or a paused budget shows now rather than as 502s later. The key
+ * (or SMOKE_API_KEY) should hold status:read and sessions:read:
  *   npm run key:create -- smoke status:read sessions:read
+ * A check that cannot be made (no key, or a key without the scope) is named as skipped,
+ * and fails the run unless `--allow-skips` says that is expected.
  */
 
-type Verdict = "ok" | "warn" | "fail";
+type Verdict = "ok" | "skipped" | "fail";
 const results: { verdict: Verdict; line: string }[] = [];
-const mark = { ok: "✓", warn: "!", fail: "✗" } as const;
+const mark = { ok: "✓", skipped: "-", fail: "✗" } as const;
 
 function report(verdict: Verdict, line: string): void {
   results.push({ verdict, line });
@@ -17,11 +19,14 @@ function report(verdict: Verdict, line: string): void {
 }
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: npm run smoke -- <proxy url> [--key <API key>]   (or SMOKE_API_KEY=<key>)`);
+  console.error(
+    `${message}\nusage: npm run smoke -- <proxy url> [--key <API key>] [--allow-skips]   (or SMOKE_API_KEY=<key>)`,
+  );
   process.exit(2);
 }
 
 const args = process.argv.slice(2);
+const allowSkips = args.includes("--allow-skips");
 const keyAt = args.indexOf("--key");
 const key = keyAt >= 0 ? args[keyAt + 1] : process.env.SMOKE_API_KEY;
 const base = args.find((arg, i) => !arg.startsWith("--") && !(keyAt >= 0 && i === keyAt + 1));
@@ -66,20 +71,22 @@ if (meeting?.status === 404 && /No active session/i.test(meeting.body.error?.mes
     `active-session: ${meeting.body.error?.message} (check CLOUDFLARE_API_TOKEN and its Realtime permission)`,
   );
 } else if (meeting) {
-  report("warn", `active-session answered ${meeting.status}: ${meeting.body.error?.message ?? ""}`);
+  report("fail", `active-session answered ${meeting.status}: ${meeting.body.error?.message ?? ""}`);
 }
 
 if (!key) {
-  report("warn", "no key given: /status and /sessions not checked (--key, with status:read and sessions:read)");
+  report("skipped", "/status and /sessions: no key given (--key, with status:read and sessions:read)");
 } else {
   const status = await get("/status", true);
   if (status?.status === 200) {
     const budget = status.body.data?.budget as { available?: number; limit?: number } | undefined;
     const paused = status.body.data?.paused_until;
     report("ok", `/status: the budget gate answers, ${budget?.available} of ${budget?.limit} permits left`);
-    if (paused) report("warn", `every upstream call is paused until ${String(paused)} (DELETE /status/pause lifts it)`);
+    if (paused) report("fail", `every upstream call is paused until ${String(paused)} (DELETE /status/pause lifts it)`);
+  } else if (status?.status === 403) {
+    report("skipped", `/status: the key lacks status:read (${status.body.error?.message})`);
   } else if (status) {
-    report(status.status === 403 ? "warn" : "fail", `/status answered ${status.status}: ${status.body.error?.message}`);
+    report("fail", `/status answered ${status.status}: ${status.body.error?.message}`);
   }
   // A query no cache holds, so the answer comes from the upstream now.
   const sessions = await get(`/sessions?per_page=1&search=smoke-${crypto.randomUUID()}`, true);
@@ -89,16 +96,20 @@ if (!key) {
       "fail",
       `/sessions: ${sessions.body.error?.message} (check CLOUDFLARE_API_TOKEN and its Realtime permission)`,
     );
+  } else if (sessions?.status === 403) {
+    report("skipped", `/sessions: the key lacks sessions:read (${sessions.body.error?.message})`);
   } else if (sessions) {
-    report(
-      sessions.status === 403 ? "warn" : "fail",
-      `/sessions answered ${sessions.status}: ${sessions.body.error?.message}`,
-    );
+    report("fail", `/sessions answered ${sessions.status}: ${sessions.body.error?.message}`);
   }
 }
 
 const failed = results.filter(({ verdict }) => verdict === "fail").length;
-console.log(failed ? `\n${failed} check(s) failed` : "\nthe deployment answers as it should");
-process.exitCode = failed ? 1 : 0;
+const skipped = results.filter(({ verdict }) => verdict === "skipped").length;
+if (failed) console.log(`\n${failed} check(s) failed${skipped ? `, ${skipped} skipped` : ""}`);
+else if (skipped && !allowSkips) {
+  console.log(`\n${skipped} check(s) skipped, so the deployment is not fully checked (--allow-skips accepts that)`);
+} else
+  console.log(`\nthe deployment answers as it should${skipped ? ` (${skipped} check(s) skipped, as allowed)` : ""}`);
+process.exitCode = failed || (skipped && !allowSkips) ? 1 : 0;
 
 export {};

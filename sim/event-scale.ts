@@ -27,6 +27,7 @@ import {
   percentile,
   START,
   seededRandom,
+  wrapped,
 } from "./support.ts";
 
 export interface EventShape {
@@ -197,7 +198,10 @@ export function printEventScale(shape: EventShape, report: EventReport): void {
     .join(", ");
   console.log(
     [
-      `\nEvent scale: ${shape.users.toLocaleString("en")} signed-in users join one meeting within ${shape.arrivalSeconds} s (each back after the Retry-After it is told), then every ${shape.reloadEvery}th reloads ${shape.reloadAfterSeconds} s after getting in. Default budget (UPSTREAM_BUDGET 1000/300, JOIN_BUDGET_SHARE 0.6).\n`,
+      `\n${wrapped(
+        `Event scale: ${shape.users.toLocaleString("en")} signed-in users join one meeting within ${shape.arrivalSeconds} s (each back after the Retry-After it is told), then every ${shape.reloadEvery}th reloads ${shape.reloadAfterSeconds} s after getting in. Default budget (UPSTREAM_BUDGET 1000/300, JOIN_BUDGET_SHARE 0.6).`,
+        92,
+      ).join("\n")}\n`,
       "| minute | admitted |",
       "| ------ | -------- |",
       perMinute,

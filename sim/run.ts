@@ -36,6 +36,7 @@ import {
   percentile,
   START,
   seededRandom,
+  wrapped,
 } from "./support.ts";
 
 const TICK_MS = 1_000;
@@ -600,19 +601,6 @@ const WEBHOOK_COLUMNS: (keyof Row)[] = [
 
 /** Legend lines stay within a terminal's 100 columns, with the table's 8-column indent. */
 const LEGEND_WIDTH = 92;
-
-/** The text in lines of at most `width` characters, broken between words. */
-function wrapped(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(" ")) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  return [...lines, line];
-}
 
 function printTable(title: string, scenarios: Scenario[], rows: Row[], keys: (keyof Row)[]): void {
   const columns = COLUMNS.filter(([key]) => keys.includes(key));

@@ -94,3 +94,16 @@ export function configFor(vars: Record<string, string> = {}): Config {
   if (!parsed.ok) throw new Error(parsed.problem);
   return parsed.config;
 }
+
+/** The text in lines of at most `width` characters, broken between words. */
+export function wrapped(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line];
+}

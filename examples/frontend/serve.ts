@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:http";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { LOCAL_SIGN_IN } from "../../dev/fake-upstream/identity.ts";
-import { PORTS, PROXY_URL, requireFree } from "../../dev/ports.ts";
+import { EXAMPLE_ORIGIN, PORTS, PROXY_URL, requireFree } from "../../dev/ports.ts";
 
 /** The local identity provider's token endpoint, beside npm start's fake upstream. */
 const IDENTITY_PROVIDER_URL = `http://localhost:${PORTS.upstream.port}${LOCAL_SIGN_IN.tokenPath}`;
@@ -52,14 +52,37 @@ export async function serveExample(port: number): Promise<Server> {
   return server;
 }
 
+/**
+ * Whether the proxy lets this page's origin read its answers (npm start allows the
+ * EXAMPLE_PORT it was started with): a CORS preflight, as the browser will send it.
+ */
+async function corsProblem(): Promise<string | undefined> {
+  try {
+    const preflight = await fetch(`${PROXY_URL}/health`, {
+      method: "OPTIONS",
+      headers: { Origin: EXAMPLE_ORIGIN, "Access-Control-Request-Method": "GET" },
+    });
+    if (preflight.headers.get("Access-Control-Allow-Origin") === EXAMPLE_ORIGIN) return undefined;
+    return `The proxy at ${PROXY_URL} does not allow this page's origin (${EXAMPLE_ORIGIN}), so the page
+would fail with CORS errors. npm start allows http://localhost:<EXAMPLE_PORT> as it was when
+it started: give both the same port, e.g.
+
+  EXAMPLE_PORT=${PORTS.example.port} npm start        and        EXAMPLE_PORT=${PORTS.example.port} npm run example`;
+  } catch {
+    return `No proxy answers at ${PROXY_URL} yet: start it (npm start, with the same PORT and EXAMPLE_PORT as here).`;
+  }
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await requireFree(PORTS.example);
   await serveExample(PORTS.example.port);
-  console.log(`example frontend on http://localhost:${PORTS.example.port}
+  console.log(`example frontend on ${EXAMPLE_ORIGIN}
 
 It reads the proxy at ${PROXY_URL} (PORT). Start that with /sessions public, so a page
 without any key can list sessions:
 
   npm start -- --var PUBLIC_ROUTES:active-session,sessions,health
 `);
+  const problem = await corsProblem();
+  if (problem) console.warn(`! ${problem}\n`);
 }

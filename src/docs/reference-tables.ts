@@ -5,6 +5,7 @@
  */
 import type * as z from "zod/mini";
 import { CONFIG_DOCS, configSchema } from "../config.ts";
+import { ERROR_KINDS, errorSpec } from "../errors.ts";
 import { ROUTE_CATALOG, ROUTES, type Route } from "../routes/table.ts";
 
 /** Where a generated table starts and ends in a docs file. */
@@ -81,10 +82,24 @@ function configTable(): string {
   return ["| name | kind | default | rule |", "|---|---|---|---|", ...rows].join("\n");
 }
 
+/** Every kind of error, as `error.type` names it: its status, when it happens, whether retrying can help. */
+function errorKindsTable(): string {
+  const rows = ERROR_KINDS.map((kind) => {
+    const spec = errorSpec(kind);
+    const cover = spec.staleCover
+      ? `a stored answer is served instead (\`detail=${spec.staleCover}\`) when one may be`
+      : "";
+    const retry = spec.retryable ? "yes" : "no";
+    return `| \`${kind}\` | ${spec.status} | ${spec.when}${cover ? `; ${cover}` : ""} | ${retry} |`;
+  });
+  return ["| `type` | status | when | retrying can help |", "|---|---|---|---|", ...rows].join("\n");
+}
+
 /** The generated tables, by the docs file each lives in. */
 export const GENERATED_TABLES: { file: string; name: string; table: () => string }[] = [
   { file: "README.md", name: "routes-at-a-glance", table: routesAtAGlance },
   { file: "docs/api.md", name: "routes", table: routesTable },
+  { file: "docs/api.md", name: "error-kinds", table: errorKindsTable },
   { file: "docs/operating.md", name: "configuration", table: configTable },
 ];
 
