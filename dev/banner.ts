@@ -16,10 +16,12 @@ const LIVE_MEETING = "6bf2b8be-04dd-4191-b602-1128921a306b";
  */
 export const TOKEN_COMMAND = `FAKE_UPSTREAM_PORT=${PORTS.upstream.port} npm run --silent token -- --sub alice --role host --name Alice`;
 
-/** What npm start learned once ready: a participant it added, for the token refresh line; where the fake is. */
+/** What npm start learned once ready: a participant it added, for the token refresh line; a sample key; where the fake is. */
 export interface BannerContext {
   proxyUrl: string;
   participantId: string;
+  /** A managed key made for the keys API's lines (they change it, roll it and revoke it). */
+  sampleKeyId: string;
   fakeOrigin: string;
 }
 
@@ -31,6 +33,7 @@ function sampleParams(context: BannerContext): Record<string, string> {
     meetingId: LIVE_MEETING,
     sessionId: "5e551011-0000-4000-8000-000000000001",
     participantId: context.participantId,
+    keyId: context.sampleKeyId,
   };
 }
 
@@ -45,6 +48,13 @@ function samplePath(pattern: string, context: BannerContext): string {
 
 /** The body a backend sends to a write route (the local key joins "backend-user-1"). */
 const KEY_BODY = { custom_participant_id: "backend-user-1", preset_name: "group_call_participant", name: "Grace" };
+
+/** A sample body for each builtin route that takes one. */
+const BUILTIN_BODIES: Partial<Record<RouteName, unknown>> = {
+  "create-key": { name: "Analytics dashboard", owner: "team-analytics", scopes: ["sessions:read"] },
+  "update-key": { owner: "team-data", rate_limit: 60 },
+  "roll-key": { grace_seconds: 60 },
+};
 
 interface Line {
   route: RouteName;
@@ -82,6 +92,10 @@ function curlLine(proxyUrl: string, { route, method, path, note, as, body }: Lin
 function linesOf(route: Route, context: BannerContext): Line[] {
   const line = { route: route.name, method: route.method, path: samplePath(route.path, context), note: route.name };
   if (route.kind === "webhook") return [{ ...line, as: "unsigned", body: { event: "meeting.started" } }];
+  if (route.kind === "builtin") {
+    const body = BUILTIN_BODIES[route.name];
+    return [body === undefined ? line : { ...line, body }];
+  }
   if (route.kind !== "write") return [line];
   if (route.name === "join")
     return [

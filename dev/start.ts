@@ -3,7 +3,7 @@
  * under `wrangler dev` on http://localhost:8787 pointed at it. Offline, no account.
  */
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { MEETING_EVENTS } from "../src/changes/feed.ts";
 import { ROUTES } from "../src/routes/table.ts";
 import { bannerLines, sampleParticipant, TOKEN_COMMAND } from "./banner.ts";
@@ -11,7 +11,11 @@ import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID } from "./fake-upstream/da
 import { localSignInVars } from "./fake-upstream/identity.ts";
 import { startFakeUpstream } from "./fake-upstream/server.ts";
 import { WEBHOOK_KEY_PATH } from "./fake-upstream/webhooks.ts";
-import { LOCAL_API_KEYS, LOCAL_KEYS_FILE } from "./local-keys.ts";
+import { LOCAL_API_KEY, LOCAL_API_KEYS, LOCAL_KEYS_FILE } from "./local-keys.ts";
+
+/** Where npm start keeps its managed admin key between restarts (git-ignored, like the proxy's local state). */
+const ADMIN_KEY_FILE = ".local-admin-key.json";
+
 import { EXAMPLE_ORIGIN, PORTS, PROXY_URL, requireFree } from "./ports.ts";
 
 await requireFree(PORTS.proxy, PORTS.upstream);
@@ -72,11 +76,21 @@ wrangler.once("exit", (code) => {
 
 await waitForHealth();
 await registerWebhook();
+const admin = await localAdminKey();
+const sampleKeyId = await sampleKey();
 
 console.log(`
 realtimekit-proxy is ready on ${PROXY_URL} (Ctrl+C stops it). Try:
 
-${bannerLines({ proxyUrl: PROXY_URL, participantId: await sampleParticipant(PROXY_URL), fakeOrigin }).join("\n")}
+${bannerLines({ proxyUrl: PROXY_URL, participantId: await sampleParticipant(PROXY_URL), sampleKeyId, fakeOrigin }).join("\n")}
+
+A managed admin key of this local proxy (keys:admin; kept in ${ADMIN_KEY_FILE} and reused):
+
+  ${admin.secret}
+
+Give a team its own key with it (the answer shows the team's secret once):
+
+  curl -i -X POST -H 'Authorization: Bearer ${admin.secret}' -H 'Content-Type: application/json' -d '{"name":"Analytics dashboard","owner":"team-analytics","scopes":["sessions:read"],"rate_limit":60}' ${PROXY_URL}/keys   # the admin key; a team key
 
 A local user's token, from the identity provider beside the fake upstream:
 
@@ -86,6 +100,40 @@ The key above is local-only (dev/local-keys.ts); make real ones with npm run key
 (add --local to use one with npm start too). Reference: ${PROXY_URL}/docs and
 ${PROXY_URL}/openapi.json. Example frontend: npm run example.
 `);
+
+/**
+ * The local admin key: a managed key with keys:admin, made once through the admin API (with
+ * the local key) and kept in a git-ignored file, so every restart prints the same one.
+ */
+async function localAdminKey(): Promise<{ id: string; secret: string }> {
+  if (existsSync(ADMIN_KEY_FILE)) {
+    const kept = JSON.parse(readFileSync(ADMIN_KEY_FILE, "utf8")) as { id: string; secret: string };
+    const still = await fetch(`${PROXY_URL}/keys/${kept.id}/usage`, {
+      headers: { Authorization: `Bearer ${kept.secret}` },
+    });
+    await still.body?.cancel();
+    if (still.ok) return kept;
+  }
+  const created = await createKeyWithLocalKey({ name: "local admin", owner: "npm start", scopes: ["keys:admin"] });
+  writeFileSync(ADMIN_KEY_FILE, `${JSON.stringify(created)}\n`);
+  return created;
+}
+
+/** A key for the banner's keys API lines to read, change, roll and revoke. */
+async function sampleKey(): Promise<string> {
+  return (await createKeyWithLocalKey({ name: "banner sample", owner: "npm start", scopes: ["sessions:read"] })).id;
+}
+
+async function createKeyWithLocalKey(body: Record<string, unknown>): Promise<{ id: string; secret: string }> {
+  const response = await fetch(`${PROXY_URL}/keys`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${LOCAL_API_KEY}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const answer = (await response.json()) as { data?: { id: string; secret: string } };
+  if (!answer.data) throw new Error(`creating a local key answered ${response.status}`);
+  return { id: answer.data.id, secret: answer.data.secret };
+}
 
 /** Registers the proxy's webhook URL with the fake, through the upstream's API, as an operator registers it with RealtimeKit. */
 async function registerWebhook(): Promise<void> {

@@ -9,6 +9,7 @@ import { sep } from "node:path";
 import { unstable_readConfig } from "wrangler";
 import { RATE_LIMIT_PERIOD_SECONDS } from "../src/access/quota.ts";
 import { configSchema, type RateLimitBinding } from "../src/config.ts";
+import { KEY_RATE_TIERS, keyRateBinding } from "../src/rate-tiers.ts";
 import { ROUTE_CATALOG } from "../src/routes/table.ts";
 
 const DEPLOY_ENVS = ["staging", "production"];
@@ -21,7 +22,7 @@ const envs = envIndex >= 0 && args[envIndex + 1] ? [args[envIndex + 1] as string
 
 /** Stand in for bindings wrangler.toml declares (their real values only exist in workerd). */
 const declaredRateLimiter: RateLimitBinding = { limit: async () => ({ success: true }) };
-const declaredDurableObject = { idFromName: () => ({}), get: () => ({}) };
+const declaredDurableObject = { getByName: () => ({}) };
 /** The Durable Object classes the Worker's entry exports (read from src/index.ts, not copied). */
 const DURABLE_OBJECT_CLASSES = [
   ...readFileSync("src/index.ts", "utf8").matchAll(/^export \{ (\w+Object) \} from /gm),
@@ -44,11 +45,19 @@ function problemsOf(env: string): string[] {
   if (!parsed.success) {
     problems.push(...parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`));
   }
-  for (const limiter of config.ratelimits as { name: string; simple: { limit: number; period: number } }[]) {
+  const limiters = config.ratelimits as { name: string; simple: { limit: number; period: number } }[];
+  for (const limiter of limiters) {
     if (limiter.simple.period !== RATE_LIMIT_PERIOD_SECONDS) {
       problems.push(
         `${limiter.name} has period ${limiter.simple.period}: 429s say Retry-After ${RATE_LIMIT_PERIOD_SECONDS}`,
       );
+    }
+  }
+  // A managed key's rate_limit names a tier: its binding must hold exactly that many a minute.
+  for (const tier of KEY_RATE_TIERS) {
+    const binding = limiters.find((limiter) => limiter.name === keyRateBinding(tier));
+    if (binding && binding.simple.limit !== tier) {
+      problems.push(`${binding.name} has limit ${binding.simple.limit}: a key of that tier gets ${tier} a minute`);
     }
   }
   const migrated = config.migrations.flatMap(

@@ -3,24 +3,25 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import { timing } from "hono/timing";
 import { corsFor } from "./access/cors.ts";
-import {
-  callerIdentity,
-  rateLimit,
-  rejectRefusedCredentials,
-  requireAccess,
-  type VerifyUser,
-} from "./access/middleware.ts";
+import { callerIdentity, type VerifyUser } from "./access/identity.ts";
+import { rateLimit, rejectRefusedCredentials, requireAccess } from "./access/middleware.ts";
 import type { CacheStorageTier } from "./cache/local-tier.ts";
 import { type Config, parseConfig } from "./config.ts";
 import type { AppEnv } from "./context.ts";
 import { serveAsset } from "./docs/assets.ts";
 import { REFERENCE_PAGE_CSP } from "./docs/page.ts";
 import { ApiError } from "./errors.ts";
+import { UsageReporting } from "./keys/reporting.ts";
+import { keyStore } from "./keys/store.ts";
+import { UsageCounter } from "./keys/usage.ts";
+import { cacheApiChecks, KeyVerifier } from "./keys/verifier.ts";
 import { logger } from "./log.ts";
 import { requestIdentity } from "./observability/request-id.ts";
-import { requestLog } from "./observability/request-log.ts";
+import { requestLog, routeNamesOf } from "./observability/request-log.ts";
+import { usageRecorder } from "./observability/usage.ts";
 import { changeAnnouncer, dataCentreTiers, pushedFreshness, type ReadBindings } from "./reads/data-centre.ts";
 import { BUILTIN_HANDLERS } from "./routes/builtin.ts";
+import { jsonBody } from "./routes/json-body.ts";
 import { writeHandlers } from "./routes/participant-writes.ts";
 import { proxyHandlers, requireThisApp } from "./routes/proxy.ts";
 import { renderError } from "./routes/render-error.ts";
@@ -30,8 +31,11 @@ import {
   isUpstreamShaped,
   ROUTE_CATALOG,
   ROUTES,
+  type RouteSettings,
+  SCOPES,
   upstreamShapedPath,
 } from "./routes/table.ts";
+import { validate } from "./routes/validator.ts";
 import { webhookHandler } from "./routes/webhook.ts";
 import { runtime } from "./runtime.ts";
 import { Secrets } from "./secrets.ts";
@@ -40,8 +44,8 @@ import { upstreamSettings } from "./upstream/request.ts";
 import { JwksCache } from "./users/jwks.ts";
 import { verifyUserToken } from "./users/user-token.ts";
 
-/** The route names log lines give each path pattern, so logs never carry a raw URL. */
-const ROUTE_NAMES_BY_PATH = Object.fromEntries(ANSWERED_PATHS.map(({ path, name }) => [path, name]));
+/** The route names log lines give each path pattern and method, so logs never carry a raw URL. */
+const ROUTE_NAMES = routeNamesOf(ANSWERED_PATHS);
 const CORS_METHODS = [...new Set(ANSWERED_PATHS.flatMap(({ methods }) => allowedMethods(methods)))];
 
 function baseApp(secrets: Secrets) {
@@ -49,7 +53,7 @@ function baseApp(secrets: Secrets) {
   const app = new Hono<AppEnv>();
   app.use(requestIdentity(secrets));
   app.use(timing({ totalDescription: "proxy" }));
-  app.use(requestLog(ROUTE_NAMES_BY_PATH));
+  app.use(requestLog(ROUTE_NAMES));
   app.use(
     secureHeaders({
       contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
@@ -77,7 +81,8 @@ export function checkConfig(env: object) {
 }
 
 /** The Durable Object namespaces the app calls. */
-export type AppBindings = ReadBindings & Pick<Env, "MEETING_PARTICIPANTS" | "WEBHOOK_INBOX">;
+export type AppBindings = ReadBindings &
+  Pick<Env, "MEETING_PARTICIPANTS" | "WEBHOOK_INBOX" | "KEY_STORE" | "KEY_DIRECTORY">;
 
 /** User sign-in, when configured: tokens checked against the identity provider's keys, cached in this isolate. */
 function userVerifier(config: Config): VerifyUser | undefined {
@@ -95,19 +100,34 @@ export interface AppOptions {
 
 /** The proxy for one valid configuration and the deployment's Durable Objects; built once per isolate. */
 export function createApp(config: Config, bindings: AppBindings, options: AppOptions = {}) {
+  const localCache = options.localCache ?? caches.default;
+  const now = () => runtime.now();
   const reads = {
     settings: upstreamSettings(config),
-    tiers: dataCentreTiers(config, bindings, options.localCache ?? caches.default),
+    tiers: dataCentreTiers(config, bindings, localCache),
     liveSessions: new LiveSessionsView(),
     source: config.ACTIVE_SESSION_SOURCE,
     pushed: pushedFreshness(config, bindings),
   };
+  const keys = keyStore({
+    store: bindings.KEY_STORE,
+    directory: bindings.KEY_DIRECTORY,
+    configKeys: config.API_KEYS,
+    now,
+  });
+  const usage = new UsageReporting(new UsageCounter(), keys, now);
+  const managedKeys = new KeyVerifier({
+    lookup: (keyId, hash) => bindings.KEY_STORE.getByName(keyId).verify(hash),
+    dataCentre: cacheApiChecks(localCache),
+    now,
+  });
   const app = baseApp(
     new Secrets(
       [config.CLOUDFLARE_API_TOKEN],
       config.API_KEYS.map((key) => key.sha256),
     ),
   );
+  app.use(usageRecorder({ routeNames: ROUTE_NAMES, reporting: usage, analytics: config.USAGE }));
   // RealtimeKit's webhook answers before caller identity, CORS and rate limits: its sender
   // is known by the signature alone, and only deliveries that fail it are rate limited.
   const webhooks = {
@@ -119,19 +139,36 @@ export function createApp(config: Config, bindings: AppBindings, options: AppOpt
   for (const route of ROUTES) if (route.kind === "webhook") app.post(route.path, webhookHandler(webhooks));
   // Every request is counted once: preflights before cors() answers them (they never
   // reach the routes or the upstream), the rest after it, refused keys included.
-  app.use(callerIdentity(config.API_KEYS, userVerifier(config)));
+  app.use(
+    callerIdentity({
+      configKeys: config.API_KEYS,
+      managedKeys,
+      addressLimiter: config.PUBLIC_RATE_LIMITER,
+      verifyUser: userVerifier(config),
+    }),
+  );
   app.use(rateLimit(config, true));
   app.use(corsFor(config.ALLOWED_ORIGINS, CORS_METHODS));
   app.use(rateLimit(config, false));
   app.use(rejectRefusedCredentials());
+  const settings: RouteSettings = { maxPerPage: config.MAX_PER_PAGE, scopes: SCOPES };
   const writes = { config, settings: reads.settings, participants: bindings.MEETING_PARTICIPANTS };
+  const builtins = {
+    config,
+    gate: bindings.BUDGET_GATE,
+    inbox: bindings.WEBHOOK_INBOX,
+    changeFeed: bindings.CHANGE_FEED,
+    keys,
+    usage,
+  };
   for (const route of ROUTES) {
+    if (route.kind === "webhook") continue;
     const access = requireAccess({
       isPublic: config.PUBLIC_ROUTES.includes(route.name),
       scope: route.scope,
-      users: route.users ?? false,
+      users: "users" in route ? route.users : false,
+      selfParam: "selfParam" in route ? route.selfParam : undefined,
     });
-    if (route.kind === "webhook") continue;
     if (route.kind === "write") {
       // An upstream-shaped path names the account and app: only this proxy's own, before anything else.
       const handlers = writeHandlers(route, writes);
@@ -140,16 +177,15 @@ export function createApp(config: Config, bindings: AppBindings, options: AppOpt
       continue;
     }
     if (route.kind === "builtin") {
-      const context = {
-        config,
-        gate: bindings.BUDGET_GATE,
-        inbox: bindings.WEBHOOK_INBOX,
-        changeFeed: bindings.CHANGE_FEED,
-      };
-      app.on(route.method, route.path, access, BUILTIN_HANDLERS[route.name](context));
+      const validators: MiddlewareHandler<AppEnv>[] = [
+        ...("params" in route && route.params ? [validate("param", route.params)] : []),
+        ...("query" in route && route.query ? [validate("query", route.query(settings))] : []),
+        ...("json" in route && route.json ? [jsonBody(route.json(settings))] : []),
+      ];
+      app.on(route.method, route.path, access, ...validators, BUILTIN_HANDLERS[route.name](builtins));
       continue;
     }
-    const handlers = proxyHandlers(route, config, reads);
+    const handlers = proxyHandlers(route, config, reads, settings);
     app.get(route.path, access, ...handlers);
     app.get(upstreamShapedPath(route), requireThisApp(config), access, ...handlers);
   }

@@ -7,6 +7,7 @@
 import type { Hono } from "hono";
 import type { BlankEnv } from "hono/types";
 import type * as z from "zod/mini";
+import type { Answers } from "./routes/answers.ts";
 import type { Route } from "./routes/table.ts";
 
 /** No input of that kind. */
@@ -30,8 +31,12 @@ type QueryInput<R> = R extends { query: (...args: never[]) => infer Q extends z.
       : { query: z.input<Q> }
   : Nothing;
 
-/** A write's JSON body: the user's or the key's; optional when a user may send none. */
-type JsonInput<R> = R extends { requestBody: { user: infer U; key: infer K } }
+/** A JSON body: a builtin route's own, or a write's (the user's or the key's; optional when a user may send none). */
+type JsonInput<R> = R extends { json: (...args: never[]) => infer B extends z.ZodMiniType }
+  ? { json: z.input<B> }
+  : WriteJsonInput<R>;
+
+type WriteJsonInput<R> = R extends { requestBody: { user: infer U; key: infer K } }
   ? [U | K] extends [undefined]
     ? Nothing
     : U extends z.ZodMiniType
@@ -43,12 +48,12 @@ type JsonInput<R> = R extends { requestBody: { user: infer U; key: infer K } }
 
 type EndpointOf<R extends Route> = {
   input: ParamInput<R> & QueryInput<R> & JsonInput<R>;
-  output: z.output<R["answer"]>;
+  output: z.output<Answers[R["answer"]]>;
   outputFormat: "json";
   status: 200;
 };
 
-/** `$get`, `$post`, `$delete`: as `hono/client` names a route's method. */
+/** `$get`, `$post`, `$patch`, `$delete`: as `hono/client` names a route's method. */
 type MethodKey<R extends Route> = `$${Lowercase<R["method"]>}`;
 
 type SchemaOf<R> = R extends Route ? { [P in R["path"]]: { [M in MethodKey<R>]: EndpointOf<R> } } : never;
@@ -69,4 +74,4 @@ export type {
   SessionEnvelope,
   SessionsEnvelope,
   StatusEnvelope,
-} from "./routes/bodies.ts";
+} from "./routes/answers.ts";

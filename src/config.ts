@@ -217,7 +217,13 @@ export interface RouteCatalog {
 const apiKeyEntry = (scopes: RouteCatalog["scopes"]) =>
   z.strictObject(
     {
-      id: matching(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1 to 64 letters, digits, _ . or -"),
+      id: matching(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1 to 64 letters, digits, _ . or -").check(
+        // Managed keys' ids are key_ and 12 letters or digits: a config key of that form would be ambiguous.
+        z.refine(
+          (id) => !/^key_[0-9A-Za-z]{12}$/.test(id),
+          "must not have a managed key's form (key_ and 12 letters or digits)",
+        ),
+      ),
       sha256: z.pipe(
         matching(/^[0-9a-fA-F]{64}$/, "must be the 64 hex digits of the key's SHA-256"),
         z.transform((hex: string) => hex.toLowerCase()),
@@ -253,6 +259,11 @@ export interface RateLimitBinding {
   limit(options: { key: string }): Promise<{ success: boolean }>;
 }
 
+/** A Workers Analytics Engine dataset binding, by the one method the proxy calls. */
+export interface AnalyticsBinding {
+  writeDataPoint(point: { indexes?: string[]; blobs?: string[]; doubles?: number[] }): void;
+}
+
 /**
  * A Durable Object namespace binding is only checked to be there: the code that calls it
  * reads it from `Env`, typed by `wrangler types` with its class's own methods.
@@ -260,11 +271,7 @@ export interface RateLimitBinding {
 function durableObjectBinding(className: string) {
   return documented(
     z.custom<object>(
-      (value) =>
-        typeof value === "object" &&
-        value !== null &&
-        typeof Reflect.get(value, "idFromName") === "function" &&
-        typeof Reflect.get(value, "get") === "function",
+      (value) => typeof value === "object" && value !== null && typeof Reflect.get(value, "getByName") === "function",
       "binding is missing: declare it under [[durable_objects.bindings]] in wrangler.toml",
     ),
     { kind: "binding", rule: `the Durable Object class \`${className}\`, under \`[[durable_objects.bindings]]\`` },
@@ -468,13 +475,43 @@ export function configSchema(catalog: RouteCatalog) {
         kind: "secret",
         rule: 'JSON list of `{"id", "sha256", "scopes"}`, one entry per key (`npm run key:create`)',
       }),
+      KEYS_ADMIN: documented(
+        z.pipe(
+          z.optional(z.enum(["on", "off"], { error: "must be on or off" })),
+          z.transform((value: "on" | "off" | undefined) => value ?? "on"),
+        ),
+        {
+          kind: "var",
+          rule: "`on` or `off`: the managed keys' admin API (scope `keys:admin`); off, its routes answer 404 (managed keys already made keep working)",
+        },
+      ),
       PUBLIC_RATE_LIMITER: rateLimitBinding(),
       KEYED_RATE_LIMITER: rateLimitBinding(),
+      KEY_RATE_LIMIT_10: rateLimitBinding(),
+      KEY_RATE_LIMIT_30: rateLimitBinding(),
+      KEY_RATE_LIMIT_60: rateLimitBinding(),
+      KEY_RATE_LIMIT_120: rateLimitBinding(),
+      KEY_RATE_LIMIT_300: rateLimitBinding(),
+      USAGE: documented(
+        z.optional(
+          z.custom<AnalyticsBinding>(
+            (value) =>
+              typeof value === "object" && value !== null && typeof Reflect.get(value, "writeDataPoint") === "function",
+            "must be an Analytics Engine dataset, under [[analytics_engine_datasets]] in wrangler.toml",
+          ),
+        ),
+        {
+          kind: "binding",
+          rule: "optional: a Workers Analytics Engine dataset, one data point per request; absent, nothing is written",
+        },
+      ),
       BUDGET_GATE: durableObjectBinding("BudgetGateObject"),
       SHARED_CACHE: durableObjectBinding("SharedCacheObject"),
       MEETING_PARTICIPANTS: durableObjectBinding("MeetingParticipantsObject"),
       CHANGE_FEED: durableObjectBinding("ChangeFeedObject"),
       WEBHOOK_INBOX: durableObjectBinding("WebhookInboxObject"),
+      KEY_STORE: durableObjectBinding("ManagedKeyObject"),
+      KEY_DIRECTORY: durableObjectBinding("KeyDirectoryObject"),
     })
     .check((ctx) => {
       // User sign-in needs all of it: whose tokens, for whom, and what they may join as.

@@ -1,4 +1,5 @@
 /** @module What every middleware and handler of the app can read from the request context, and who is calling. */
+import type { Allowance } from "./budget/gate.ts";
 import type { ErrorKind } from "./errors.ts";
 import type { UpstreamTrace } from "./upstream/http.ts";
 
@@ -14,11 +15,33 @@ export interface User {
  */
 export type Caller =
   | { kind: "public" }
-  | { kind: "key"; id: string; scopes: readonly string[] }
+  | ({ kind: "key" } & KeyCaller)
   | ({ kind: "user" } & User)
   /** RealtimeKit itself, known by a webhook delivery's valid signature. */
   | { kind: "realtimekit" }
-  | { kind: "refused"; reason: "malformed" | "unknown" | "invalid_token" | "sign_in_unavailable"; message?: string };
+  | {
+      kind: "refused";
+      reason:
+        | "malformed"
+        | "unknown"
+        | "invalid_token"
+        | "invalid_key"
+        | "over_limit"
+        | "sign_in_unavailable"
+        | "key_store_unavailable";
+      message?: string;
+    };
+
+/** An API key's caller: a config key (API_KEYS) or a managed one, with its own limits when it has them. */
+export interface KeyCaller {
+  id: string;
+  source: "config" | "managed";
+  scopes: readonly string[];
+  /** Requests a minute (a managed key's rate-limit tier); none: the deployment's keyed limit. */
+  rateLimit?: number | null;
+  /** Its upstream share, in place of CALLER_MISS_BUDGET. */
+  upstreamShare?: Allowance | null;
+}
 
 export interface AppVariables {
   requestId: string;
@@ -31,6 +54,10 @@ export interface AppVariables {
   webhook?: { event?: string; outcome: string };
   /** The misconfiguration, in words (names only). */
   problem?: string;
+  /** The request was already counted against its address (a key this isolate did not know was looked up). */
+  countedByAddress?: boolean;
+  /** The route's JSON body, read and checked (routes/json-body.ts). */
+  body?: unknown;
 }
 
 /** The app's Hono environment. Handlers never read bindings from the context: the app is built with them. */

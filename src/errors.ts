@@ -43,6 +43,11 @@ const ERRORS = {
   },
   not_found: { status: 404, when: "No such route, or the upstream found nothing (its message kept)", retryable: false },
   method_not_allowed: { status: 405, when: "The path answers other methods (`Allow` lists them)", retryable: false },
+  conflict: {
+    status: 409,
+    when: "The request conflicts with what is: a config key cannot change at run time (it changes with a deploy)",
+    retryable: false,
+  },
   payload_too_large: { status: 413, when: "The body is over its cap (a webhook's: 1 MiB)", retryable: false },
   unsupported_media_type: {
     status: 415,
@@ -106,6 +111,13 @@ const ERRORS = {
     status: 503,
     when: "The webhook inbox Durable Object cannot be reached (RealtimeKit retries the delivery)",
     hint: "the webhook inbox Durable Object failed: deliveries get 503 and RealtimeKit retries them; answers renew at their TTL meanwhile",
+    retryable: true,
+  },
+  // A key this data centre does not know, and the store cannot be asked: never a pass.
+  key_store_unavailable: {
+    status: 503,
+    when: "A managed key this data centre does not know yet, while the key store cannot be asked (`Retry-After`)",
+    hint: "a managed key's Durable Object could not be reached (or this isolate's lookups were all taken by a flood of unknown keys): keys already known go on working, new ones get 503",
     retryable: true,
   },
   // The identity provider's keys cannot be fetched: a user token is never let through unverified.

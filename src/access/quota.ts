@@ -2,6 +2,7 @@
  * @module What identifies a caller: the API key prefix, and the quota key a caller is
  * counted under (rate limits and the upstream budget alike).
  */
+import type { Allowance } from "../budget/gate.ts";
 import type { Caller } from "../context.ts";
 
 /**
@@ -23,6 +24,11 @@ export function quotaKey(caller: Caller | undefined, clientIp: string | undefine
   if (caller?.kind === "key") return `key:${caller.id}`;
   if (caller?.kind === "user") return `user:${caller.id}`;
   return `ip:${clientIp ? ipBucket(clientIp.trim()) : "unknown"}`;
+}
+
+/** A managed key's own upstream share, when it has one (else the caller spends CALLER_MISS_BUDGET). */
+export function callerShareOf(caller: Caller | undefined): Allowance | undefined {
+  return caller?.kind === "key" ? (caller.upstreamShare ?? undefined) : undefined;
 }
 
 function ipBucket(ip: string): string {

@@ -65,13 +65,17 @@ export interface Demand {
   pages?: number;
 }
 
-/** The allowances a deployment's config gives: every permit request carries them. */
+/**
+ * The allowances a deployment's config gives (and the caller's own share, when its key has
+ * one, in place of CALLER_MISS_BUDGET): every permit request carries them.
+ */
 export function allowancesOf(
   config: Pick<Config, "UPSTREAM_BUDGET" | "CALLER_MISS_BUDGET" | "JOIN_BUDGET_SHARE">,
+  callerShare?: Allowance | null,
 ): Allowances {
   return {
     budget: config.UPSTREAM_BUDGET,
-    callerBudget: config.CALLER_MISS_BUDGET,
+    callerBudget: callerShare ?? config.CALLER_MISS_BUDGET,
     joinShare: config.JOIN_BUDGET_SHARE,
   };
 }
@@ -116,6 +120,8 @@ interface CallerWindow {
   count: number;
   previous: number;
   refused: number;
+  /** The caller's own allowance when it has one (a managed key's upstream share); else CALLER_MISS_BUDGET. */
+  allowance?: Allowance;
 }
 
 interface Pacing {
@@ -182,7 +188,9 @@ export class BudgetGate {
     const joining = this.#joinTurn(request, now);
     const refusal = joining.refusal ?? this.#refusal(request, now);
     if (refusal) {
-      if (refusal.reason === "caller" || refusal.reason === "probes") this.#noteCallerRefusal(request.quotaKey, now);
+      if (refusal.reason === "caller" || refusal.reason === "probes") {
+        this.#noteCallerRefusal(request.quotaKey, now, request.callerBudget);
+      }
       return { granted: false, ...refusal, permitsLeft: this.#available() };
     }
     joining.commit?.(now);
@@ -190,7 +198,7 @@ export class BudgetGate {
     // A join may borrow ahead; the debt is bounded, and repaid by the refill before reads go on.
     const pacing = { tokens: Math.max(-this.#pacingCapacity, this.#pacingNow(now) - 1), at: now };
     this.#pacing = pacing;
-    if (!isProxysOwn(request.quotaKey)) this.#chargeCaller(request.quotaKey, now);
+    if (!isProxysOwn(request.quotaKey)) this.#chargeCaller(request.quotaKey, now, request.callerBudget);
     this.#store.put(STORED_GRANTS, this.#grants);
     this.#store.put(STORED_PACING, pacing);
     return { granted: true, permitsLeft: this.#available() };
@@ -220,11 +228,14 @@ export class BudgetGate {
     const spendPerKey: Record<string, number> = {};
     for (const caller of this.#callers.keys()) {
       if (!caller.startsWith(KEY_CALLER_PREFIX)) continue;
-      const spent = Math.round(this.#callerSpend(this.#callerWindow(caller, now), now));
+      const spent = Math.round(this.#callerSpend(this.#callerWindow(caller, now, this.#allowanceOf(caller)), now));
       if (spent > 0) spendPerKey[caller.slice(KEY_CALLER_PREFIX.length)] = spent;
     }
     const overShare = [...this.#callers]
-      .filter(([, window]) => window.refused > 0 && this.#callerSpend(window, now) >= this.#callerBudget.requests)
+      .filter(
+        ([, window]) =>
+          window.refused > 0 && this.#callerSpend(window, now) >= (window.allowance ?? this.#callerBudget).requests,
+      )
       .map(([caller, window]) => ({ caller, refused: window.refused }));
     return {
       budget: {
@@ -249,7 +260,7 @@ export class BudgetGate {
    */
   #joinTurn(request: PermitRequest, now: number): { refusal?: Refusal; commit?: (at: number) => void } {
     if (request.priority !== "join" || now < this.#pausedUntil) return {};
-    if (this.#callerWait(request.quotaKey, now) > 0) return {};
+    if (this.#callerWait(request.quotaKey, now, request.callerBudget) > 0) return {};
     if (request.followUp) return { commit: (at) => this.#joins.recordFollowUp(at) };
     const verdict = this.#joins.decide(
       { quotaKey: request.quotaKey, probe: request.probe === true },
@@ -300,7 +311,9 @@ export class BudgetGate {
 
   #refusal(request: PermitRequest, now: number): Refusal | undefined {
     if (now < this.#pausedUntil) return { reason: "paused", retryAfterMs: this.#pausedUntil - now };
-    const callerWait = isProxysOwn(request.quotaKey) ? 0 : this.#callerWait(request.quotaKey, now);
+    const callerWait = isProxysOwn(request.quotaKey)
+      ? 0
+      : this.#callerWait(request.quotaKey, now, request.callerBudget);
     if (callerWait > 0) return { reason: "caller", retryAfterMs: callerWait };
     // A person waiting, or the rest of a load already paid for in part: only the window's
     // guarantee holds them back.
@@ -354,32 +367,39 @@ export class BudgetGate {
     if (expired > 0) this.#grants = this.#grants.slice(expired);
   }
 
-  #callerWindow(caller: string, now: number): CallerWindow {
-    const windowMs = this.#callerBudget.seconds * 1000;
+  /** The allowance a caller's spend is measured against: its own when it brought one, else the deployment's. */
+  #allowanceOf(caller: string, asked?: Allowance): Allowance {
+    return asked ?? this.#callers.get(caller)?.allowance ?? this.#callerBudget;
+  }
+
+  #callerWindow(caller: string, now: number, allowance: Allowance): CallerWindow {
+    const windowMs = allowance.seconds * 1000;
     const existing = this.#callers.get(caller);
-    if (!existing) return { start: now, count: 0, previous: 0, refused: 0 };
+    if (!existing) return { start: now, count: 0, previous: 0, refused: 0, allowance };
     const windowsPassed = Math.floor((now - existing.start) / windowMs);
-    if (windowsPassed <= 0) return existing;
+    if (windowsPassed <= 0) return { ...existing, allowance };
     return {
       start: existing.start + windowsPassed * windowMs,
       count: 0,
       previous: windowsPassed === 1 ? existing.count : 0,
       refused: windowsPassed === 1 ? existing.refused : 0,
+      allowance,
     };
   }
 
   #callerSpend(window: CallerWindow, now: number): number {
-    const windowMs = this.#callerBudget.seconds * 1000;
+    const windowMs = (window.allowance ?? this.#callerBudget).seconds * 1000;
     const elapsed = Math.min(1, Math.max(0, (now - window.start) / windowMs));
     return window.previous * (1 - elapsed) + window.count;
   }
 
   /** Milliseconds until the caller's estimated spend drops below its allowance (0: now). */
-  #callerWait(caller: string, now: number): number {
-    const window = this.#callerWindow(caller, now);
-    const limit = this.#callerBudget.requests;
+  #callerWait(caller: string, now: number, asked?: Allowance): number {
+    const allowance = this.#allowanceOf(caller, asked);
+    const window = this.#callerWindow(caller, now, allowance);
+    const limit = allowance.requests;
     if (this.#callerSpend(window, now) + 1 <= limit) return 0;
-    const windowMs = this.#callerBudget.seconds * 1000;
+    const windowMs = allowance.seconds * 1000;
     // The estimate is previous * (1 - t / windowMs) + count, t the time into the window.
     if (window.count + 1 <= limit && window.previous > 0) {
       const t = windowMs * (1 - (limit - 1 - window.count) / window.previous);
@@ -391,13 +411,13 @@ export class BudgetGate {
     return Math.max(1, Math.ceil(untilNextWindow + decay));
   }
 
-  #chargeCaller(caller: string, now: number): void {
-    const window = this.#callerWindow(caller, now);
+  #chargeCaller(caller: string, now: number, asked: Allowance): void {
+    const window = this.#callerWindow(caller, now, this.#allowanceOf(caller, asked));
     this.#saveCaller(caller, { ...window, count: window.count + 1 });
   }
 
-  #noteCallerRefusal(caller: string, now: number): void {
-    const window = this.#callerWindow(caller, now);
+  #noteCallerRefusal(caller: string, now: number, asked: Allowance): void {
+    const window = this.#callerWindow(caller, now, this.#allowanceOf(caller, asked));
     this.#saveCaller(caller, { ...window, refused: window.refused + 1 });
   }
 

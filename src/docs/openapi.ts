@@ -7,11 +7,12 @@
 import * as z from "zod/mini";
 import packageJson from "../../package.json" with { type: "json" };
 import { ERROR_KINDS, errorSpec } from "../errors.ts";
-import { errorEnvelope } from "../routes/bodies.ts";
+import { ANSWERS, errorEnvelope } from "../routes/answers.ts";
 import {
   type BuiltinRoute,
   type ProxiedRoute,
   ROUTES,
+  SCOPES,
   upstreamShapedPath,
   type WebhookRoute,
   type WriteRoute,
@@ -22,7 +23,7 @@ type AnyRoute = ProxiedRoute | BuiltinRoute | WriteRoute | WebhookRoute;
 type JsonObject = Record<string, unknown>;
 
 /** The limits the document states; a deployment's MAX_PER_PAGE may differ (it says so). */
-const DOCUMENTED_LIMITS = { maxPerPage: 100 };
+const DOCUMENTED_LIMITS = { maxPerPage: 100, scopes: SCOPES };
 
 const header = (description: string, schema: JsonObject = { type: "string" }) => ({ description, schema });
 
@@ -103,7 +104,7 @@ function access(route: AnyRoute): string {
 }
 
 function bodyRef(route: AnyRoute): JsonObject {
-  return { $ref: `#/components/schemas/${String(z.globalRegistry.get(route.answer)?.id)}` };
+  return { $ref: `#/components/schemas/${route.answer}` };
 }
 
 const ACCOUNT_AND_APP: JsonObject[] = [
@@ -152,18 +153,41 @@ function proxyOperation(route: ProxiedRoute, shape: "short" | "upstream"): JsonO
 }
 
 function builtinOperation(route: BuiltinRoute): JsonObject {
+  const body = route.json?.(DOCUMENTED_LIMITS);
+  const self = route.selfParam
+    ? ` A key may also call it about itself (its own id as \`${route.selfParam}\`), without the scope.`
+    : "";
   return {
     operationId: route.name,
     summary: route.summary,
-    description: `${access(route)} Never cached.`,
+    description: `${access(route)}${self} Never cached (\`Cache-Control: no-store\`).`,
     security: security(route),
+    parameters: [
+      ...(route.params ? parameters(route.params, "path") : []),
+      ...(route.query ? parameters(route.query(DOCUMENTED_LIMITS), "query") : []),
+    ],
+    ...(body
+      ? {
+          requestBody: {
+            required: true,
+            description: "At most 4 KiB, `Content-Type: application/json`.",
+            content: { "application/json": { schema: ref(body) } },
+          },
+        }
+      : {}),
     responses: {
       "200": {
         description: route.summary,
         headers: COMMON_HEADERS,
         content: { "application/json": { schema: bodyRef(route) } },
       },
-      ...errorResponses(route.publicByDefault ? ["401", "429", "500"] : ["401", "403", "429", "500", "503"]),
+      ...errorResponses(
+        route.publicByDefault
+          ? ["401", "429", "500"]
+          : route.params || route.json
+            ? ["400", "401", "403", "404", "409", "415", "429", "500", "503"]
+            : ["401", "403", "429", "500", "503"],
+      ),
     },
   };
 }
@@ -263,7 +287,11 @@ function componentSchemas(): JsonObject {
 /** The whole document, every path from the route table. Deterministic: the same schemas give the same JSON. */
 export function buildOpenApiDocument(): JsonObject {
   // Touch every schema so the registry holds them all before it is read.
-  void [errorEnvelope, ...ROUTES.map((route) => route.answer)];
+  void [
+    errorEnvelope,
+    ...Object.values(ANSWERS),
+    ...ROUTES.map((route) => ("json" in route ? route.json?.(DOCUMENTED_LIMITS) : undefined)),
+  ];
   const paths: JsonObject = {};
   for (const route of ROUTES as readonly AnyRoute[]) {
     if (route.kind === "write") {
@@ -275,10 +303,8 @@ export function buildOpenApiDocument(): JsonObject {
       continue;
     }
     if (route.kind === "builtin") {
-      paths[route.path] = {
-        ...(paths[route.path] as JsonObject),
-        [route.method.toLowerCase()]: builtinOperation(route),
-      };
+      const path = toOpenApiPath(route.path);
+      paths[path] = { ...(paths[path] as JsonObject), [route.method.toLowerCase()]: builtinOperation(route) };
       continue;
     }
     paths[toOpenApiPath(route.path)] = { get: proxyOperation(route, "short") };
@@ -290,7 +316,7 @@ export function buildOpenApiDocument(): JsonObject {
       title: "realtimekit-proxy",
       version: packageJson.version,
       description:
-        "A validated, cached proxy over Cloudflare RealtimeKit: reads over meetings and sessions, and joining a meeting. Frontends call public routes without any token, and join with their signed-in user's token; internal teams call keyed routes with `Authorization: Bearer <API key>`. Every proxied route also answers at the upstream's own path under `/client/v4`, so the official `cloudflare` SDK works against the proxy with `baseURL` set to `<proxy>/client/v4` and `apiToken` set to a proxy API key. Every error is `{success: false, error: {code, message}}`. Rate limits: 429 with `Retry-After` when over.",
+        "A validated, cached proxy over Cloudflare RealtimeKit: reads over meetings and sessions, and joining a meeting. Frontends call public routes without any token, and join with their signed-in user's token; internal teams call keyed routes with `Authorization: Bearer <API key>`. Every proxied route also answers at the upstream's own path under `/client/v4`, so the official `cloudflare` SDK works against the proxy with `baseURL` set to `<proxy>/client/v4` and `apiToken` set to a proxy API key. Every error is `{success: false, error: {code, type, message}}`. Rate limits: 429 with `Retry-After` when over.",
     },
     paths,
     components: {
@@ -300,7 +326,7 @@ export function buildOpenApiDocument(): JsonObject {
           type: "http",
           scheme: "bearer",
           description:
-            "An API key made with `npm run key:create` (prefix `rkp_`). The requirement lists the scope the key must hold.",
+            "An API key: a managed one (`rkp_live_...`, made with POST /keys or `npm run key:create`) or a config one (API_KEYS). The requirement lists the scope the key must hold.",
         },
         userToken: {
           type: "http",

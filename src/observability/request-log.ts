@@ -14,7 +14,7 @@ import { runtime } from "../runtime.ts";
 type LoggedContext = Context<AppEnv>;
 
 /** The log's `caller`: the API key id, `user:<id>` (never personal data), `public`, or `unidentified` for a refused credential. */
-function callerLabel(c: LoggedContext): string {
+export function callerLabel(c: LoggedContext): string {
   const caller = c.get("caller");
   if (!caller || caller.kind === "refused") return "unidentified";
   if (caller.kind === "user") return `user:${caller.id}`;
@@ -23,18 +23,41 @@ function callerLabel(c: LoggedContext): string {
 }
 
 /** `hit; ttl=7` from `realtimekit-proxy; hit; ttl=7`. */
-function cacheStatusOf(response: Response): string | undefined {
+export function cacheStatusOf(response: Response): string | undefined {
   return response.headers.get("Cache-Status")?.replace(/^[^;]*;\s*/, "");
 }
 
-/** The route the path matched, even when a middleware answered before its handler ran. */
-function routeName(c: Context, routeNames: Readonly<Record<string, string>>): string {
-  const route = matchedRoutes(c).find(({ path }) => Object.hasOwn(routeNames, path));
-  return route ? (routeNames[route.path] ?? "unmatched") : "unmatched";
+/** Route names by path pattern and method (logs never carry a raw URL); `*` names a path whatever its method. */
+export type RouteNames = ReadonlyMap<string, string>;
+
+/** Route names from the paths the app answers: `GET /keys`, `POST /keys`, and `* /keys` for its other methods. */
+export function routeNamesOf(paths: readonly { path: string; names: Partial<Record<string, string>> }[]): RouteNames {
+  const names = new Map<string, string>();
+  for (const { path, names: byMethod } of paths) {
+    const entries = Object.entries(byMethod);
+    for (const [method, name] of entries) if (name) names.set(`${method} ${path}`, name);
+    names.set(`* ${path}`, entries.map(([, name]) => name).join("|"));
+  }
+  return names;
 }
 
-/** @param routeNames route pattern → route name, so logs never carry a raw URL. */
-export function requestLog(routeNames: Readonly<Record<string, string>>): MiddlewareHandler<AppEnv> {
+/** The route the request matched, even when a middleware answered before its handler ran. */
+export function routeName(c: Context, routeNames: RouteNames): string {
+  const method = c.req.method === "HEAD" ? "GET" : c.req.method;
+  const paths = matchedRoutes(c).map(({ path }) => path);
+  for (const path of paths) {
+    const name = routeNames.get(`${method} ${path}`);
+    if (name) return name;
+  }
+  for (const path of paths) {
+    const name = routeNames.get(`* ${path}`);
+    if (name) return name;
+  }
+  return "unmatched";
+}
+
+/** @param routeNames route names by path and method, so logs never carry a raw URL. */
+export function requestLog(routeNames: RouteNames): MiddlewareHandler<AppEnv> {
   return async function requestLog(c: LoggedContext, next) {
     const startedAt = runtime.now();
     await next();

@@ -4,6 +4,7 @@
  * canonical key, and the tiers. The Worker's handlers and `npm run sim` both answer
  * through this.
  */
+import type { Allowance } from "../budget/gate.ts";
 import { cacheKey } from "../cache/answer.ts";
 import type { Coverage } from "../changes/feed.ts";
 import type { Config } from "../config.ts";
@@ -40,6 +41,8 @@ export interface ReadRequest {
   ttlSeconds: number;
   /** The quota key the upstream calls it causes are counted against. */
   quotaKey: string;
+  /** The caller's own upstream share (a managed key's), in place of CALLER_MISS_BUDGET. */
+  callerShare?: Allowance | null;
 }
 
 /** Active sessions are pushed (kept longer while webhooks arrive); lists and sessions are only dropped on a change. */
@@ -70,7 +73,7 @@ function answeringEntry(
 /** The outcome for a validated read (throws the ApiError to send when nothing can be served). */
 export async function answerRead(
   server: ReadServer,
-  { route, params, query, ttlSeconds, quotaKey }: ReadRequest,
+  { route, params, query, ttlSeconds, quotaKey, callerShare }: ReadRequest,
   trace: UpstreamTrace,
   waitUntil: (promise: Promise<unknown>) => void,
 ): Promise<CacheOutcome> {
@@ -91,7 +94,17 @@ export async function answerRead(
   const pushedTtlSeconds =
     coverage && PUSHED_COVERAGES.includes(coverage.kind) ? server.pushed?.ttlSeconds(waitUntil) : undefined;
   const outcome = await server.tiers.answer(
-    { cacheKey: entryKey, label: name, upstream, ttlSeconds, quotaKey, settings, coverage, pushedTtlSeconds },
+    {
+      cacheKey: entryKey,
+      label: name,
+      upstream,
+      ttlSeconds,
+      quotaKey,
+      callerShare,
+      settings,
+      coverage,
+      pushedTtlSeconds,
+    },
     trace,
     waitUntil,
   );

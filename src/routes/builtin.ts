@@ -1,17 +1,19 @@
-/** @module The handlers of the routes the proxy answers itself: health, and the operator's view of the budget. */
+/** @module The handlers of the routes the proxy answers itself: health, the operator's view of the budget, and the keys API (routes/keys.ts). */
 import type { Context, Handler } from "hono";
-import packageJson from "../../package.json" with { type: "json" };
 import { allowancesOf } from "../budget/gate.ts";
 import { GATE_NAME } from "../budget/gate-object.ts";
 import { CHANGE_FEED_NAME } from "../changes/feed-object.ts";
 import type { Config } from "../config.ts";
+import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { runtime } from "../runtime.ts";
+import { VERSION } from "../version.ts";
 import { INBOX_NAME } from "../webhooks/inbox-object.ts";
+import { KEY_HANDLERS, type KeyRouteContext } from "./keys.ts";
 import type { Route } from "./table.ts";
 
-/** What the local handlers are built with. */
-export interface BuiltinRouteContext {
+/** What the builtin handlers are built with. */
+export interface BuiltinRouteContext extends KeyRouteContext {
   config: Config;
   gate: Env["BUDGET_GATE"];
   inbox: Env["WEBHOOK_INBOX"];
@@ -50,11 +52,10 @@ async function operatorStatus(context: BuiltinRouteContext) {
   return { ...budget, webhooks };
 }
 
-/** One handler per local route of the table; a new local route without one does not compile. */
-export const BUILTIN_HANDLERS = {
+const OPERATOR_HANDLERS = {
   health: () =>
     function health(c: Context) {
-      return c.json({ status: "ok", version: packageJson.version });
+      return c.json({ status: "ok", version: VERSION });
     },
   status: (context: BuiltinRouteContext) =>
     async function status(c: Context) {
@@ -65,4 +66,10 @@ export const BUILTIN_HANDLERS = {
       await context.gate.getByName(GATE_NAME).liftPause().catch(gateDown);
       return c.json({ success: true, data: await operatorStatus(context) });
     },
-} satisfies Record<Extract<Route, { kind: "builtin" }>["name"], (context: BuiltinRouteContext) => Handler>;
+};
+
+/** One handler per builtin route of the table; a new builtin route without one does not compile. */
+export const BUILTIN_HANDLERS = { ...OPERATOR_HANDLERS, ...KEY_HANDLERS } satisfies Record<
+  Extract<Route, { kind: "builtin" }>["name"],
+  (context: BuiltinRouteContext) => Handler<AppEnv>
+>;

@@ -4,6 +4,12 @@ import { canonicalId, MEETING_ID, UUID } from "../ids.ts";
 
 const CONTROL_CHARACTER = /\p{Cc}/u;
 
+/** A schema the OpenAPI document names (a component), with its description (kept in zod's global registry). */
+export function named<T extends z.ZodMiniType>(schema: T, id: string, description?: string): T {
+  z.globalRegistry.add(schema, { id, ...(description ? { description } : {}) });
+  return schema;
+}
+
 /** The schema with a description for the OpenAPI document (kept in zod's global registry). */
 export function described<T extends z.ZodMiniType>(schema: T, description: string): T {
   return schema.check(z.describe(description));

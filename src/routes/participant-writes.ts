@@ -6,9 +6,7 @@
  * Every answer is `no-store`: a participant token is never kept in any cache.
  */
 import type { Context, Handler, MiddlewareHandler } from "hono";
-import * as z from "zod/mini";
-import { quotaKey } from "../access/quota.ts";
-import { readBoundedText } from "../bounded.ts";
+import { callerShareOf, quotaKey } from "../access/quota.ts";
 import type { Config, JoinPresets } from "../config.ts";
 import type { AppEnv, Caller } from "../context.ts";
 import { ApiError, fromFailure } from "../errors.ts";
@@ -16,13 +14,11 @@ import { runtime } from "../runtime.ts";
 import type { UpstreamSettings } from "../upstream/request.ts";
 import { allowedPresets, backendParticipant, userParticipant } from "../users/join.ts";
 import type { CallContext, ParticipantsResult } from "../users/participants-object.ts";
+import { readJson } from "./json-body.ts";
 import type { AnyWriteRoute, Route } from "./table.ts";
-import { describe, toValidationIssues, validate } from "./validator.ts";
+import { validate } from "./validator.ts";
 
-/** A join's body is a name, or a few ids: anything larger is not a join. */
-export const MAX_JOIN_BODY_BYTES = 4096;
 const NO_STORE = { "Cache-Control": "no-store" };
-const NO_BODY = zStrictEmpty();
 
 export interface WriteRouteContext {
   config: Config;
@@ -39,51 +35,6 @@ function presetsOf(config: Config): JoinPresets {
   return config.JOIN_PRESETS;
 }
 
-function zStrictEmpty() {
-  return z.strictObject({});
-}
-
-function badBody(message: string, path = "body"): ApiError {
-  return new ApiError("bad_request", `invalid request: ${path} ${message}`, { issues: [{ path, message }] });
-}
-
-/** The request's JSON body, checked against `schema`; no schema: the route takes no body (an empty one, or `{}`). */
-async function readJson<S extends z.ZodMiniType>(c: WriteContext, schema: S): Promise<z.output<S>>;
-async function readJson<S extends z.ZodMiniType>(
-  c: WriteContext,
-  schema: S | undefined,
-): Promise<z.output<S> | Record<string, never>>;
-async function readJson<S extends z.ZodMiniType>(
-  c: WriteContext,
-  schema: S | undefined,
-): Promise<z.output<S> | Record<string, never>> {
-  const text = await readBoundedText(c.req.raw, MAX_JOIN_BODY_BYTES);
-  if (text === undefined) throw badBody(`must be at most ${MAX_JOIN_BODY_BYTES} bytes`);
-  if (text.trim() === "") return validated(schema, {});
-  const type = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
-  if (type !== "application/json") {
-    throw new ApiError("unsupported_media_type", "the body must be JSON, sent as Content-Type: application/json");
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw badBody("must be JSON");
-  }
-  return validated(schema, parsed);
-}
-
-/** The body checked against the route's schema; a route without one takes none (an empty body, or `{}`). */
-function validated<S extends z.ZodMiniType>(
-  schema: S | undefined,
-  value: unknown,
-): z.output<S> | Record<string, never> {
-  const result = (schema ?? NO_BODY).safeParse(value);
-  if (result.success) return result.data as z.output<S> | Record<string, never>;
-  const issues = toValidationIssues(result.error);
-  throw new ApiError("bad_request", describe(issues), { issues });
-}
-
 /** Calls the meeting's participants object for this caller; its failure is thrown as the caller's error. */
 async function askParticipants<T>(
   c: WriteContext,
@@ -98,6 +49,7 @@ async function askParticipants<T>(
   const callContext: CallContext = {
     settings: context.settings,
     quotaKey: quotaKey(c.get("caller"), c.req.header("CF-Connecting-IP")),
+    callerShare: callerShareOf(c.get("caller")),
   };
   const askedAt = runtime.now();
   const result = await call(stub, callContext);

@@ -1,7 +1,7 @@
 /** @module Turns a proxied route of the table into Hono handlers: validate, then answer from the cache tiers. */
 import type { Context, MiddlewareHandler } from "hono";
 import { etag, RETAINED_304_HEADERS } from "hono/etag";
-import { quotaKey } from "../access/quota.ts";
+import { callerShareOf, quotaKey } from "../access/quota.ts";
 import type { Config } from "../config.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
@@ -9,7 +9,7 @@ import { answerRead, type ReadServer } from "../reads/answer-read.ts";
 import type { CacheOutcome } from "../reads/tiers.ts";
 import { newTrace } from "../upstream/http.ts";
 import type { ParamValue } from "../upstream/request.ts";
-import type { AnyProxiedRoute } from "./table.ts";
+import type { AnyProxiedRoute, RouteSettings } from "./table.ts";
 import { validate } from "./validator.ts";
 
 const CACHE_NAME = "realtimekit-proxy";
@@ -35,7 +35,12 @@ export function ttlSecondsOf(config: Config, route: AnyProxiedRoute): number {
 }
 
 /** The handlers of one proxied route: ETag/304, validation, then the answer from the cache tiers. */
-export function proxyHandlers(route: AnyProxiedRoute, config: Config, server: ReadServer): MiddlewareHandler<AppEnv>[] {
+export function proxyHandlers(
+  route: AnyProxiedRoute,
+  config: Config,
+  server: ReadServer,
+  settings: RouteSettings,
+): MiddlewareHandler<AppEnv>[] {
   async function forward(c: Context<AppEnv, string, Validated>): Promise<Response> {
     const trace = newTrace();
     c.set("upstreamTrace", trace);
@@ -45,6 +50,7 @@ export function proxyHandlers(route: AnyProxiedRoute, config: Config, server: Re
       query: c.req.valid("query"),
       ttlSeconds: ttlSecondsOf(config, route),
       quotaKey: quotaKey(c.get("caller"), c.req.header("CF-Connecting-IP")),
+      callerShare: callerShareOf(c.get("caller")),
     };
     const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
     return respondWith(c, await answerRead(server, request, trace, waitUntil));
@@ -52,7 +58,7 @@ export function proxyHandlers(route: AnyProxiedRoute, config: Config, server: Re
   return [
     etag({ retainedHeaders: notModifiedHeaders }),
     validate("param", route.params),
-    validate("query", route.query({ maxPerPage: config.MAX_PER_PAGE })),
+    validate("query", route.query(settings)),
     forward,
   ];
 }

@@ -6,25 +6,15 @@
  */
 import * as z from "zod/mini";
 import type { Coverage } from "../changes/feed.ts";
-import {
-  activeSessionEnvelope,
-  healthBody,
-  joinEnvelope,
-  keyJoinBody,
-  participantEnvelope,
-  participantsEnvelope,
-  sessionEnvelope,
-  sessionsEnvelope,
-  statusEnvelope,
-  tokenEnvelope,
-  userJoinBody,
-  webhookEnvelope,
-} from "./bodies.ts";
+import type { AnswerName } from "./answers.ts";
 import { dateTime, described, digits, freeText, meetingId, oneOf, singleValue, uuid } from "./params.ts";
+import { createKeyBody, keyJoinBody, rollKeyBody, updateKeyBody, userJoinBody } from "./requests.ts";
 
-/** What a deployment's config changes in the schemas. */
-export interface RouteLimits {
+/** What the schemas need that only the whole table or a deployment's config knows. */
+export interface RouteSettings {
   maxPerPage: number;
+  /** Every scope of the table (a key's scopes are among them). */
+  scopes: readonly [string, ...string[]];
 }
 
 /**
@@ -35,9 +25,9 @@ export interface RouteLimits {
 export type CacheTtlVar = `${string}_CACHE_TTL_SECONDS`;
 
 /** The methods routes answer (HEAD comes with GET). */
-export type RouteMethod = "GET" | "POST" | "DELETE";
+export type RouteMethod = "GET" | "POST" | "PATCH" | "DELETE";
 
-interface RouteBase<Name extends string, Path extends string, Body extends z.ZodMiniType, Scope extends string> {
+interface RouteBase<Name extends string, Path extends string, Body extends AnswerName, Scope extends string> {
   name: Name;
   method: RouteMethod;
   /** Hono path pattern. */
@@ -50,7 +40,7 @@ interface RouteBase<Name extends string, Path extends string, Body extends z.Zod
   neverPublic: boolean;
   /** The scope a key needs when the route is not public; none: any valid key. */
   scope: Scope | undefined;
-  /** The success body's shape (types the client, documents the answer; never used to parse). */
+  /** The success body's shape, by name (answers.ts: it types the client and documents the answer; never parses). */
   answer: Body;
   /** A signed-in user may call it too (a user token grants no scope: only routes that say so). */
   users?: boolean;
@@ -64,7 +54,7 @@ interface RouteBase<Name extends string, Path extends string, Body extends z.Zod
 export interface ProxiedRoute<
   Name extends string = string,
   Path extends string = string,
-  Body extends z.ZodMiniType = z.ZodMiniType,
+  Body extends AnswerName = AnswerName,
   Scope extends string = string,
   Params extends z.ZodMiniType = z.ZodMiniType,
   Query extends z.ZodMiniType = z.ZodMiniType,
@@ -72,7 +62,7 @@ export interface ProxiedRoute<
 > extends RouteBase<Name, Path, Body, Scope> {
   kind: "proxied";
   params: Params;
-  query: (limits: RouteLimits) => Query;
+  query: (limits: RouteSettings) => Query;
   cacheTtl: TtlVar;
   /** With ACTIVE_SESSION_SOURCE=live-sessions, answered from the one index of live sessions instead. */
   fromLiveIndex?: boolean;
@@ -80,21 +70,30 @@ export interface ProxiedRoute<
   coverage?: (params: Record<string, string>, query: Record<string, unknown>) => Coverage;
 }
 
-/** A route the proxy answers itself (health, status). */
+/** A route the proxy answers itself (health, status, the keys API), with whatever params, query and JSON body it takes. */
 export interface BuiltinRoute<
   Name extends string = string,
   Path extends string = string,
-  Body extends z.ZodMiniType = z.ZodMiniType,
+  Body extends AnswerName = AnswerName,
   Scope extends string = string,
+  Params extends z.ZodMiniType = z.ZodMiniType,
+  Query extends z.ZodMiniType = z.ZodMiniType,
+  RequestBody extends z.ZodMiniType = z.ZodMiniType,
 > extends RouteBase<Name, Path, Body, Scope> {
   kind: "builtin";
+  params?: Params;
+  query?: (settings: RouteSettings) => Query;
+  /** Its JSON body (at most 4 KiB, `application/json`). */
+  json?: (settings: RouteSettings) => RequestBody;
+  /** The path param naming a key: that key may call the route about itself without the scope. */
+  selfParam?: string;
 }
 
 /** RealtimeKit's signed events: no key and no user, its signature instead; nothing is cached. */
 export interface WebhookRoute<
   Name extends string = string,
   Path extends string = string,
-  Body extends z.ZodMiniType = z.ZodMiniType,
+  Body extends AnswerName = AnswerName,
 > extends RouteBase<Name, Path, Body, never> {
   kind: "webhook";
 }
@@ -107,7 +106,7 @@ export interface WebhookRoute<
 export interface WriteRoute<
   Name extends string = string,
   Path extends string = string,
-  Body extends z.ZodMiniType = z.ZodMiniType,
+  Body extends AnswerName = AnswerName,
   Scope extends string = string,
   Params extends z.ZodMiniType = z.ZodMiniType,
   RequestBodies extends WriteBodies = WriteBodies,
@@ -128,7 +127,7 @@ export interface WriteBodies {
 function proxied<
   const Name extends string,
   const Path extends string,
-  Body extends z.ZodMiniType,
+  const Body extends AnswerName,
   const Scope extends string,
   Params extends z.ZodMiniType,
   Query extends z.ZodMiniType,
@@ -141,16 +140,23 @@ function builtin<
   const Name extends string,
   const Method extends RouteMethod,
   const Path extends string,
-  Body extends z.ZodMiniType,
+  const Body extends AnswerName,
   const Scope extends string,
->(route: Omit<BuiltinRoute<Name, Path, Body, Scope>, "kind" | "method"> & { method: Method }) {
+  Params extends z.ZodMiniType,
+  Query extends z.ZodMiniType,
+  RequestBody extends z.ZodMiniType,
+>(
+  route: Omit<BuiltinRoute<Name, Path, Body, Scope, Params, Query, RequestBody>, "kind" | "method"> & {
+    method: Method;
+  },
+) {
   return { kind: "builtin" as const, ...route };
 }
 
 function write<
   const Name extends string,
   const Path extends string,
-  Body extends z.ZodMiniType,
+  const Body extends AnswerName,
   const Scope extends string,
   Params extends z.ZodMiniType,
   const RequestBodies extends WriteBodies,
@@ -158,7 +164,7 @@ function write<
   return { kind: "write" as const, method: "POST" as const, ...route };
 }
 
-function webhook<const Name extends string, const Path extends string, Body extends z.ZodMiniType>(
+function webhook<const Name extends string, const Path extends string, const Body extends AnswerName>(
   route: Omit<WebhookRoute<Name, Path, Body>, "kind" | "method" | "publicByDefault" | "neverPublic" | "scope">,
 ) {
   // Not a public route (PUBLIC_ROUTES may not name it) and no key opens it: only a valid signature does.
@@ -185,7 +191,7 @@ const sortOrder = () => singleValue(described(oneOf(["ASC", "DESC"]), "Sort dire
 const trueOrFalse = (description: string) => singleValue(described(oneOf(["true", "false"]), description));
 const search = (description: string) => singleValue(described(freeText(MAX_TEXT_LENGTH), description));
 
-function sessionsQuery({ maxPerPage }: RouteLimits) {
+function sessionsQuery({ maxPerPage }: RouteSettings) {
   return z
     .strictObject({
       associated_id: z.optional(
@@ -210,7 +216,7 @@ function sessionsQuery({ maxPerPage }: RouteLimits) {
     });
 }
 
-function participantsQuery({ maxPerPage }: RouteLimits) {
+function participantsQuery({ maxPerPage }: RouteSettings) {
   return z.strictObject({
     page_no: z.optional(pageNo()),
     per_page: z.optional(perPage(maxPerPage)),
@@ -225,6 +231,14 @@ function participantsQuery({ maxPerPage }: RouteLimits) {
 }
 
 const noQuery = () => z.strictObject({});
+/** A key, by its id: a managed key's (`key_` and 12 letters or digits) or a config key's. */
+const keyIdParam = z.object({
+  keyId: singleValue(
+    described(z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be a key's id")), "The key's id"),
+  ),
+});
+const KEYS_SCOPE = "keys:admin";
+const keysAccess = { publicByDefault: false, neverPublic: true, scope: KEYS_SCOPE } as const;
 const sessionIdParam = z.object({ sessionId: singleValue(described(uuid, "The session: a UUID")) });
 const meetingIdParam = singleValue(described(meetingId, "The meeting: a UUID (V2) or a room name (V1)"));
 /** The account and app of an upstream-shaped path: this proxy's own are checked before anything else. */
@@ -246,7 +260,7 @@ export const ROUTES = [
     cacheTtl: "ACTIVE_SESSION_CACHE_TTL_SECONDS",
     fromLiveIndex: true,
     coverage: ({ meetingId = "" }) => ({ kind: "meeting", meetingId }),
-    answer: activeSessionEnvelope,
+    answer: "ActiveSessionEnvelope",
   }),
   proxied({
     name: "sessions",
@@ -263,7 +277,7 @@ export const ROUTES = [
       meetingId: typeof query.associated_id === "string" ? query.associated_id : undefined,
       status: typeof query.status === "string" ? query.status : undefined,
     }),
-    answer: sessionsEnvelope,
+    answer: "SessionsEnvelope",
   }),
   proxied({
     name: "session",
@@ -276,7 +290,7 @@ export const ROUTES = [
     query: () => z.strictObject({ include_breakout_rooms: z.optional(trueOrFalse("Include the breakout rooms")) }),
     cacheTtl: "SESSIONS_CACHE_TTL_SECONDS",
     coverage: ({ sessionId = "" }) => ({ kind: "session", sessionId }),
-    answer: sessionEnvelope,
+    answer: "SessionEnvelope",
   }),
   proxied({
     name: "session-participants",
@@ -289,7 +303,7 @@ export const ROUTES = [
     query: participantsQuery,
     cacheTtl: "SESSIONS_CACHE_TTL_SECONDS",
     coverage: ({ sessionId = "" }) => ({ kind: "session", sessionId }),
-    answer: participantsEnvelope,
+    answer: "ParticipantsEnvelope",
   }),
   write({
     name: "join",
@@ -301,7 +315,7 @@ export const ROUTES = [
     scope: "participants:write",
     params: z.object({ meetingId: meetingIdParam }),
     requestBody: { user: userJoinBody, key: keyJoinBody },
-    answer: joinEnvelope,
+    answer: "JoinEnvelope",
   }),
   write({
     name: "add-participant",
@@ -313,7 +327,7 @@ export const ROUTES = [
     scope: "participants:write",
     params: z.object({ ...accountAndApp, meetingId: meetingIdParam }),
     requestBody: { user: undefined, key: keyJoinBody },
-    answer: participantEnvelope,
+    answer: "ParticipantEnvelope",
   }),
   write({
     name: "refresh-participant-token",
@@ -329,14 +343,85 @@ export const ROUTES = [
       participantId: singleValue(described(uuid, "The participant: a UUID")),
     }),
     requestBody: { user: undefined, key: undefined },
-    answer: tokenEnvelope,
+    answer: "TokenEnvelope",
   }),
   webhook({
     name: "webhook",
     path: "/webhooks/realtimekit",
     summary:
       "RealtimeKit's signed events (meetings starting and ending, people joining and leaving): they renew the answers they change",
-    answer: webhookEnvelope,
+    answer: "WebhookEnvelope",
+  }),
+  builtin({
+    name: "create-key",
+    method: "POST",
+    path: "/keys",
+    summary: "Creates a managed key; the answer holds its secret, shown once (Cache-Control: no-store)",
+    ...keysAccess,
+    json: ({ scopes }) => createKeyBody(scopes),
+    answer: "CreatedKeyEnvelope",
+  }),
+  builtin({
+    name: "keys",
+    method: "GET",
+    path: "/keys",
+    summary: "Every key, never a secret: managed keys newest first, then config keys (read-only)",
+    ...keysAccess,
+    query: ({ maxPerPage }) =>
+      z.strictObject({ page_no: z.optional(pageNo()), per_page: z.optional(perPage(maxPerPage)) }),
+    answer: "KeysEnvelope",
+  }),
+  builtin({
+    name: "key",
+    method: "GET",
+    path: "/keys/:keyId",
+    summary: "One key, never its secret",
+    ...keysAccess,
+    params: keyIdParam,
+    answer: "KeyEnvelope",
+  }),
+  builtin({
+    name: "update-key",
+    method: "PATCH",
+    path: "/keys/:keyId",
+    summary: "Changes a managed key: name, owner, scopes, limits, expiry, meta, enabled (within 5 s everywhere)",
+    ...keysAccess,
+    params: keyIdParam,
+    json: ({ scopes }) => updateKeyBody(scopes),
+    answer: "KeyEnvelope",
+  }),
+  builtin({
+    name: "roll-key",
+    method: "POST",
+    path: "/keys/:keyId/roll",
+    summary: "A new secret for a managed key, shown once; the old one works for grace_seconds more",
+    ...keysAccess,
+    params: keyIdParam,
+    json: () => rollKeyBody,
+    answer: "CreatedKeyEnvelope",
+  }),
+  builtin({
+    name: "key-usage",
+    method: "GET",
+    path: "/keys/:keyId/usage",
+    summary: "A key's requests by route and status, cache hits, upstream calls and last use, over 1h, 24h or 7d",
+    ...keysAccess,
+    selfParam: "keyId",
+    params: keyIdParam,
+    query: () =>
+      z.strictObject({
+        window: z.optional(singleValue(described(oneOf(["1h", "24h", "7d"]), "The window (default 24h)"))),
+      }),
+    answer: "UsageEnvelope",
+  }),
+  builtin({
+    name: "revoke-key",
+    method: "DELETE",
+    path: "/keys/:keyId",
+    summary: "Revokes a managed key: gone for good, refused everywhere within 5 s",
+    ...keysAccess,
+    params: keyIdParam,
+    answer: "RevokedKeyEnvelope",
   }),
   builtin({
     name: "health",
@@ -346,7 +431,7 @@ export const ROUTES = [
     publicByDefault: true,
     neverPublic: false,
     scope: undefined,
-    answer: healthBody,
+    answer: "Health",
   }),
   builtin({
     name: "status",
@@ -356,7 +441,7 @@ export const ROUTES = [
     publicByDefault: false,
     neverPublic: true,
     scope: "status:read",
-    answer: statusEnvelope,
+    answer: "StatusEnvelope",
   }),
   builtin({
     name: "lift-pause",
@@ -366,7 +451,7 @@ export const ROUTES = [
     publicByDefault: false,
     neverPublic: true,
     scope: "status:write",
-    answer: statusEnvelope,
+    answer: "StatusEnvelope",
   }),
 ] as const;
 
@@ -402,27 +487,31 @@ export function upstreamShapedPath(route: { path: string }): string {
   return `${UPSTREAM_SHAPED_PREFIX}${route.path}`;
 }
 
-/** A path pattern the app answers, the name its log lines give it, and its methods. */
+/** A path pattern the app answers, and the routes (one per method) that answer it. */
 export interface AnsweredPath {
   path: string;
-  name: string;
+  /** The route name log lines give each method of the path. */
+  names: Partial<Record<RouteMethod, string>>;
   methods: RouteMethod[];
 }
 
-/** Every path the app answers: each route at its path (and upstream-shaped path), and the API's description. */
-export const ANSWERED_PATHS: readonly AnsweredPath[] = [
-  ...ROUTES.flatMap((route): AnsweredPath[] => {
-    const answered = { name: route.name, methods: [route.method] };
-    return route.kind === "proxied"
-      ? [
-          { path: route.path, ...answered },
-          { path: upstreamShapedPath(route), ...answered },
-        ]
-      : [{ path: route.path, ...answered }];
-  }),
-  { path: "/openapi.json", name: "openapi", methods: ["GET"] },
-  { path: "/docs", name: "docs", methods: ["GET"] },
-];
+/** Every path the app answers (routes sharing a path are one entry): each route at its path (and upstream-shaped path), and the API's description. */
+export const ANSWERED_PATHS: readonly AnsweredPath[] = (() => {
+  const byPath = new Map<string, AnsweredPath>();
+  const answer = (path: string, method: RouteMethod, name: string) => {
+    const answered = byPath.get(path) ?? { path, names: {}, methods: [] };
+    answered.names[method] = name;
+    answered.methods.push(method);
+    byPath.set(path, answered);
+  };
+  for (const route of ROUTES) {
+    answer(route.path, route.method, route.name);
+    if (route.kind === "proxied") answer(upstreamShapedPath(route), route.method, route.name);
+  }
+  answer("/openapi.json", "GET", "openapi");
+  answer("/docs", "GET", "docs");
+  return [...byPath.values()];
+})();
 
 /** What `Allow` lists for a path: its methods, HEAD wherever GET is, and OPTIONS (CORS preflights). */
 export function allowedMethods(methods: readonly RouteMethod[]): string[] {

@@ -3,7 +3,7 @@
  * token: builds each request, bounds it in time, retries what is safe to retry, and
  * maps every outcome to a success or an ApiError.
  */
-import packageJson from "../../package.json" with { type: "json" };
+
 import { readBoundedText } from "../bounded.ts";
 import { MAX_PAUSE_MS } from "../budget/gate.ts";
 import type { PermitSource } from "../budget/permits.ts";
@@ -12,9 +12,10 @@ import { isAllowedBaseUrl } from "../config.ts";
 import { ApiError, type ErrorKind } from "../errors.ts";
 import { runtime } from "../runtime.ts";
 import { Secrets } from "../secrets.ts";
+import { VERSION } from "../version.ts";
 import type { UpstreamRequest, UpstreamSettings } from "./request.ts";
 
-const USER_AGENT = `realtimekit-proxy/${packageJson.version}`;
+const USER_AGENT = `realtimekit-proxy/${VERSION}`;
 
 export interface UpstreamSuccess {
   status: number;

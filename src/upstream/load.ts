@@ -3,7 +3,7 @@
  * page of a list included) is paid for by a permit asked for as the load's demand, and
  * an upstream 404 is an answer like any other (a meeting with no live session).
  */
-import { allowancesOf, type Demand, PROXY_QUOTA_PREFIX } from "../budget/gate.ts";
+import { type Allowance, allowancesOf, type Demand, PROXY_QUOTA_PREFIX } from "../budget/gate.ts";
 import { type GateClient, gatePermits } from "../budget/permits.ts";
 import type { DirectCallThrottle } from "../budget/refusals.ts";
 import { ApiError } from "../errors.ts";
@@ -20,6 +20,8 @@ export interface LoadRequest {
   label: string;
   /** The caller's quota key: `key:<id>`, `user:<id>` or `ip:<address or /64>`. */
   quotaKey: string;
+  /** The caller's own upstream share (a managed key's), in place of CALLER_MISS_BUDGET. */
+  callerShare?: Allowance | null;
   upstream: UpstreamRequest;
   settings: UpstreamSettings;
 }
@@ -58,7 +60,7 @@ export async function loadThroughGate(
         ...asked,
         quotaKey,
         route: request.label,
-        ...allowancesOf(settings),
+        ...allowancesOf(settings, quotaKey === request.quotaKey ? request.callerShare : undefined),
       },
       hasCopy: asked.priority === "refresh",
       throttle: gateway.throttle,

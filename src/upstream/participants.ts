@@ -6,7 +6,7 @@
  * retried; the others are retried like reads. The bodies sent are exactly the
  * participant's fields, in the order the official SDK sends them, and nothing else.
  */
-import { allowancesOf } from "../budget/gate.ts";
+import { type Allowance, allowancesOf } from "../budget/gate.ts";
 import { gatePermits, type PermitSource } from "../budget/permits.ts";
 import { ApiError } from "../errors.ts";
 import { createUpstreamHttp, type UpstreamCall, type UpstreamTrace } from "./http.ts";
@@ -94,17 +94,27 @@ export interface ParticipantCallsOptions {
   settings: UpstreamSettings;
   /** Whose share of the budget the calls count against: `user:<id>` or `key:<id>`. */
   quotaKey: string;
+  /** A managed key's own upstream share, in place of CALLER_MISS_BUDGET. */
+  callerShare?: Allowance;
   /** The meeting is not known to exist: the join is a probe (few per caller and for the deployment). */
   probe: boolean;
   trace: UpstreamTrace;
 }
 
 /** A join's permits: the first takes its turn in the joins' share (as a probe, maybe); every later one follows it. */
-function joinPermits({ gateway, settings, quotaKey, probe }: ParticipantCallsOptions): PermitSource {
+function joinPermits({ gateway, settings, quotaKey, callerShare, probe }: ParticipantCallsOptions): PermitSource {
   const source = (followUp: boolean) =>
     gatePermits({
       gate: gateway.gate,
-      request: { priority: "join", urgency: 1, quotaKey, route: "join", probe, followUp, ...allowancesOf(settings) },
+      request: {
+        priority: "join",
+        urgency: 1,
+        quotaKey,
+        route: "join",
+        probe,
+        followUp,
+        ...allowancesOf(settings, callerShare),
+      },
       hasCopy: false,
       throttle: gateway.throttle,
       now: gateway.now,

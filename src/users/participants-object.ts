@@ -7,6 +7,7 @@
  * kept in this object's storage only (to hand out again to the same person): never logged.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { Allowance } from "../budget/gate.ts";
 import { secretsOf } from "../config.ts";
 import { ApiError, type Failure, toFailure } from "../errors.ts";
 import { runtime } from "../runtime.ts";
@@ -21,6 +22,8 @@ export interface CallContext {
   settings: UpstreamSettings;
   /** `user:<id>` or `key:<id>`: whose share of the budget the calls count against. */
   quotaKey: string;
+  /** A managed key's own upstream share, in place of CALLER_MISS_BUDGET. */
+  callerShare?: Allowance;
 }
 
 export type ParticipantsResult<T> =
@@ -69,8 +72,7 @@ export class MeetingParticipantsObject extends DurableObject<Env> {
       return { ok: false, failure, trace };
     }
     const gateway = upstreamGateway(token, this.env.BUDGET_GATE);
-    const callsFor = (probe: boolean) =>
-      participantCalls({ gateway, settings: context.settings, quotaKey: context.quotaKey, probe, trace });
+    const callsFor = (probe: boolean) => participantCalls({ gateway, ...context, probe, trace });
     try {
       return { ok: true, value: await work(callsFor), trace };
     } catch (error) {

@@ -5,7 +5,7 @@ import readme from "../../README.md?raw";
 import { buildOpenApiDocument } from "../../src/docs/openapi.ts";
 import { REFERENCE_PAGE_CSP, renderReferencePage } from "../../src/docs/page.ts";
 import { GENERATED_TABLES, withTable } from "../../src/docs/reference-tables.ts";
-import { ROUTES } from "../../src/routes/table.ts";
+import { ROUTES, SCOPES } from "../../src/routes/table.ts";
 
 const sessionsRoute = ROUTES[1];
 
@@ -35,7 +35,7 @@ describe("GET /openapi.json", () => {
       paths: Record<string, { get: { parameters: { name: string }[] } }>;
     };
     const documented = document.paths["/sessions"]?.get.parameters.map((p) => p.name);
-    expect(documented).toEqual(Object.keys(sessionsRoute.query({ maxPerPage: 100 }).shape));
+    expect(documented).toEqual(Object.keys(sessionsRoute.query({ maxPerPage: 100, scopes: SCOPES }).shape));
   });
 
   it("marks keyed routes with their scope and public routes with no requirement", () => {
@@ -79,7 +79,7 @@ describe("the generated tables of the docs", () => {
 
   it("the configuration table names every setting the schema checks, with a rule", () => {
     for (const line of table("configuration").split("\n").slice(2))
-      expect(line).toMatch(/^\| `[A-Z_]+` \| (var|secret|binding) \| .+ \| .+ \|$/);
+      expect(line).toMatch(/^\| `[A-Z0-9_]+` \| (var|secret|binding) \| .+ \| .+ \|$/);
   });
 });
 

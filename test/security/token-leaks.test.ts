@@ -1,7 +1,10 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Fault } from "../../dev/fake-upstream/app.ts";
 import { FAKE_ACCOUNT_ID } from "../../dev/fake-upstream/data.ts";
 import { LOCAL_NARROW_API_KEY } from "../../dev/local-keys.ts";
+import { createKey, TEAM, withKey } from "../keys/support.ts";
 import {
   API_KEY,
   callProxy,
@@ -189,5 +192,38 @@ describe("the API token never leaks", () => {
   it("a param name that is the token is named in the 400, redacted", async () => {
     const response = await callProxy(`/sessions?${ENCODED_TOKEN}=1`);
     expect(await response.json()).toMatchObject({ error: { code: 400, issues: [{ path: "[redacted]" }] } });
+  });
+});
+
+describe("a managed key's secret never leaks", () => {
+  it("not in a log line, /status, a list, an error body or the key's own storage, whatever is done with it", async () => {
+    useFakeClock();
+    const fake = useFakeUpstream();
+    const logs = captureLogs();
+    const key = await createKey({ ...TEAM, scopes: ["sessions:read"] });
+    const texts: string[] = [];
+    const keep = async (response: Response) => texts.push(await response.text());
+    // Used well, used where its scope does not reach, echoed as the request id, in the URL, after failures.
+    await keep(await callProxy("/sessions?search=leak", withKey(key.secret)));
+    await keep(await callProxy("/status", withKey(key.secret)));
+    await keep(await callProxy("/sessions", withKey(key.secret, { headers: { "X-Request-Id": key.secret } })));
+    await keep(await callProxy(`/sessions?token=${key.secret}`, withKey(key.secret)));
+    await keep(await callProxy(`/sessions?${key.secret}=1`, withKey(key.secret)));
+    fake.failNext({ status: 500, body: key.secret });
+    await keep(await proxyWith(CACHE_OFF)("/sessions?search=failing", withKey(key.secret)));
+    await keep(await callProxy("/keys", { headers: { Authorization: `Bearer ${API_KEY}` } }));
+    await keep(await callProxy(`/keys/${key.id}`, { headers: { Authorization: `Bearer ${API_KEY}` } }));
+    await keep(await callProxy(`/keys/${key.id}/usage`, withKey(key.secret)));
+    await keep(
+      await callProxy(`/keys/${key.id}`, { method: "DELETE", headers: { Authorization: `Bearer ${API_KEY}` } }),
+    );
+    await keep(await callProxy("/sessions", withKey(key.secret)));
+    await keep(await callProxy("/status"));
+    const stored = await runInDurableObject(env.KEY_STORE.getByName(key.id), async (_, state) =>
+      JSON.stringify([...state.storage.kv.list()]),
+    );
+    for (const text of [...texts, ...logs, stored]) expect(text).not.toContain(key.secret);
+    expect(texts).toHaveLength(12);
+    expect(logs.length).toBeGreaterThan(10);
   });
 });

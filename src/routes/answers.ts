@@ -1,19 +1,13 @@
 /**
- * @module The shapes of the proxy's answers and of the bodies it takes, as zod schemas:
- * they type the routes for `hono/client` and describe requests and responses in the
- * OpenAPI document. The join bodies validate requests; the answers' schemas never parse
- * anything (upstream bodies pass through unchanged).
+ * @module The shapes of the proxy's answers, as zod schemas, by the name the OpenAPI document
+ * gives each: they type the client (`realtimekit-proxy/client`) and document the answers,
+ * and never parse anything (upstream bodies pass through unchanged). The Worker never
+ * imports this module: the route table names each route's answer, and only the client's
+ * types and the OpenAPI build (at build time) read the schemas.
  */
 import * as z from "zod/mini";
 import { ERROR_KINDS } from "../errors.ts";
-import { MAX_NAME_LENGTH, nameProblem } from "../names.ts";
-import { described } from "./params.ts";
-
-/** A schema the OpenAPI document names (a component), with its description. */
-function named<T extends z.ZodMiniType>(schema: T, id: string, description?: string): T {
-  z.globalRegistry.add(schema, { id, ...(description ? { description } : {}) });
-  return schema;
-}
+import { described, named } from "./params.ts";
 
 const text = (description: string) => described(z.string(), description);
 const count = (description: string) => described(z.number(), description);
@@ -145,58 +139,6 @@ export const statusEnvelope = named(
   "The budget gate's state, for operators",
 );
 
-/** A participant's display name: 1..100 characters, none of them control or format characters, not only whitespace. */
-const participantName = described(
-  z
-    .string()
-    .check(
-      z.minLength(1, "must not be empty"),
-      z.maxLength(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`),
-      (ctx) => {
-        const problem =
-          ctx.value.length > 0 && ctx.value.length <= MAX_NAME_LENGTH ? nameProblem(ctx.value) : undefined;
-        if (problem) ctx.issues.push({ code: "custom", input: ctx.value, message: problem });
-      },
-    ),
-  "The participant's display name: no control or format characters (bidi overrides, zero-width), not only whitespace",
-);
-
-export const userJoinBody = named(
-  z.strictObject({ name: z.optional(participantName) }),
-  "UserJoinRequest",
-  "A signed-in user's join: optionally the name to show (else the token's name or preferred_username claim). The preset comes from JOIN_PRESETS and the user's claim, never from the request.",
-);
-
-export const keyJoinBody = named(
-  z.strictObject({
-    custom_participant_id: described(
-      z.string().check(
-        z.minLength(1, "must not be empty"),
-        z.maxLength(128, "must be at most 128 characters"),
-        z.refine((value) => !/[\p{Cc}\s]/u.test(value), "must not contain spaces or control characters"),
-      ),
-      "Your own stable id for the person (not personal data): one participant per id and meeting",
-    ),
-    preset_name: described(
-      z.string().check(z.minLength(1, "must not be empty"), z.maxLength(64, "must be at most 64 characters")),
-      "One of JOIN_PRESETS' presets",
-    ),
-    name: z.optional(participantName),
-    picture: z.optional(
-      described(
-        z.string().check(
-          z.maxLength(2048, "must be at most 2048 characters"),
-          // A pattern rather than URL parsing: these schemas also type the client, where no URL global is assumed.
-          z.regex(/^https:\/\/[^\s/?#]+[^\s]*$/, "must be an https URL"),
-        ),
-        "An https URL of the participant's picture",
-      ),
-    ),
-  }),
-  "KeyJoinRequest",
-  "A backend's join on behalf of anyone (a key with participants:write)",
-);
-
 export const joinEnvelope = named(
   z.object({
     success: z.literal(true),
@@ -254,6 +196,76 @@ export const webhookEnvelope = named(
   "What became of a delivery",
 );
 
+const keySchema = named(
+  z.object({
+    id: text("`key_...` for a managed key; a config key's own id"),
+    source: described(z.enum(["managed", "config"]), "managed (made here), or config (API_KEYS: read-only)"),
+    name: z.string(),
+    owner: z.string(),
+    scopes: z.array(z.string()),
+    start: text("The first characters of its secret, to tell keys apart (empty for a config key)"),
+    created_at: z.string(),
+    expires_at: z.nullable(z.string()),
+    enabled: z.boolean(),
+    rate_limit: z.nullable(z.number()),
+    upstream_share: z.nullable(z.string()),
+    meta: z.record(z.string(), z.unknown()),
+    last_used_at: described(z.nullable(z.string()), "Coarse: updated at most once a minute"),
+  }),
+  "Key",
+  "An API key, never its secret",
+);
+
+export const keyEnvelope = named(z.object({ success: z.literal(true), data: keySchema }), "KeyEnvelope");
+
+export const createdKeyEnvelope = named(
+  z.object({
+    success: z.literal(true),
+    data: z.object({
+      ...keySchema.def.shape,
+      secret: text("The key itself (`rkp_live_...`): shown this once, stored nowhere"),
+    }),
+  }),
+  "CreatedKeyEnvelope",
+  "A key with its secret, shown once (Cache-Control: no-store)",
+);
+
+export const keysEnvelope = named(
+  z.object({
+    success: z.literal(true),
+    data: z.object({ keys: z.array(keySchema) }),
+    paging: z.object({ page_no: z.number(), per_page: z.number(), total_count: z.number() }),
+  }),
+  "KeysEnvelope",
+  "Managed keys newest first, then the config keys",
+);
+
+export const revokedKeyEnvelope = named(
+  z.object({ success: z.literal(true), data: z.object({ id: z.string(), revoked: z.literal(true) }) }),
+  "RevokedKeyEnvelope",
+);
+
+export const usageEnvelope = named(
+  z.object({
+    success: z.literal(true),
+    data: z.object({
+      window: z.enum(["1h", "24h", "7d"]),
+      from: text("The window's start (rounded down to 5 minutes)"),
+      to: z.string(),
+      requests: count("Requests made with the key"),
+      by_route: described(
+        z.record(z.string(), z.object({ total: z.number(), by_status: z.record(z.string(), z.number()) })),
+        "Requests by route name, and by status within it",
+      ),
+      cache_hits: count("Of those, answered from a cache tier"),
+      upstream_calls: count("Upstream calls they caused"),
+      last_used_at: z.nullable(z.string()),
+    }),
+  }),
+  "UsageEnvelope",
+  "A key's usage over a window",
+);
+
 export const healthBody = named(z.object({ status: z.literal("ok"), version: z.string() }), "Health");
 
 export const errorEnvelope = named(
@@ -284,3 +296,25 @@ export type JoinEnvelope = z.infer<typeof joinEnvelope>;
 export type StatusEnvelope = z.infer<typeof statusEnvelope>;
 export type SessionsEnvelope = z.infer<typeof sessionsEnvelope>;
 export type ErrorEnvelope = z.infer<typeof errorEnvelope>;
+
+/** Every route's answer, by the name the route table and the OpenAPI document give it. */
+export const ANSWERS = {
+  ActiveSessionEnvelope: activeSessionEnvelope,
+  SessionEnvelope: sessionEnvelope,
+  ParticipantsEnvelope: participantsEnvelope,
+  SessionsEnvelope: sessionsEnvelope,
+  StatusEnvelope: statusEnvelope,
+  JoinEnvelope: joinEnvelope,
+  ParticipantEnvelope: participantEnvelope,
+  TokenEnvelope: tokenEnvelope,
+  WebhookEnvelope: webhookEnvelope,
+  KeyEnvelope: keyEnvelope,
+  CreatedKeyEnvelope: createdKeyEnvelope,
+  KeysEnvelope: keysEnvelope,
+  RevokedKeyEnvelope: revokedKeyEnvelope,
+  UsageEnvelope: usageEnvelope,
+  Health: healthBody,
+} as const;
+
+export type Answers = typeof ANSWERS;
+export type AnswerName = keyof Answers;
