@@ -125,7 +125,8 @@ export function summarize(rows: readonly UsageRow[], window: UsageWindow, lastUs
     summary.requests += row.requests;
     summary.cache_hits += row.cacheHits;
     summary.upstream_calls += row.upstreamCalls;
-    const route = (summary.by_route[row.route] ??= { total: 0, by_status: {} });
+    const route = summary.by_route[row.route] ?? { total: 0, by_status: {} };
+    summary.by_route[row.route] = route;
     route.total += row.requests;
     route.by_status[String(row.status)] = (route.by_status[String(row.status)] ?? 0) + row.requests;
   }
