@@ -2,9 +2,10 @@
  * @module A fake of the RealtimeKit API, used by `npm start`, the tests, the benchmark and
  * the simulation. It checks the bearer token like Cloudflare does, serves seeded sessions
  * with every documented filter, sort and paging, the participants of meetings, and can be
- * told to fail; its meetings start and end (`POST /fake/meetings/:id/start|end`, or someone
- * joining), and it delivers signed webhooks of each change. Beside it, a local identity
- * provider (`/idp/...`) issues user tokens.
+ * told to fail. Its meetings are records (listed, created, changed, with the recording
+ * settings a real app has); they start and end (`POST /fake/meetings/:id/start|end`, or
+ * someone joining), people are kicked out of them, and it delivers signed webhooks of each
+ * change. Beside it, a local identity provider (`/idp/...`) issues user tokens.
  */
 import { type Context, Hono } from "hono";
 import {
@@ -19,6 +20,7 @@ import {
   seedSessions,
 } from "./data.ts";
 import { createIdentityProvider } from "./identity.ts";
+import { fakeMeetingRecords } from "./meeting-records.ts";
 import { fakeMeetings, type MeetingChangeEvent } from "./meetings.ts";
 import { fakeParticipants } from "./participants.ts";
 import { type Deliver, fakeWebhooks, WEBHOOK_KEY_PATH } from "./webhooks.ts";
@@ -158,13 +160,11 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
   const bodies = new WeakMap<Request, string>();
   const now = options.now ?? Date.now;
   const identity = createIdentityProvider(now);
-  const meetingIds = new Set(
-    [
-      ...MEETINGS.map(({ id }) => id),
-      ...Array.from({ length: options.extraLiveMeetings ?? 0 }, (_, n) => generatedMeetingId(n)),
-    ].map((id) => id.toLowerCase()),
-  );
-  const meetingExists = (id: string) => meetingIds.has(id.toLowerCase());
+  const records = fakeMeetingRecords({ seeded: MEETINGS, now });
+  for (let n = 0; n < (options.extraLiveMeetings ?? 0); n++) {
+    records.add(generatedMeetingId(n), `Generated meeting ${n}`);
+  }
+  const meetingExists = records.exists;
   const meetings = fakeMeetings({ seeded, appId, now });
   const webhooks = fakeWebhooks({ appId, now, deliver: options.deliver });
   const participants = fakeParticipants({
@@ -257,6 +257,32 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
     return c.json({ success: true, data: { participants: listed.slice(startOffset, startOffset + perPage) } });
   });
 
+  app.post("/meetings/:meetingId/active-session/kick", async (c) => {
+    const meetingId = c.req.param("meetingId");
+    const live = meetings.liveSession(meetingId);
+    if (!live) return realtimeKitError(c, 404, `No active session found for meeting_id ${meetingId}`);
+    const body = (await c.req.json().catch(() => ({}))) as Record<string, unknown>;
+    const ids = (value: unknown) => (Array.isArray(value) ? value.filter((id) => typeof id === "string") : []);
+    const participantIds = ids(body.participant_ids);
+    const customIds = ids(body.custom_participant_ids);
+    if (participantIds.length === 0 && customIds.length === 0) {
+      return realtimeKitError(c, 400, "participant_ids or custom_participant_ids is required");
+    }
+    const { kicked, changes } = meetings.kick(live, { participantIds, customIds });
+    pushed(changes);
+    return c.json({ success: true, data: { action: "kick", participants: kicked } });
+  });
+
+  app.post("/meetings/:meetingId/active-session/kick-all", (c) => {
+    const meetingId = c.req.param("meetingId");
+    const live = meetings.liveSession(meetingId);
+    if (!live) return realtimeKitError(c, 404, `No active session found for meeting_id ${meetingId}`);
+    const { count, changes } = meetings.kickAll(live);
+    pushed(changes);
+    return c.json({ success: true, data: { action: "kick_all", kicked_participants_count: count } });
+  });
+
+  app.route("/", records.app);
   app.route("/", participants.app);
   app.route("/", webhooks.app);
   app.notFound((c) => realtimeKitError(c, 404, "Route not found"));
@@ -323,6 +349,8 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
     participants: { of: participants.of, remove: participants.remove },
     /** Starting and ending meetings (each delivers its webhooks), and the meetings' other changes (the simulation). */
     meetings: { ...control, join: meetings.join, leave: meetings.leave, liveSession: meetings.liveSession },
+    /** Meetings as records (list, get, create, update), as the fake holds them. */
+    records: { find: records.find, exists: records.exists },
     /** Webhooks: registered through the API, signed with the fake's own key pair. */
     webhooks,
   };

@@ -1,10 +1,20 @@
 /**
  * @module The fake's meetings over time: starting one opens a LIVE session, ending it
- * closes that session, and someone joining opens one if none is live and counts them in.
- * `npm start` (through its control endpoint), the tests and the simulation drive it; each
- * change says what RealtimeKit would push as webhooks (webhooks.ts sends them).
+ * closes that session, someone joining opens one if none is live and counts them in, and
+ * a kick takes people out of it. `npm start` (through its control endpoint), the tests and
+ * the simulation drive it; each change says what RealtimeKit would push as webhooks
+ * (webhooks.ts sends them).
  */
 import type { SeededSession, Session } from "./data.ts";
+
+/** Someone in a live session, as a kick's answer describes them. */
+export interface PresentParticipant {
+  id: string;
+  custom_participant_id: string;
+  name: string | null;
+  created_at: string;
+  updated_at: string;
+}
 
 /** A change as RealtimeKit reports it: the event and the session it concerns. */
 export interface MeetingChangeEvent {
@@ -27,8 +37,33 @@ export function fakeMeetings({ seeded, appId, now }: MeetingsOptions) {
   const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
   // Each meeting's live session by its id in lower case (any case of a UUID is one meeting).
   const live = new Map<string, Session>();
-  for (const { session } of seeded)
-    if (session.status === "LIVE") live.set(session.associated_id.toLowerCase(), session);
+  // Who is in each live session, by session id (the seeded ones: their joins not yet left).
+  const present = new Map<string, Map<string, PresentParticipant>>();
+  for (const { session, joins } of seeded) {
+    if (session.status !== "LIVE") continue;
+    live.set(session.associated_id.toLowerCase(), session);
+    const stillIn = joins.filter((join) => join.left_at === undefined);
+    present.set(
+      session.id,
+      new Map(
+        stillIn.map((join) => [
+          join.id,
+          {
+            id: join.id,
+            custom_participant_id: join.custom_participant_id,
+            name: join.display_name,
+            created_at: join.created_at,
+            updated_at: join.updated_at,
+          },
+        ]),
+      ),
+    );
+  }
+  const presentIn = (session: Session) => {
+    const people = present.get(session.id) ?? new Map<string, PresentParticipant>();
+    present.set(session.id, people);
+    return people;
+  };
   const liveSession = (meetingId: string) => live.get(meetingId.toLowerCase());
   const titleOf = (meetingId: string) =>
     seeded.find(({ session }) => same(session.associated_id, meetingId))?.session.meeting_display_name ?? "Meeting";
@@ -78,6 +113,13 @@ export function fakeMeetings({ seeded, appId, now }: MeetingsOptions) {
     session.live_participants += 1;
     session.max_concurrent_participants = Math.max(session.max_concurrent_participants, session.live_participants);
     session.updated_at = new Date(now()).toISOString();
+    presentIn(session).set(person.id, {
+      id: person.id,
+      custom_participant_id: person.customParticipantId,
+      name: person.name,
+      created_at: session.updated_at,
+      updated_at: session.updated_at,
+    });
     const participant = {
       peerId: crypto.randomUUID(),
       userDisplayName: person.name,
@@ -91,18 +133,47 @@ export function fakeMeetings({ seeded, appId, now }: MeetingsOptions) {
   function leave(meetingId: string, customParticipantId: string): MeetingChangeEvent[] {
     const session = liveSession(meetingId);
     if (!session || session.live_participants === 0) return [];
-    session.live_participants -= 1;
+    const person = [...presentIn(session).values()].find((one) => one.custom_participant_id === customParticipantId);
+    const at = new Date(now()).toISOString();
+    return left(
+      session,
+      person ?? { id: "", custom_participant_id: customParticipantId, name: null, created_at: at, updated_at: at },
+    );
+  }
+
+  /** Takes people out of the live session (by participant id or custom id): who was kicked, and the changes. */
+  function kick(
+    session: Session,
+    ids: { participantIds: readonly string[]; customIds: readonly string[] },
+  ): { kicked: PresentParticipant[]; changes: MeetingChangeEvent[] } {
+    const kicked = [...presentIn(session).values()].filter(
+      (person) => ids.participantIds.includes(person.id) || ids.customIds.includes(person.custom_participant_id),
+    );
+    return { kicked, changes: kicked.flatMap((person) => left(session, person)) };
+  }
+
+  /** Takes everyone out of the live session: how many were in, and the changes. */
+  function kickAll(session: Session): { count: number; changes: MeetingChangeEvent[] } {
+    const count = session.live_participants;
+    const changes = [...presentIn(session).values()].flatMap((person) => left(session, person));
+    session.live_participants = 0;
+    return { count, changes };
+  }
+
+  function left(session: Session, person: PresentParticipant): MeetingChangeEvent[] {
+    presentIn(session).delete(person.id);
+    session.live_participants = Math.max(0, session.live_participants - 1);
     session.updated_at = new Date(now()).toISOString();
     const participant = {
       peerId: crypto.randomUUID(),
-      userDisplayName: null,
-      customParticipantId,
+      userDisplayName: person.name,
+      customParticipantId: person.custom_participant_id,
       at: session.updated_at,
     };
     return [{ event: "meeting.participantLeft", session, participant }];
   }
 
-  return { start, end, join, leave, liveSession };
+  return { start, end, join, leave, kick, kickAll, liveSession };
 }
 
 export type FakeMeetings = ReturnType<typeof fakeMeetings>;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createFakeUpstream } from "../../dev/fake-upstream/app.ts";
 import { FAKE_API_TOKEN, type Session } from "../../dev/fake-upstream/data.ts";
+import { RECORDING_SECRETS } from "../../dev/fake-upstream/meeting-records.ts";
 import { UPSTREAM_APP_URL } from "../support/proxy.ts";
 
 // The fake stands in for the real API in `npm start` and every test, so it is tested too.
@@ -94,5 +95,46 @@ describe("the fake upstream", () => {
     const { body } = await get("/sessions?per_page=4&page_no=2&sort_by=createdAt&sort_order=ASC");
     expect(body.paging).toEqual({ start_offset: 4, end_offset: 8, total_count: fake.sessions.length });
     expect((body.data as { sessions: Session[] }).sessions).toHaveLength(4);
+  });
+});
+
+describe("the fake upstream's meetings", () => {
+  async function send(method: string, path: string, body?: unknown) {
+    const upstream = createFakeUpstream();
+    const response = await upstream.fetch(
+      new Request(`${UPSTREAM_APP_URL}${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${FAKE_API_TOKEN}`, "Content-Type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      }),
+    );
+    return { status: response.status, body: (await response.json()) as { data?: unknown; paging?: unknown } };
+  }
+
+  it("lists meetings newest first, filtered by title and status, paged", async () => {
+    const { status, body } = await send("GET", "/meetings?search=LEGACY&status=ACTIVE&per_page=2&page_no=2");
+    expect(status).toBe(200);
+    expect((body.data as { title: string }[]).map((meeting) => meeting.title)).toEqual(["Legacy support room"]);
+    expect(body.paging).toEqual({ start_offset: 2, end_offset: 3, total_count: 3 });
+  });
+
+  it("holds recording settings with storage credentials, as a real app's meetings do", async () => {
+    const { body } = await send("GET", "/meetings/6BF2B8BE-04DD-4191-B602-1128921A306B");
+    expect(JSON.stringify(body.data)).toContain(RECORDING_SECRETS.secret);
+  });
+
+  it("creates (201) and updates meetings; an unknown one is a 404, a wrong field type a 400", async () => {
+    expect(await send("POST", "/meetings", { title: "x", persist_chat: "yes" })).toMatchObject({ status: 400 });
+    const created = await send("POST", "/meetings", { title: "New" });
+    expect(created).toMatchObject({ status: 201, body: { data: { title: "New", status: "ACTIVE" } } });
+    expect(await send("PATCH", "/meetings/00000000-0000-4000-8000-00000000beef", { title: "x" })).toMatchObject({
+      status: 404,
+      body: { error: { message: "Meeting not found" } },
+    });
+  });
+
+  it("kicks only from a live session: 404 without one", async () => {
+    expect(await send("POST", "/meetings/zxcvbn-poiuyt/active-session/kick-all")).toMatchObject({ status: 404 });
+    expect(await send("POST", "/meetings/qwerty-asdfgh/active-session/kick", {})).toMatchObject({ status: 400 });
   });
 });
