@@ -10,6 +10,8 @@ import { LOCAL_API_KEY } from "./local-keys.ts";
 import { PORTS } from "./ports.ts";
 
 const LIVE_MEETING = "6bf2b8be-04dd-4191-b602-1128921a306b";
+/** A seeded meeting without a live session (the meetings lines deactivate it). */
+const IDLE_MEETING = "3c2b1a09-8f7e-4d6c-9b5a-4e3d2c1b0a9f";
 /**
  * The command that mints a local user's token, as the banner's join line runs it: it names
  * the identity provider's port, so the line works pasted into any shell, ports moved or not.
@@ -46,14 +48,26 @@ function samplePath(pattern: string, context: BannerContext): string {
   });
 }
 
-/** The body a backend sends to a write route (the local key joins "backend-user-1"). */
-const KEY_BODY = { custom_participant_id: "backend-user-1", preset_name: "group_call_participant", name: "Grace" };
+/**
+ * The body a backend sends to a write route. Its custom id is new each run: the proxy's local
+ * state outlives a restart (it would hand back the participant it knew, and its token), the
+ * fake upstream's participants do not.
+ */
+const KEY_BODY = {
+  custom_participant_id: `backend-user-${Date.now().toString(36)}`,
+  preset_name: "group_call_participant",
+  name: "Grace",
+};
 
-/** A sample body for each builtin route that takes one. */
-const BUILTIN_BODIES: Partial<Record<RouteName, unknown>> = {
+/** A sample body for each builtin or forwarded route that takes one. */
+const SAMPLE_BODIES: Partial<Record<RouteName, unknown>> = {
   "create-key": { name: "Analytics dashboard", owner: "team-analytics", scopes: ["sessions:read"] },
   "update-key": { owner: "team-data", rate_limit: 60 },
   "roll-key": { grace_seconds: 60 },
+  "create-meeting": { title: "Quarterly review" },
+  "update-meeting": { title: "Weekly engineering sync (renamed)" },
+  // The backend's sample participant (KEY_BODY) is in the live meeting once npm start is ready.
+  kick: { custom_participant_ids: [KEY_BODY.custom_participant_id] },
 };
 
 interface Line {
@@ -64,17 +78,23 @@ interface Line {
   /** Who calls: the route's default (public, or the local key), a local user's token, or anyone without a signature. */
   as?: "user" | "unsigned";
   body?: unknown;
+  headers?: Record<string, string>;
+  /** Another key than the local one, and what it is. */
+  key?: { secret: string; is: string };
 }
 
-function curlLine(proxyUrl: string, { route, method, path, note, as, body }: Line): string {
-  const isPublic = DEFAULT_PUBLIC_ROUTES.includes(route);
+function curlLine(proxyUrl: string, { route, method, path, note, as, body, headers = {}, key }: Line): string {
+  const isPublic = DEFAULT_PUBLIC_ROUTES.includes(route) && !key;
   const auth =
     as === "user"
       ? `-H "Authorization: Bearer $(${TOKEN_COMMAND})" `
       : isPublic || as === "unsigned"
         ? ""
-        : `-H 'Authorization: Bearer ${LOCAL_API_KEY}' `;
+        : `-H 'Authorization: Bearer ${key?.secret ?? LOCAL_API_KEY}' `;
   const json = body === undefined ? "" : `-H 'Content-Type: application/json' -d '${JSON.stringify(body)}' `;
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `-H '${name}: ${value}' `)
+    .join("");
   const verb = method === "GET" ? "" : `-X ${method} `;
   const url = path.includes("?") ? `'${proxyUrl}${path}'` : `${proxyUrl}${path}`;
   const access =
@@ -84,17 +104,18 @@ function curlLine(proxyUrl: string, { route, method, path, note, as, body }: Lin
         ? "RealtimeKit's webhook, unsigned: 401"
         : isPublic
           ? "public"
-          : "with the local key (without: 401)";
-  return `  curl -i ${verb}${auth}${json}${url}   # ${[access, note].filter(Boolean).join("; ")}`;
+          : `with ${key?.is ?? "the local key"} (without: 401)`;
+  return `  curl -i ${verb}${auth}${extra}${json}${url}   # ${[access, note].filter(Boolean).join("; ")}`;
 }
 
 /** The lines for one route of the table: a write route is called with its body, `join` as a user and as a backend. */
 function linesOf(route: Route, context: BannerContext): Line[] {
   const line = { route: route.name, method: route.method, path: samplePath(route.path, context), note: route.name };
   if (route.kind === "webhook") return [{ ...line, as: "unsigned", body: { event: "meeting.started" } }];
-  if (route.kind === "builtin") {
-    const body = BUILTIN_BODIES[route.name];
-    return [body === undefined ? line : { ...line, body }];
+  if (route.kind === "builtin" || route.kind === "forwarded") {
+    const body = SAMPLE_BODIES[route.name];
+    const created = route.kind === "forwarded" && route.creates ? { note: `${route.name}: 201` } : {};
+    return [{ ...line, ...created, ...(body === undefined ? {} : { body }) }];
   }
   if (route.kind !== "write") return [line];
   if (route.name === "join")
@@ -126,6 +147,60 @@ export function bannerLines(context: BannerContext): string[] {
     },
   ];
   return [...lines.map((line) => curlLine(context.proxyUrl, line)), ...meetingControlLines(context)];
+}
+
+/**
+ * A team's backend running meetings with its own managed key (meetings:read,
+ * meetings:write, sessions:moderate): create (twice with one Idempotency-Key: one meeting),
+ * list, rename, remove someone from the live call, deactivate.
+ */
+export function meetingsLines(proxyUrl: string, secret: string, idempotencyKey: string): string[] {
+  const key = { secret, is: "the team's key" };
+  const lines: Line[] = [
+    {
+      route: "create-meeting",
+      method: "POST",
+      path: "/meetings",
+      body: { title: "Design review", persist_chat: true },
+      headers: { "Idempotency-Key": idempotencyKey },
+      note: "creates a meeting: 201; run it again: the same meeting, Idempotent-Replayed: true",
+      key,
+    },
+    { route: "meetings", method: "GET", path: "/meetings?search=design&per_page=5", note: "find it", key },
+    {
+      route: "update-meeting",
+      method: "PATCH",
+      path: `/meetings/${LIVE_MEETING}`,
+      body: { title: "Weekly engineering sync" },
+      note: "rename a meeting",
+      key,
+    },
+    {
+      route: "kick",
+      method: "POST",
+      path: `/meetings/${LIVE_MEETING}/active-session/kick`,
+      body: { custom_participant_ids: [KEY_BODY.custom_participant_id] },
+      note: "remove someone from the live call",
+      key,
+    },
+    {
+      route: "update-meeting",
+      method: "PATCH",
+      path: `/meetings/${IDLE_MEETING}`,
+      body: { status: "INACTIVE" },
+      note: "deactivate a meeting",
+      key,
+    },
+    {
+      route: "create-meeting",
+      method: "POST",
+      path: "/meetings",
+      body: { title: "Offsite", recording_config: { storage_config: { type: "aws" } } },
+      note: "recording settings stay with the Cloudflare token: 400",
+      key,
+    },
+  ];
+  return lines.map((line) => curlLine(proxyUrl, line));
 }
 
 /** Ending and starting the live meeting at the fake, which delivers the webhooks: the answers above change within 5 s. */

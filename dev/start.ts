@@ -6,15 +6,16 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { MEETING_EVENTS } from "../src/changes/feed.ts";
 import { ROUTES } from "../src/routes/table.ts";
-import { bannerLines, sampleParticipant, TOKEN_COMMAND } from "./banner.ts";
+import { bannerLines, meetingsLines, sampleParticipant, TOKEN_COMMAND } from "./banner.ts";
 import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID } from "./fake-upstream/data.ts";
 import { localSignInVars } from "./fake-upstream/identity.ts";
 import { startFakeUpstream } from "./fake-upstream/server.ts";
 import { WEBHOOK_KEY_PATH } from "./fake-upstream/webhooks.ts";
 import { LOCAL_API_KEY, LOCAL_API_KEYS, LOCAL_KEYS_FILE } from "./local-keys.ts";
 
-/** Where npm start keeps its managed admin key between restarts (git-ignored, like the proxy's local state). */
+/** Where npm start keeps its managed keys between restarts (git-ignored, like the proxy's local state). */
 const ADMIN_KEY_FILE = ".local-admin-key.json";
+const MEETINGS_KEY_FILE = ".local-meetings-key.json";
 
 import { EXAMPLE_ORIGIN, PORTS, PROXY_URL, requireFree } from "./ports.ts";
 
@@ -76,7 +77,12 @@ wrangler.once("exit", (code) => {
 
 await waitForHealth();
 await registerWebhook();
-const admin = await localAdminKey();
+const admin = await keptLocalKey(ADMIN_KEY_FILE, { name: "local admin", owner: "npm start", scopes: ["keys:admin"] });
+const meetingsKey = await keptLocalKey(MEETINGS_KEY_FILE, {
+  name: "local meetings backend",
+  owner: "npm start",
+  scopes: ["meetings:read", "meetings:write", "sessions:moderate"],
+});
 const sampleKeyId = await sampleKey();
 
 console.log(`
@@ -88,7 +94,12 @@ A managed admin key of this local proxy (keys:admin; kept in ${ADMIN_KEY_FILE} a
 
   ${admin.secret}
 
-Give a team its own key with it (the answer shows the team's secret once):
+Run meetings from your backend, with a team's managed key (meetings:read, meetings:write,
+sessions:moderate; kept in ${MEETINGS_KEY_FILE} and reused):
+
+${meetingsLines(PROXY_URL, meetingsKey.secret, `banner-${Date.now()}`).join("\n")}
+
+Give a team its own key with the admin key (the answer shows the team's secret once):
 
   curl -i -X POST -H 'Authorization: Bearer ${admin.secret}' -H 'Content-Type: application/json' -d '{"name":"Analytics dashboard","owner":"team-analytics","scopes":["sessions:read"],"rate_limit":60}' ${PROXY_URL}/keys   # the admin key; a team key
 
@@ -102,20 +113,21 @@ ${PROXY_URL}/openapi.json. Example frontend: npm run example.
 `);
 
 /**
- * The local admin key: a managed key with keys:admin, made once through the admin API (with
- * the local key) and kept in a git-ignored file, so every restart prints the same one.
+ * A local managed key (the admin's, the meetings team's), made once through the admin API
+ * (with the local key) and kept in a git-ignored file, so every restart prints the same one
+ * (made again when the proxy's local state no longer knows it).
  */
-async function localAdminKey(): Promise<{ id: string; secret: string }> {
-  if (existsSync(ADMIN_KEY_FILE)) {
-    const kept = JSON.parse(readFileSync(ADMIN_KEY_FILE, "utf8")) as { id: string; secret: string };
+async function keptLocalKey(file: string, spec: Record<string, unknown>): Promise<{ id: string; secret: string }> {
+  if (existsSync(file)) {
+    const kept = JSON.parse(readFileSync(file, "utf8")) as { id: string; secret: string };
     const still = await fetch(`${PROXY_URL}/keys/${kept.id}/usage`, {
       headers: { Authorization: `Bearer ${kept.secret}` },
     });
     await still.body?.cancel();
     if (still.ok) return kept;
   }
-  const created = await createKeyWithLocalKey({ name: "local admin", owner: "npm start", scopes: ["keys:admin"] });
-  writeFileSync(ADMIN_KEY_FILE, `${JSON.stringify(created)}\n`);
+  const created = await createKeyWithLocalKey(spec);
+  writeFileSync(file, `${JSON.stringify(created)}\n`);
   return created;
 }
 

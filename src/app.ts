@@ -21,6 +21,7 @@ import { requestLog, routeNamesOf } from "./observability/request-log.ts";
 import { usageRecorder } from "./observability/usage.ts";
 import { changeAnnouncer, dataCentreTiers, pushedFreshness, type ReadBindings } from "./reads/data-centre.ts";
 import { BUILTIN_HANDLERS } from "./routes/builtin.ts";
+import { forwardedHandlers } from "./routes/forwarded.ts";
 import { jsonBody } from "./routes/json-body.ts";
 import { writeHandlers } from "./routes/participant-writes.ts";
 import { proxyHandlers, requireThisApp } from "./routes/proxy.ts";
@@ -82,7 +83,7 @@ export function checkConfig(env: object) {
 
 /** The Durable Object namespaces the app calls. */
 export type AppBindings = ReadBindings &
-  Pick<Env, "MEETING_PARTICIPANTS" | "WEBHOOK_INBOX" | "KEY_STORE" | "KEY_DIRECTORY">;
+  Pick<Env, "MEETING_PARTICIPANTS" | "WEBHOOK_INBOX" | "KEY_STORE" | "KEY_DIRECTORY" | "IDEMPOTENCY">;
 
 /** User sign-in, when configured: tokens checked against the identity provider's keys, cached in this isolate. */
 function userVerifier(config: Config): VerifyUser | undefined {
@@ -130,10 +131,11 @@ export function createApp(config: Config, bindings: AppBindings, options: AppOpt
   app.use(usageRecorder({ routeNames: ROUTE_NAMES, reporting: usage, analytics: config.USAGE }));
   // RealtimeKit's webhook answers before caller identity, CORS and rate limits: its sender
   // is known by the signature alone, and only deliveries that fail it are rate limited.
+  const announce = changeAnnouncer(bindings);
   const webhooks = {
     config,
     inbox: bindings.WEBHOOK_INBOX,
-    announce: changeAnnouncer(bindings),
+    announce,
     limiter: config.PUBLIC_RATE_LIMITER,
   };
   for (const route of ROUTES) if (route.kind === "webhook") app.post(route.path, webhookHandler(webhooks));
@@ -153,6 +155,15 @@ export function createApp(config: Config, bindings: AppBindings, options: AppOpt
   app.use(rejectRefusedCredentials());
   const settings: RouteSettings = { maxPerPage: config.MAX_PER_PAGE, scopes: SCOPES };
   const writes = { config, settings: reads.settings, participants: bindings.MEETING_PARTICIPANTS };
+  const forwards = {
+    config,
+    settings: reads.settings,
+    gate: bindings.BUDGET_GATE,
+    idempotency: bindings.IDEMPOTENCY,
+    participants: bindings.MEETING_PARTICIPANTS,
+    tiers: reads.tiers,
+    announce,
+  };
   const builtins = {
     config,
     gate: bindings.BUDGET_GATE,
@@ -174,6 +185,12 @@ export function createApp(config: Config, bindings: AppBindings, options: AppOpt
       const handlers = writeHandlers(route, writes);
       if (isUpstreamShaped(route.path)) app.post(route.path, requireThisApp(config), access, ...handlers);
       else app.post(route.path, access, ...handlers);
+      continue;
+    }
+    if (route.kind === "forwarded") {
+      const handlers = forwardedHandlers(route, forwards, settings);
+      app.on(route.method, route.path, access, ...handlers);
+      app.on(route.method, upstreamShapedPath(route), requireThisApp(config), access, ...handlers);
       continue;
     }
     if (route.kind === "builtin") {

@@ -70,6 +70,8 @@ export type {
   ActiveSessionEnvelope,
   ErrorEnvelope,
   JoinEnvelope,
+  MeetingEnvelope,
+  MeetingsEnvelope,
   ParticipantsEnvelope,
   SessionEnvelope,
   SessionsEnvelope,

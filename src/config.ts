@@ -367,6 +367,12 @@ export function configSchema(catalog: RouteCatalog) {
         10,
         "seconds the session routes' answers are fresh (0: not stored)",
       ),
+      MEETINGS_CACHE_TTL_SECONDS: wholeNumber(
+        0,
+        3600,
+        30,
+        "seconds the meetings' answers (the list, one meeting) are fresh (0: not stored); writes through the proxy drop them at once",
+      ),
       STALE_WHILE_REVALIDATE_SECONDS: wholeNumber(0, 86400, 30, "seconds past the TTL served at once while refreshed"),
       STALE_IF_ERROR_SECONDS: wholeNumber(
         0,
@@ -512,6 +518,7 @@ export function configSchema(catalog: RouteCatalog) {
       WEBHOOK_INBOX: durableObjectBinding("WebhookInboxObject"),
       KEY_STORE: durableObjectBinding("ManagedKeyObject"),
       KEY_DIRECTORY: durableObjectBinding("KeyDirectoryObject"),
+      IDEMPOTENCY: durableObjectBinding("IdempotencyObject"),
     })
     .check((ctx) => {
       // User sign-in needs all of it: whose tokens, for whom, and what they may join as.

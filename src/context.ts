@@ -56,8 +56,10 @@ export interface AppVariables {
   problem?: string;
   /** The request was already counted against its address (a key this isolate did not know was looked up). */
   countedByAddress?: boolean;
-  /** The route's JSON body, read and checked (routes/json-body.ts). */
+  /** The route's JSON body, read and checked (routes/json-body.ts)... */
   body?: unknown;
+  /** ...and as the caller sent it (what a forwarded write sends upstream, exactly). */
+  sentBody?: unknown;
 }
 
 /** The app's Hono environment. Handlers never read bindings from the context: the app is built with them. */

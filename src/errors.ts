@@ -45,7 +45,7 @@ const ERRORS = {
   method_not_allowed: { status: 405, when: "The path answers other methods (`Allow` lists them)", retryable: false },
   conflict: {
     status: 409,
-    when: "The request conflicts with what is: a config key cannot change at run time (it changes with a deploy)",
+    when: "The request conflicts with what is: a config key cannot change at run time (it changes with a deploy); an Idempotency-Key was used with another body",
     retryable: false,
   },
   payload_too_large: { status: 413, when: "The body is over its cap (a webhook's: 1 MiB)", retryable: false },

@@ -10,6 +10,7 @@ export { ManagedKeyObject } from "./keys/key-object.ts";
 export { SharedCacheObject } from "./shared-tier/shared-key-object.ts";
 export { MeetingParticipantsObject } from "./users/participants-object.ts";
 export { WebhookInboxObject } from "./webhooks/inbox-object.ts";
+export { IdempotencyObject } from "./writes/idempotency-object.ts";
 
 type App = ReturnType<typeof createApp> | ReturnType<typeof createMisconfiguredApp>;
 

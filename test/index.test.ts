@@ -1,5 +1,6 @@
 import { exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { logger } from "../src/log.ts";
 import { API_KEY, LIVE_V1_MEETING, useFakeUpstream } from "./support/proxy.ts";
 
 // The Worker as the platform calls it (the integration's `exports.default`), with the
@@ -32,5 +33,24 @@ describe("the Worker through the platform's entry", () => {
     const status = await callEntry("/status", { headers: { Authorization: `Bearer ${API_KEY}` } });
     expect(await status.json()).toMatchObject({ success: true, data: { budget: { limit: 1000, available: 1000 } } });
     expect(fake.requests).toHaveLength(0);
+  });
+
+  it("writes through separate requests each reach the budget gate (no Durable Object stub outlives its request)", async () => {
+    const fake = useFakeUpstream();
+    const write = (method: string, path: string, body: unknown) =>
+      callEntry(path, {
+        method,
+        headers: { Authorization: `Bearer ${API_KEY}`, "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const statuses = [
+      (await write("POST", "/meetings", { title: "one" })).status,
+      (await write("POST", "/meetings", { title: "two" })).status,
+      (await write("PATCH", `/meetings/${LIVE_V1_MEETING}`, { title: "renamed" })).status,
+    ];
+    expect(statuses).toEqual([201, 201, 200]);
+    const gateDown = vi.mocked(logger.write).mock.calls.filter(([, line]) => line.event === "budget_gate_unreachable");
+    expect(gateDown).toEqual([]);
+    expect(fake.requests).toHaveLength(3);
   });
 });

@@ -109,8 +109,13 @@ export interface CacheKeyParts {
 }
 
 /** Equivalent queries share one key: the query is already canonical; name, account and app scope it. */
-export function cacheKey({ account, app, name, path, query }: CacheKeyParts): string {
-  return `${CACHE_KEY_ORIGIN}/${CACHE_KEY_VERSION}/${account}/${app}/${name}${path}?${query}`;
+export function cacheKey(parts: CacheKeyParts): string {
+  return `${cacheKeyPrefix(parts)}${parts.query}`;
+}
+
+/** What every cache key of one route and path begins with, whatever its query. */
+export function cacheKeyPrefix({ account, app, name, path }: Omit<CacheKeyParts, "query">): string {
+  return `${CACHE_KEY_ORIGIN}/${CACHE_KEY_VERSION}/${account}/${app}/${name}${path}?`;
 }
 
 /** A strong validator: the first 128 bits of the body's SHA-256. */

@@ -1,6 +1,7 @@
 /**
  * @module Which stored answers a change of a meeting makes outdated. RealtimeKit's
- * webhooks say when a meeting starts or ends and when someone joins or leaves; each
+ * webhooks say when a meeting starts or ends and when someone joins or leaves, and the
+ * proxy's own writes say when a meeting was created, changed or someone kicked out; each
  * shared-tier entry that can show that meeting registers here what it covers (its
  * coverage), and a change becomes one notice per entry it concerns: renew a meeting's
  * active session at once, patch that meeting in the live-sessions index at once, or drop
@@ -18,7 +19,11 @@ export type Coverage =
   /** A page of `/sessions`: of one meeting, or of every meeting; of one status, or of any. */
   | { kind: "sessions"; meetingId?: string; status?: string }
   /** One session, or its participants. */
-  | { kind: "session"; sessionId: string };
+  | { kind: "session"; sessionId: string }
+  /** A page of the app's meetings. */
+  | { kind: "meetings" }
+  /** One meeting (its settings, not its session). */
+  | { kind: "meeting-record"; meetingId: string };
 
 /** The events that change what the proxy answers about a meeting. */
 export const MEETING_EVENTS = [
@@ -29,11 +34,24 @@ export const MEETING_EVENTS = [
 ] as const;
 export type MeetingEvent = (typeof MEETING_EVENTS)[number];
 
-/** A change of one meeting, as an accepted webhook reports it (ids canonical). */
+/**
+ * The changes the proxy's own writes make: a meeting created or changed (lists and that
+ * meeting's answer are dropped), someone kicked out of a live session (its answers renewed,
+ * as a webhook's leave would).
+ */
+export const WRITE_EVENTS = ["meeting.created", "meeting.updated", "meeting.kicked"] as const;
+export type WriteEvent = (typeof WRITE_EVENTS)[number];
+
+/** A change of one meeting, as an accepted webhook or one of the proxy's writes reports it (ids canonical). */
 export interface MeetingChange {
-  event: MeetingEvent;
+  event: MeetingEvent | WriteEvent;
   meetingId: string;
   sessionId?: string;
+}
+
+/** Whether a change is RealtimeKit's news (a webhook), not the proxy's own write. */
+function isWebhookEvent(event: MeetingChange["event"]): event is MeetingEvent {
+  return (MEETING_EVENTS as readonly string[]).includes(event);
 }
 
 /** What one shared-tier entry is told of a change: `renew` and `patch` call the upstream at once, `drop` when next asked. */
@@ -41,6 +59,12 @@ export interface EntryNotice {
   cacheKey: string;
   action: "renew" | "patch" | "drop";
   meetingId: string;
+  /**
+   * The change is the proxy's own write: its caller reads next and must see it, so no
+   * renewal gap applies (writes are budgeted per caller, so they cannot make a burst of
+   * renewals as a flood of webhooks could).
+   */
+  fromWrite?: true;
 }
 
 /** No entry (and no meeting within the index) is renewed more often than this, however many events arrive. */
@@ -66,23 +90,32 @@ const ACTIONS: Record<Coverage["kind"], EntryNotice["action"]> = {
   index: "patch",
   sessions: "drop",
   session: "drop",
+  meetings: "drop",
+  "meeting-record": "drop",
 };
 
 /** Whether an entry of this coverage can show what `change` changed. Lists are dropped generously: a drop costs nothing until asked for. */
 export function concerns(coverage: Coverage, change: MeetingChange): boolean {
+  // A meeting created or changed touches its settings, never its sessions (and a session's answers never its settings).
+  const ofSessions = isWebhookEvent(change.event) || change.event === "meeting.kicked";
   switch (coverage.kind) {
     case "meeting":
-      return coverage.meetingId === change.meetingId;
+      return ofSessions && coverage.meetingId === change.meetingId;
     case "index":
-      return true;
+      return ofSessions;
     case "sessions":
       // An ENDED list gains the session only when it ends; LIVE and unfiltered lists change with every event.
       return (
+        ofSessions &&
         (coverage.meetingId === undefined || coverage.meetingId === change.meetingId) &&
         (coverage.status !== "ENDED" || change.event === "meeting.ended")
       );
     case "session":
-      return coverage.sessionId === change.sessionId;
+      return ofSessions && coverage.sessionId === change.sessionId;
+    case "meetings":
+      return change.event === "meeting.created" || change.event === "meeting.updated";
+    case "meeting-record":
+      return change.event === "meeting.updated" && coverage.meetingId === change.meetingId;
   }
 }
 
@@ -117,12 +150,16 @@ export class ChangeFeed {
   changed(change: MeetingChange): EntryNotice[] {
     const now = this.#now();
     this.#sweep(now);
-    this.#lastChangeAt = now;
-    this.#store.put(STORED_LAST_CHANGE, now);
+    // Only RealtimeKit's news says webhooks are arriving; the proxy's own writes do not.
+    if (isWebhookEvent(change.event)) {
+      this.#lastChangeAt = now;
+      this.#store.put(STORED_LAST_CHANGE, now);
+    }
     const notices: EntryNotice[] = [];
     for (const [cacheKey, { coverage }] of this.#entries) {
       if (concerns(coverage, change)) {
-        notices.push({ cacheKey, action: ACTIONS[coverage.kind], meetingId: change.meetingId });
+        const fromWrite = isWebhookEvent(change.event) ? {} : { fromWrite: true as const };
+        notices.push({ cacheKey, action: ACTIONS[coverage.kind], meetingId: change.meetingId, ...fromWrite });
       }
     }
     return notices;

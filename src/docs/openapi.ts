@@ -10,6 +10,7 @@ import { ERROR_KINDS, errorSpec } from "../errors.ts";
 import { ANSWERS, errorEnvelope } from "../routes/answers.ts";
 import {
   type BuiltinRoute,
+  type ForwardedRoute,
   type ProxiedRoute,
   ROUTES,
   SCOPES,
@@ -18,7 +19,7 @@ import {
   type WriteRoute,
 } from "../routes/table.ts";
 
-type AnyRoute = ProxiedRoute | BuiltinRoute | WriteRoute | WebhookRoute;
+type AnyRoute = ProxiedRoute | BuiltinRoute | WriteRoute | WebhookRoute | ForwardedRoute;
 
 type JsonObject = Record<string, unknown>;
 
@@ -211,6 +212,55 @@ function requestBodyOf(route: WriteRoute): JsonObject | undefined {
   };
 }
 
+function forwardedOperation(route: ForwardedRoute, shape: "short" | "upstream"): JsonObject {
+  const body = route.json?.(DOCUMENTED_LIMITS);
+  const creates = route.creates
+    ? " Creating is not idempotent upstream: it is sent once and never retried; with an `Idempotency-Key` header (1..255 printable characters) a repeat by the same caller within 24 hours gets the first answer again (`Idempotent-Replayed: true`) without an upstream call, a concurrent repeat waits for the first, and the same key with another body is a 409."
+    : "";
+  const samePath =
+    shape === "short"
+      ? ` Also at \`${toOpenApiPath(upstreamShapedPath(route))}\`, the upstream's own path (for the official \`cloudflare\` SDK).`
+      : ` The upstream-shaped path of \`${route.path}\`.`;
+  return {
+    operationId: shape === "short" ? route.name : `${route.name}-upstream-path`,
+    summary: route.summary,
+    description: `${access(route)} Sent to the upstream exactly as given (once validated); never cached (\`Cache-Control: no-store\`); the stored answers it changes are dropped or renewed at once.${creates}${samePath}`,
+    security: security(route),
+    parameters: [
+      ...(shape === "upstream" ? ACCOUNT_AND_APP : []),
+      ...parameters(route.params, "path"),
+      ...(route.creates
+        ? [
+            {
+              name: "Idempotency-Key",
+              in: "header",
+              required: false,
+              description: "Makes a repeat of this create safe: the same answer, once (24 hours, per caller)",
+              schema: { type: "string", minLength: 1, maxLength: 255 },
+            },
+          ]
+        : []),
+    ],
+    ...(body
+      ? {
+          requestBody: {
+            required: true,
+            description: "At most 4 KiB, `Content-Type: application/json`.",
+            content: { "application/json": { schema: ref(body) } },
+          },
+        }
+      : {}),
+    responses: {
+      "200": {
+        description: route.summary,
+        headers: COMMON_HEADERS,
+        content: { "application/json": { schema: bodyRef(route) } },
+      },
+      ...errorResponses(["400", "401", "403", "404", "409", "415", "429", "500", "502", "503", "504"]),
+    },
+  };
+}
+
 function writeOperation(route: WriteRoute): JsonObject {
   const body = requestBodyOf(route);
   return {
@@ -298,6 +348,17 @@ export function buildOpenApiDocument(): JsonObject {
       paths[toOpenApiPath(route.path)] = { post: writeOperation(route) };
       continue;
     }
+    if (route.kind === "forwarded") {
+      const method = route.method.toLowerCase();
+      for (const [path, shape] of [
+        [route.path, "short"],
+        [upstreamShapedPath(route), "upstream"],
+      ] as const) {
+        const at = toOpenApiPath(path);
+        paths[at] = { ...(paths[at] as JsonObject), [method]: forwardedOperation(route, shape) };
+      }
+      continue;
+    }
     if (route.kind === "webhook") {
       paths[route.path] = { post: webhookOperation(route) };
       continue;
@@ -307,8 +368,13 @@ export function buildOpenApiDocument(): JsonObject {
       paths[path] = { ...(paths[path] as JsonObject), [route.method.toLowerCase()]: builtinOperation(route) };
       continue;
     }
-    paths[toOpenApiPath(route.path)] = { get: proxyOperation(route, "short") };
-    paths[toOpenApiPath(upstreamShapedPath(route))] = { get: proxyOperation(route, "upstream") };
+    for (const [path, shape] of [
+      [route.path, "short"],
+      [upstreamShapedPath(route), "upstream"],
+    ] as const) {
+      const at = toOpenApiPath(path);
+      paths[at] = { ...(paths[at] as JsonObject), get: proxyOperation(route, shape) };
+    }
   }
   return {
     openapi: "3.1.0",

@@ -30,7 +30,11 @@ const WRITE_UPSTREAM: Record<Extract<Route, { kind: "write" }>["name"], string> 
 };
 
 function upstreamOf(route: Route): string {
-  if (route.kind === "builtin") return route.name === "health" ? "none" : "none (the budget gate)";
+  if (route.kind === "builtin") {
+    if (route.name === "health") return "none";
+    return route.name === "status" || route.name === "lift-pause" ? "none (the budget gate)" : "none (the key store)";
+  }
+  if (route.kind === "forwarded") return `\`${route.method} ${toDocPath(route.path)}\``;
   if (route.kind === "write") return WRITE_UPSTREAM[route.name];
   if (route.kind === "webhook") return "none at once; each change renews its meeting's answers (one call each)";
   return `\`${toDocPath(route.path)}\``;

@@ -5,8 +5,8 @@
  * through this.
  */
 import type { Allowance } from "../budget/gate.ts";
-import { cacheKey } from "../cache/answer.ts";
-import type { Coverage } from "../changes/feed.ts";
+import { cacheKey, cacheKeyPrefix } from "../cache/answer.ts";
+import { type Coverage, concerns, type MeetingChange } from "../changes/feed.ts";
 import type { Config } from "../config.ts";
 import { LIVE_INDEX_NAME, LIVE_INDEX_REQUEST, type LiveSessionsView } from "../shared-tier/live-index.ts";
 import type { UpstreamTrace } from "../upstream/http.ts";
@@ -30,6 +30,8 @@ export interface ReadRoute {
   path: string;
   /** Whether ACTIVE_SESSION_SOURCE=live-sessions answers this route from the live-sessions index. */
   fromLiveIndex?: boolean;
+  /** Fields of its answers' data never passed on. */
+  withheld?: readonly string[];
   /** What an answer of this route shows of meetings, so that their changes reach its stored answers. */
   coverage?: (params: Record<string, string>, query: Record<string, ParamValue>) => Coverage;
 }
@@ -70,6 +72,32 @@ function answeringEntry(
   return { name: route.name, upstream: request, fromIndex: false };
 }
 
+/**
+ * What a change makes outdated among the entries of `routes`, as cache key prefixes (any
+ * query): each route's own entry for the changed meeting, or the live-sessions index where
+ * it answers the route. A write through the proxy stops this isolate using its copies of them.
+ */
+export function entriesChangedBy(
+  change: MeetingChange,
+  routes: readonly ReadRoute[],
+  { settings, source }: Pick<ReadServer, "settings" | "source">,
+): string[] {
+  const params = { meetingId: change.meetingId };
+  return routes.flatMap((route) => {
+    const { name, upstream, fromIndex } = answeringEntry(route, upstreamRequest(route.path, params, {}), source);
+    const coverage = coverageOf(route, fromIndex, params, {});
+    if (!coverage || !concerns(coverage, change)) return [];
+    return [
+      cacheKeyPrefix({
+        account: settings.CLOUDFLARE_ACCOUNT_ID,
+        app: settings.REALTIMEKIT_APP_ID,
+        name,
+        path: upstream.path,
+      }),
+    ];
+  });
+}
+
 /** The outcome for a validated read (throws the ApiError to send when nothing can be served). */
 export async function answerRead(
   server: ReadServer,
@@ -90,9 +118,13 @@ export async function answerRead(
     path: upstream.path,
     query: upstream.query,
   });
-  const coverage = server.pushed && coverageOf(route, fromIndex, params, query);
+  // Every entry that shows meetings says so (the proxy's own writes drop or renew it); only
+  // while webhooks arrive are active sessions kept the longer, pushed TTL.
+  const coverage = coverageOf(route, fromIndex, params, query);
   const pushedTtlSeconds =
-    coverage && PUSHED_COVERAGES.includes(coverage.kind) ? server.pushed?.ttlSeconds(waitUntil) : undefined;
+    server.pushed && coverage && PUSHED_COVERAGES.includes(coverage.kind)
+      ? server.pushed.ttlSeconds(waitUntil)
+      : undefined;
   const outcome = await server.tiers.answer(
     {
       cacheKey: entryKey,
@@ -102,6 +134,7 @@ export async function answerRead(
       quotaKey,
       callerShare,
       settings,
+      withheld: route.withheld,
       coverage,
       pushedTtlSeconds,
     },

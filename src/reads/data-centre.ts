@@ -62,8 +62,9 @@ export function dataCentreTiers(config: Config, bindings: ReadBindings, localCac
  * through the budget gate (or, with the gate down too, one direct call a second).
  */
 function loadWithoutSharedTier(config: Config, bindings: ReadBindings) {
-  const gateway = upstreamGateway(config.CLOUDFLARE_API_TOKEN, bindings.BUDGET_GATE);
   return async function loadWithoutSharedTier(request: SharedRequest): Promise<SharedResult> {
+    // Made per request: a Durable Object stub must not outlive the request that made it.
+    const gateway = upstreamGateway(config.CLOUDFLARE_API_TOKEN, bindings.BUDGET_GATE);
     logger.write("error", {
       event: "shared_tier_unreachable",
       route: request.label,

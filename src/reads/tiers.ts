@@ -30,6 +30,9 @@ import type { UpstreamTrace } from "../upstream/http.ts";
 /** Cache keys this isolate has had answers for, and when the newest was produced: bytes, keys included. */
 const KNOWN_KEYS_BYTES = 1024 * 1024;
 
+/** The writes remembered for forgetting copies: the oldest go first (their copies have long expired by then). */
+const MAX_FORGETS = 1_000;
+
 /** The shared tier as a data centre reaches it; a rejection means it could not be reached. */
 export type AskSharedTier = (request: SharedRequest) => Promise<SharedResult>;
 
@@ -68,6 +71,8 @@ export class TieredCache {
    * a cold miss, so a flood of new ids cannot outbid it.
    */
   readonly #known = new MemoryTier<number>(KNOWN_KEYS_BYTES, (key) => key.length * 2 + 16);
+  /** What writes through the proxy made outdated here: copies of these entries produced before then are not used. */
+  readonly #forgets: { prefix: string; at: number }[] = [];
 
   constructor(options: TieredCacheOptions) {
     this.#options = options;
@@ -89,7 +94,8 @@ export class TieredCache {
       staleIfErrorSeconds: windows.staleIfErrorSeconds,
       staleIfSlowMs: windows.staleIfSlowMs,
     };
-    const copy = request.ttlSeconds > 0 ? await local.lookup(request.cacheKey) : undefined;
+    const stored = request.ttlSeconds > 0 ? await local.lookup(request.cacheKey) : undefined;
+    const copy = stored && !this.#forgotten(request.cacheKey, stored) ? stored : undefined;
     const state = copy ? freshness(copy, policy, now()) : "expired";
     if (copy && state !== "expired") this.#know(request.cacheKey, copy);
     if (copy && state === "fresh") return this.#outcome(copy, policy, "hit");
@@ -160,6 +166,21 @@ export class TieredCache {
       }
       return result;
     });
+  }
+
+  /**
+   * From now on this isolate uses no copy (in memory or the data centre's cache) of an
+   * entry whose cache key begins with `prefix`, made before now: a write through the proxy
+   * changed what it shows, so the next read here asks the shared tier, which the write told
+   * too. Other isolates' copies live out their (short) TTL.
+   */
+  forget(prefix: string): void {
+    this.#forgets.push({ prefix, at: this.#options.now() });
+    if (this.#forgets.length > MAX_FORGETS) this.#forgets.shift();
+  }
+
+  #forgotten(cacheKey: string, copy: StoredAnswer): boolean {
+    return this.#forgets.some(({ prefix, at }) => copy.producedAt <= at && cacheKey.startsWith(prefix));
   }
 
   #know(key: string, answer: StoredAnswer): void {

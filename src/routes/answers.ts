@@ -266,6 +266,61 @@ export const usageEnvelope = named(
   "A key's usage over a window",
 );
 
+const meetingSchema = named(
+  z.object({
+    id: text("The meeting's id (a UUID)"),
+    title: z.optional(z.nullable(z.string())),
+    status: z.optional(z.enum(["ACTIVE", "INACTIVE"])),
+    created_at: z.string(),
+    updated_at: z.string(),
+    record_on_start: z.optional(z.nullable(z.boolean())),
+    live_stream_on_start: z.optional(z.nullable(z.boolean())),
+    persist_chat: z.optional(z.boolean()),
+    summarize_on_end: z.optional(z.boolean()),
+    transcribe_on_end: z.optional(z.boolean()),
+    session_keep_alive_time_in_secs: z.optional(z.number()),
+  }),
+  "Meeting",
+  "A meeting, without its recording and AI settings (they hold storage credentials and stream keys: never passed on)",
+);
+
+export const meetingEnvelope = named(
+  z.object({ success: z.literal(true), data: meetingSchema }),
+  "MeetingEnvelope",
+  "The upstream's envelope, its recording and AI settings withheld",
+);
+
+export const meetingsEnvelope = named(
+  z.object({
+    success: z.literal(true),
+    data: z.array(meetingSchema),
+    paging: z.optional(z.object({ start_offset: z.number(), end_offset: z.number(), total_count: z.number() })),
+  }),
+  "MeetingsEnvelope",
+  "The upstream's envelope, each meeting's recording and AI settings withheld",
+);
+
+export const kickEnvelope = named(
+  z.object({
+    success: z.literal(true),
+    data: z.object({
+      action: z.optional(z.string()),
+      participants: z.optional(z.array(z.record(z.string(), z.unknown()))),
+    }),
+  }),
+  "KickEnvelope",
+  UNCHANGED,
+);
+
+export const kickAllEnvelope = named(
+  z.object({
+    success: z.literal(true),
+    data: z.object({ action: z.optional(z.string()), kicked_participants_count: z.optional(z.number()) }),
+  }),
+  "KickAllEnvelope",
+  UNCHANGED,
+);
+
 export const healthBody = named(z.object({ status: z.literal("ok"), version: z.string() }), "Health");
 
 export const errorEnvelope = named(
@@ -296,6 +351,8 @@ export type JoinEnvelope = z.infer<typeof joinEnvelope>;
 export type StatusEnvelope = z.infer<typeof statusEnvelope>;
 export type SessionsEnvelope = z.infer<typeof sessionsEnvelope>;
 export type ErrorEnvelope = z.infer<typeof errorEnvelope>;
+export type MeetingEnvelope = z.infer<typeof meetingEnvelope>;
+export type MeetingsEnvelope = z.infer<typeof meetingsEnvelope>;
 
 /** Every route's answer, by the name the route table and the OpenAPI document give it. */
 export const ANSWERS = {
@@ -314,6 +371,10 @@ export const ANSWERS = {
   RevokedKeyEnvelope: revokedKeyEnvelope,
   UsageEnvelope: usageEnvelope,
   Health: healthBody,
+  MeetingEnvelope: meetingEnvelope,
+  MeetingsEnvelope: meetingsEnvelope,
+  KickEnvelope: kickEnvelope,
+  KickAllEnvelope: kickAllEnvelope,
 } as const;
 
 export type Answers = typeof ANSWERS;

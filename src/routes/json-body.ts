@@ -29,20 +29,23 @@ export async function readJson<S extends z.ZodMiniType>(
   c: Context,
   schema: S | undefined,
 ): Promise<z.output<S> | Record<string, never>> {
+  return validated(schema, await readParsed(c));
+}
+
+/** The body as JSON, as the caller sent it (an empty body: `{}`), not yet checked. */
+async function readParsed(c: Context): Promise<unknown> {
   const text = await readBoundedText(c.req.raw, MAX_JSON_BODY_BYTES);
   if (text === undefined) throw badBody(`must be at most ${MAX_JSON_BODY_BYTES} bytes`);
-  if (text.trim() === "") return validated(schema, {});
+  if (text.trim() === "") return {};
   const type = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
   if (type !== "application/json") {
     throw new ApiError("unsupported_media_type", "the body must be JSON, sent as Content-Type: application/json");
   }
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     throw badBody("must be JSON");
   }
-  return validated(schema, parsed);
 }
 
 /** The body checked against the route's schema; a route without one takes none (an empty body, or `{}`). */
@@ -52,14 +55,19 @@ function validated<S extends z.ZodMiniType>(
 ): z.output<S> | Record<string, never> {
   const result = (schema ?? NO_BODY).safeParse(value);
   if (result.success) return result.data as z.output<S> | Record<string, never>;
-  const issues = toValidationIssues(result.error);
+  const issues = toValidationIssues(result.error, "body");
   throw new ApiError("bad_request", describe(issues), { issues });
 }
 
-/** The route's JSON body, read and checked before its handler (which finds it as `c.get("body")`). */
+/**
+ * The route's JSON body, read and checked before its handler, which finds it checked as
+ * `c.get("body")` and, to forward exactly what was sent, as sent in `c.get("sentBody")`.
+ */
 export function jsonBody(schema: z.ZodMiniType | undefined): MiddlewareHandler<AppEnv> {
   return async function jsonBody(c, next) {
-    c.set("body", await readJson(c, schema));
+    const sent = await readParsed(c);
+    c.set("body", validated(schema, sent));
+    c.set("sentBody", sent);
     await next();
   };
 }

@@ -187,3 +187,91 @@ export const rollKeyBody = named(
   "RollKeyRequest",
   "A new secret for the key; the old one works for grace_seconds more",
 );
+
+const meetingTitle = described(
+  z.string().check(
+    z.minLength(1, "must not be empty"),
+    z.maxLength(200, "must be at most 200 characters"),
+    z.refine((value) => !CONTROL.test(value), "must not contain control characters"),
+  ),
+  "The meeting's title",
+);
+const flag = (description: string) => z.optional(described(z.boolean(), description));
+const keepAlive = z.optional(
+  described(
+    z
+      .number()
+      .check(
+        z.refine(
+          (value) => Number.isInteger(value) && value >= 60 && value <= 600,
+          "must be a whole number from 60 to 600",
+        ),
+      ),
+    "Seconds a session stays alive with nobody in it (60..600)",
+  ),
+);
+
+/** What a team may set of a meeting; recording and AI settings stay with whoever holds the Cloudflare token. */
+const meetingSettings = {
+  record_on_start: flag("Start recording when the session starts"),
+  live_stream_on_start: flag("Start live streaming when the session starts"),
+  persist_chat: flag("Keep the chat after the session"),
+  summarize_on_end: flag("Summarize the session when it ends"),
+  transcribe_on_end: flag("Transcribe the session when it ends"),
+  session_keep_alive_time_in_secs: keepAlive,
+};
+
+export const createMeetingBody = named(
+  z.strictObject({ title: z.optional(meetingTitle), ...meetingSettings }),
+  "CreateMeetingRequest",
+  "A new meeting: its title and session settings (ai_config, recording_config and any other field: 400)",
+);
+
+export const updateMeetingBody = named(
+  z
+    .strictObject({
+      title: z.optional(meetingTitle),
+      ...meetingSettings,
+      status: z.optional(
+        described(
+          z.enum(["ACTIVE", "INACTIVE"], { error: "must be one of ACTIVE, INACTIVE" }),
+          "INACTIVE: nobody can join it any more",
+        ),
+      ),
+    })
+    .check(z.refine((body) => Object.keys(body).length > 0, "must change at least one field")),
+  "UpdateMeetingRequest",
+  "What to change of a meeting: title, session settings, status (ai_config, recording_config and any other field: 400)",
+);
+
+const kickIds = (description: string) =>
+  z.optional(
+    described(
+      z
+        .array(
+          z.string().check(
+            z.minLength(1, "must not be empty"),
+            z.maxLength(128, "must be at most 128 characters"),
+            z.refine((value) => !/[\p{Cc}\s]/u.test(value), "must not contain spaces or control characters"),
+          ),
+        )
+        .check(z.minLength(1, "must list at least one id"), z.maxLength(100, "must list at most 100 ids")),
+      description,
+    ),
+  );
+
+export const kickBody = named(
+  z
+    .strictObject({
+      participant_ids: kickIds("Participants' ids upstream"),
+      custom_participant_ids: kickIds("Participants' custom ids (a signed-in user's: rkp-user-...)"),
+    })
+    .check(
+      z.refine(
+        (body) => body.participant_ids !== undefined || body.custom_participant_ids !== undefined,
+        "must list participant_ids, custom_participant_ids, or both",
+      ),
+    ),
+  "KickRequest",
+  "Who to remove from the meeting's live session",
+);

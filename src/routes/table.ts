@@ -5,10 +5,19 @@
  * route is one entry here (and its tests).
  */
 import * as z from "zod/mini";
-import type { Coverage } from "../changes/feed.ts";
+import type { Coverage, WriteEvent } from "../changes/feed.ts";
 import type { AnswerName } from "./answers.ts";
 import { dateTime, described, digits, freeText, meetingId, oneOf, singleValue, uuid } from "./params.ts";
-import { createKeyBody, keyJoinBody, rollKeyBody, updateKeyBody, userJoinBody } from "./requests.ts";
+import {
+  createKeyBody,
+  createMeetingBody,
+  keyJoinBody,
+  kickBody,
+  rollKeyBody,
+  updateKeyBody,
+  updateMeetingBody,
+  userJoinBody,
+} from "./requests.ts";
 
 /** What the schemas need that only the whole table or a deployment's config knows. */
 export interface RouteSettings {
@@ -66,8 +75,38 @@ export interface ProxiedRoute<
   cacheTtl: TtlVar;
   /** With ACTIVE_SESSION_SOURCE=live-sessions, answered from the one index of live sessions instead. */
   fromLiveIndex?: boolean;
-  /** What its answers show of meetings, if anything: webhooks' changes of those meetings renew or drop them. */
+  /** What its answers show of meetings, if anything: webhooks' changes and the proxy's writes renew or drop them. */
   coverage?: (params: Record<string, string>, query: Record<string, unknown>) => Coverage;
+  /** Fields of its answers' data never passed on (nor stored). */
+  withheld?: readonly string[];
+}
+
+/**
+ * A write forwarded to the upstream at the same path (below the app), with exactly the
+ * caller's validated body, answering at the upstream-shaped path under `/client/v4` too.
+ * Never cached; its permits are a person's; what it changes is dropped or renewed in the
+ * shared tier.
+ */
+export interface ForwardedRoute<
+  Name extends string = string,
+  Path extends string = string,
+  Body extends AnswerName = AnswerName,
+  Scope extends string = string,
+  Params extends z.ZodMiniType = z.ZodMiniType,
+  RequestBody extends z.ZodMiniType = z.ZodMiniType,
+> extends RouteBase<Name, Path, Body, Scope> {
+  kind: "forwarded";
+  params: Params;
+  /** Its JSON body (at most 4 KiB, `application/json`); none: it takes none. */
+  json?: (settings: RouteSettings) => RequestBody;
+  /**
+   * It makes something new upstream (not idempotent there): sent once, never retried, and an
+   * `Idempotency-Key` makes its repeats safe.
+   */
+  creates?: boolean;
+  /** What it changes of meetings: the stored answers it concerns are dropped or renewed. */
+  change: (params: Record<string, string>) => { event: WriteEvent; meetingId?: string };
+  withheld?: readonly string[];
 }
 
 /** A route the proxy answers itself (health, status, the keys API), with whatever params, query and JSON body it takes. */
@@ -164,6 +203,18 @@ function write<
   return { kind: "write" as const, method: "POST" as const, ...route };
 }
 
+function forwarded<
+  const Name extends string,
+  const Method extends "POST" | "PATCH",
+  const Path extends string,
+  const Body extends AnswerName,
+  const Scope extends string,
+  Params extends z.ZodMiniType,
+  RequestBody extends z.ZodMiniType,
+>(route: Omit<ForwardedRoute<Name, Path, Body, Scope, Params, RequestBody>, "kind" | "method"> & { method: Method }) {
+  return { kind: "forwarded" as const, ...route };
+}
+
 function webhook<const Name extends string, const Path extends string, const Body extends AnswerName>(
   route: Omit<WebhookRoute<Name, Path, Body>, "kind" | "method" | "publicByDefault" | "neverPublic" | "scope">,
 ) {
@@ -207,13 +258,15 @@ function sessionsQuery({ maxPerPage }: RouteSettings) {
       search: z.optional(search("Matches meeting title, meeting ID and session ID; no control characters")),
       participants: z.optional(search("Participant filter (undocumented upstream); no control characters")),
     })
-    .check((ctx) => {
-      const { start_time: start, end_time: end } = ctx.value;
-      // Each may still be its raw string here if its own check failed.
-      if (start instanceof Date && end instanceof Date && start > end) {
-        ctx.issues.push({ code: "custom", path: ["start_time"], message: "must not be after end_time", input: start });
-      }
-    });
+    .check(startNotAfterEnd);
+}
+
+/** A time range's start is not after its end (each may still be its raw string here if its own check failed). */
+function startNotAfterEnd(ctx: z.core.ParsePayload<{ start_time?: unknown; end_time?: unknown }>): void {
+  const { start_time: start, end_time: end } = ctx.value;
+  if (start instanceof Date && end instanceof Date && start > end) {
+    ctx.issues.push({ code: "custom", path: ["start_time"], message: "must not be after end_time", input: start });
+  }
 }
 
 function participantsQuery({ maxPerPage }: RouteSettings) {
@@ -238,9 +291,25 @@ const keyIdParam = z.object({
   ),
 });
 const KEYS_SCOPE = "keys:admin";
+/** A meeting's recording and AI settings hold storage credentials and stream keys: never passed on. */
+const MEETING_WITHHELD = ["recording_config", "ai_config"] as const;
+const meetingIdParam = singleValue(described(meetingId, "The meeting: a UUID (V2) or a room name (V1)"));
+const meetingParams = z.object({ meetingId: meetingIdParam });
+
+function meetingsQuery({ maxPerPage }: RouteSettings) {
+  return z
+    .strictObject({
+      page_no: z.optional(pageNo()),
+      per_page: z.optional(perPage(maxPerPage)),
+      search: z.optional(search("Matches the meeting's title; no control characters")),
+      status: z.optional(singleValue(described(oneOf(["ACTIVE", "INACTIVE"]), "Only meetings in this state"))),
+      start_time: z.optional(singleValue(described(dateTime, "Created at or after: ISO 8601 with Z or an offset"))),
+      end_time: z.optional(singleValue(described(dateTime, "Created at or before, not before start_time"))),
+    })
+    .check(startNotAfterEnd);
+}
 const keysAccess = { publicByDefault: false, neverPublic: true, scope: KEYS_SCOPE } as const;
 const sessionIdParam = z.object({ sessionId: singleValue(described(uuid, "The session: a UUID")) });
-const meetingIdParam = singleValue(described(meetingId, "The meeting: a UUID (V2) or a room name (V1)"));
 /** The account and app of an upstream-shaped path: this proxy's own are checked before anything else. */
 const accountAndApp = {
   account: described(z.string(), "This proxy's CLOUDFLARE_ACCOUNT_ID (any other: 404)"),
@@ -304,6 +373,88 @@ export const ROUTES = [
     cacheTtl: "SESSIONS_CACHE_TTL_SECONDS",
     coverage: ({ sessionId = "" }) => ({ kind: "session", sessionId }),
     answer: "ParticipantsEnvelope",
+  }),
+  proxied({
+    name: "meetings",
+    path: "/meetings",
+    summary: "A page of the app's meetings, filtered (their recording and AI settings withheld)",
+    publicByDefault: false,
+    neverPublic: true,
+    scope: "meetings:read",
+    params: z.object({}),
+    query: meetingsQuery,
+    cacheTtl: "MEETINGS_CACHE_TTL_SECONDS",
+    coverage: () => ({ kind: "meetings" }),
+    withheld: MEETING_WITHHELD,
+    answer: "MeetingsEnvelope",
+  }),
+  proxied({
+    name: "meeting",
+    path: "/meetings/:meetingId",
+    summary: "One meeting (its recording and AI settings withheld)",
+    publicByDefault: false,
+    neverPublic: true,
+    scope: "meetings:read",
+    params: meetingParams,
+    query: () => z.strictObject({ name: z.optional(search("As the official SDK may send it")) }),
+    cacheTtl: "MEETINGS_CACHE_TTL_SECONDS",
+    coverage: ({ meetingId = "" }) => ({ kind: "meeting-record", meetingId }),
+    withheld: MEETING_WITHHELD,
+    answer: "MeetingEnvelope",
+  }),
+  forwarded({
+    name: "create-meeting",
+    method: "POST",
+    path: "/meetings",
+    summary: "Creates a meeting: never retried; an Idempotency-Key makes repeats safe (the same answer, once)",
+    publicByDefault: false,
+    neverPublic: true,
+    scope: "meetings:write",
+    params: z.object({}),
+    json: () => createMeetingBody,
+    creates: true,
+    change: () => ({ event: "meeting.created" }),
+    withheld: MEETING_WITHHELD,
+    answer: "MeetingEnvelope",
+  }),
+  forwarded({
+    name: "update-meeting",
+    method: "PATCH",
+    path: "/meetings/:meetingId",
+    summary: "Changes a meeting: its title, session settings or status (INACTIVE: nobody joins it any more)",
+    publicByDefault: false,
+    neverPublic: true,
+    scope: "meetings:write",
+    params: meetingParams,
+    json: () => updateMeetingBody,
+    change: ({ meetingId }) => ({ event: "meeting.updated", meetingId }),
+    withheld: MEETING_WITHHELD,
+    answer: "MeetingEnvelope",
+  }),
+  forwarded({
+    name: "kick",
+    method: "POST",
+    path: "/meetings/:meetingId/active-session/kick",
+    summary: "Removes participants from the meeting's live session (their tokens still let them join again)",
+    publicByDefault: false,
+    neverPublic: true,
+    scope: "sessions:moderate",
+    params: meetingParams,
+    json: () => kickBody,
+    change: ({ meetingId }) => ({ event: "meeting.kicked", meetingId }),
+    answer: "KickEnvelope",
+  }),
+  forwarded({
+    name: "kick-all",
+    method: "POST",
+    path: "/meetings/:meetingId/active-session/kick-all",
+    summary: "Removes everyone from the meeting's live session",
+    publicByDefault: false,
+    neverPublic: true,
+    scope: "sessions:moderate",
+    params: meetingParams,
+    change: ({ meetingId }) => ({ event: "meeting.kicked", meetingId }),
+    answer: "KickAllEnvelope",
   }),
   write({
     name: "join",
@@ -459,6 +610,7 @@ export type Route = (typeof ROUTES)[number];
 export type RouteName = Route["name"];
 export type AnyProxiedRoute = Extract<Route, { kind: "proxied" }>;
 export type AnyWriteRoute = Extract<Route, { kind: "write" }>;
+export type AnyForwardedRoute = Extract<Route, { kind: "forwarded" }>;
 export type Scope = Exclude<Route["scope"], undefined>;
 
 export const ROUTE_NAMES = ROUTES.map((route) => route.name) as [RouteName, ...RouteName[]];
@@ -506,7 +658,9 @@ export const ANSWERED_PATHS: readonly AnsweredPath[] = (() => {
   };
   for (const route of ROUTES) {
     answer(route.path, route.method, route.name);
-    if (route.kind === "proxied") answer(upstreamShapedPath(route), route.method, route.name);
+    if (route.kind === "proxied" || route.kind === "forwarded") {
+      answer(upstreamShapedPath(route), route.method, route.name);
+    }
   }
   answer("/openapi.json", "GET", "openapi");
   answer("/docs", "GET", "docs");

@@ -100,6 +100,10 @@ export class SharedKey {
   #lastLoadStartedAt = Number.NEGATIVE_INFINITY;
   /** The step the newest change concerning the whole copy was received at. */
   #changedStep = Number.NEGATIVE_INFINITY;
+  /** The step the newest such change made by the proxy's own write was received at: no renewal gap for it. */
+  #writtenStep = Number.NEGATIVE_INFINITY;
+  /** The step the load in flight began at. */
+  #inFlightStep = Number.NEGATIVE_INFINITY;
   /** Since this step the feed has known the key without a lapse: only copies loaded after it are vouched for. */
   #registeredStep = Number.POSITIVE_INFINITY;
   #registeredUntil = Number.NEGATIVE_INFINITY;
@@ -150,10 +154,12 @@ export class SharedKey {
     const policy = { ttlSeconds, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: request.staleIfErrorSeconds };
     let state = copy ? freshness(copy, policy, now) : "expired";
     const outdated = copy !== undefined && this.#changedStep > this.#copyStep;
+    const written = this.#writtenStep > this.#copyStep;
     if (copy && state === "fresh" && outdated) {
-      // Outdated by a change: renewed now, unless a load began less than 2 s ago; until
-      // then it is served as it is, not vouched for, and the next ask renews it.
-      if (this.#inFlight || now - this.#lastLoadStartedAt < MIN_RENEWAL_GAP_MS) {
+      // Outdated by a change: renewed now, unless a load began less than 2 s ago (and the
+      // change is no write through the proxy); until then it is served as it is, not
+      // vouched for, and the next ask renews it.
+      if (!written && (this.#inFlight || now - this.#lastLoadStartedAt < MIN_RENEWAL_GAP_MS)) {
         return { kind: "answer", answer: copy, fetched: false };
       }
       state = "stale-if-error";
@@ -163,9 +169,12 @@ export class SharedKey {
       return { kind: "answer", answer: vouched ? { ...copy, currentAt: now } : copy, fetched: false };
     }
     // A copy known to be outdated is renewed as a change's renewal is: ahead of refreshes due to age.
-    const loading = outdated
-      ? this.#start({ ...request, quotaKey: RENEWAL_QUOTA_KEY }, loaders, RENEWAL_DEMAND)
-      : this.#start(request, loaders, this.#demand(request, ttlSeconds, now));
+    const renewal = { ...request, quotaKey: RENEWAL_QUOTA_KEY };
+    const loading = written
+      ? this.#loadSince(this.#writtenStep, renewal, loaders, RENEWAL_DEMAND)
+      : outdated
+        ? this.#start(renewal, loaders, RENEWAL_DEMAND)
+        : this.#start(request, loaders, this.#demand(request, ttlSeconds, now));
     if (!copy || state === "expired") return loading;
     const within = await runtime.within(loading, request.staleIfSlowMs);
     return within.settled ? within.value : { kind: "failure", failure: toFailure(slowError()), copy };
@@ -182,14 +191,32 @@ export class SharedKey {
       // Without a copy there is nothing to patch: the next load brings the whole index.
       if (!this.#copy) return;
       this.#pendingPatches.set(notice.meetingId, ++this.#steps);
+      const request = this.#lastRequest;
+      // The proxy's own write is patched in at once, whatever was spent (one call per write).
+      if (notice.fromWrite && request) {
+        await this.#patch({ ...request, quotaKey: RENEWAL_QUOTA_KEY }, notice.meetingId, loaders);
+        return;
+      }
       await this.#patchDue(loaders);
       return;
     }
     this.#changedStep = ++this.#steps;
+    if (notice.fromWrite) this.#writtenStep = this.#changedStep;
     const request = this.#lastRequest;
     if (notice.action !== "renew" || !request || !this.#copy) return;
+    const renewal = { ...request, quotaKey: RENEWAL_QUOTA_KEY };
+    if (notice.fromWrite) {
+      await this.#loadSince(this.#writtenStep, renewal, loaders, RENEWAL_DEMAND);
+      return;
+    }
     if (this.#inFlight || now - this.#lastLoadStartedAt < MIN_RENEWAL_GAP_MS) return;
-    await this.#start({ ...request, quotaKey: RENEWAL_QUOTA_KEY }, loaders, RENEWAL_DEMAND);
+    await this.#start(renewal, loaders, RENEWAL_DEMAND);
+  }
+
+  /** A load begun after `step`: the one in flight if it began after, else a new one once that settles. */
+  async #loadSince(step: number, request: SharedRequest, loaders: EntryLoaders, demand: Demand): Promise<SharedResult> {
+    if (this.#inFlight && this.#inFlightStep < step) await this.#inFlight;
+    return this.#start(request, loaders, demand);
   }
 
   /** Whether the change feed knows this entry (registering it again once an hour); false: it is told of no change. */
@@ -223,6 +250,7 @@ export class SharedKey {
   async #load(request: SharedRequest, loaders: EntryLoaders, urgentDemand?: Demand): Promise<SharedResult> {
     const now = this.#now();
     const step = ++this.#steps;
+    this.#inFlightStep = step;
     this.#lastLoadStartedAt = now;
     const copy = this.#copy;
     const pages = copy ? loaders.wholeLoadCost(request, copy) : 1;

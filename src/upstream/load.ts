@@ -10,6 +10,7 @@ import { ApiError } from "../errors.ts";
 import { createUpstreamHttp, type UpstreamSuccess, type UpstreamTrace } from "./http.ts";
 import { getEveryPage } from "./paging.ts";
 import type { UpstreamRequest, UpstreamSettings } from "./request.ts";
+import { withoutFields } from "./withheld.ts";
 
 /** The further pages of a load the budget already let begin: the deployment's spend, no caller's. */
 const LATER_PAGES_QUOTA_KEY = `${PROXY_QUOTA_PREFIX}later-pages`;
@@ -24,6 +25,8 @@ export interface LoadRequest {
   callerShare?: Allowance | null;
   upstream: UpstreamRequest;
   settings: UpstreamSettings;
+  /** Fields of the answer's data never passed on (a meeting's recording and AI settings). */
+  withheld?: readonly string[];
 }
 
 /**
@@ -77,7 +80,7 @@ export async function loadThroughGate(
     const success = everyPage
       ? await getEveryPage({ ...request.upstream, everyPage }, get)
       : await get(request.upstream);
-    return { ...success, producedAt: gateway.now() };
+    return { ...success, body: withoutFields(success.body, request.withheld ?? []), producedAt: gateway.now() };
   } catch (error) {
     if (error instanceof ApiError && error.kind === "not_found") {
       return { status: 404, body: error.message, producedAt: gateway.now() };

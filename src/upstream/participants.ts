@@ -1,17 +1,12 @@
 /**
  * @module The participant calls joining needs: add, refresh a token, edit, look one up, and
- * find one by its custom id. Each takes its permits as a join (a person is waiting): the
- * first call of a join takes its turn in the joins' share, the calls after it follow.
+ * find one by its custom id. Each takes its permits as a write (writes.ts): a person is waiting.
  * Adding is not idempotent (each call makes a new participant): it is made once and never
  * retried; the others are retried like reads. The bodies sent are exactly the
  * participant's fields, in the order the official SDK sends them, and nothing else.
  */
-import { type Allowance, allowancesOf } from "../budget/gate.ts";
-import { gatePermits, type PermitSource } from "../budget/permits.ts";
 import { ApiError } from "../errors.ts";
-import { createUpstreamHttp, type UpstreamCall, type UpstreamTrace } from "./http.ts";
-import type { UpstreamGateway } from "./load.ts";
-import type { UpstreamSettings } from "./request.ts";
+import { upstreamWrites, type WriteOptions } from "./writes.ts";
 
 /** A participant as the upstream describes it (without its token, which is apart). */
 export interface Participant {
@@ -89,54 +84,10 @@ function presetMistake(error: unknown, preset: string): unknown {
   return error;
 }
 
-export interface ParticipantCallsOptions {
-  gateway: UpstreamGateway;
-  settings: UpstreamSettings;
-  /** Whose share of the budget the calls count against: `user:<id>` or `key:<id>`. */
-  quotaKey: string;
-  /** A managed key's own upstream share, in place of CALLER_MISS_BUDGET. */
-  callerShare?: Allowance;
-  /** The meeting is not known to exist: the join is a probe (few per caller and for the deployment). */
-  probe: boolean;
-  trace: UpstreamTrace;
-}
-
-/** A join's permits: the first takes its turn in the joins' share (as a probe, maybe); every later one follows it. */
-function joinPermits({ gateway, settings, quotaKey, callerShare, probe }: ParticipantCallsOptions): PermitSource {
-  const source = (followUp: boolean) =>
-    gatePermits({
-      gate: gateway.gate,
-      request: {
-        priority: "join",
-        urgency: 1,
-        quotaKey,
-        route: "join",
-        probe,
-        followUp,
-        ...allowancesOf(settings, callerShare),
-      },
-      hasCopy: false,
-      throttle: gateway.throttle,
-      now: gateway.now,
-    });
-  const first = source(false);
-  const later = source(true);
-  let admitted = false;
-  return {
-    async acquire() {
-      const decision = await (admitted ? later : first).acquire();
-      admitted ||= decision.granted;
-      return decision;
-    },
-    pauseUntil: (untilMs) => first.pauseUntil(untilMs),
-  };
-}
+export type ParticipantCallsOptions = Omit<WriteOptions, "route">;
 
 export function participantCalls(options: ParticipantCallsOptions) {
-  const { gateway, settings, trace } = options;
-  const http = createUpstreamHttp(settings, gateway.token);
-  const permits = joinPermits(options);
-  const call = (request: UpstreamCall) => http.send(request, trace, permits);
+  const call = upstreamWrites({ ...options, route: "join" });
   const participantsOf = (meetingId: string) => `/meetings/${encodeURIComponent(meetingId)}/participants`;
   const participantPath = (meetingId: string, participantId: string) =>
     `${participantsOf(meetingId)}/${encodeURIComponent(participantId)}`;

@@ -63,6 +63,26 @@ describe("which stored answers a meeting's change concerns", () => {
       change("meeting.ended"),
       false,
     ],
+    ["the app's meetings, when one is created", { kind: "meetings" }, change("meeting.created"), true],
+    ["the app's meetings, when one is changed", { kind: "meetings" }, change("meeting.updated"), true],
+    ["the app's meetings, when someone is kicked", { kind: "meetings" }, change("meeting.kicked"), false],
+    ["the app's meetings, when a session starts", { kind: "meetings" }, change("meeting.started"), false],
+    ["the meeting, when it is changed", { kind: "meeting-record", meetingId: M }, change("meeting.updated"), true],
+    [
+      "another meeting, when one is changed",
+      { kind: "meeting-record", meetingId: OTHER },
+      change("meeting.updated"),
+      false,
+    ],
+    ["the meeting, when its session ends", { kind: "meeting-record", meetingId: M }, change("meeting.ended"), false],
+    [
+      "its own active session, when someone is kicked",
+      { kind: "meeting", meetingId: M },
+      change("meeting.kicked"),
+      true,
+    ],
+    ["its own active session, when it is renamed", { kind: "meeting", meetingId: M }, change("meeting.updated"), false],
+    ["every session of the app, when a meeting is created", { kind: "sessions" }, change("meeting.created"), false],
   ];
   it.each(cases)("%s", (_name, scope, meetingChange, expected) => {
     expect(concerns(scope, meetingChange)).toBe(expected);
@@ -82,6 +102,21 @@ describe("the change feed", () => {
       { cacheKey: "list", action: "drop", meetingId: M },
     ]);
     expect(feed.lastChangeAt).toBe(1_000);
+  });
+
+  it("marks the notices of the proxy's own writes, and only RealtimeKit's news counts as webhooks arriving", () => {
+    const feed = new ChangeFeed(mapKv(), () => 1_000);
+    feed.register("active", { kind: "meeting", meetingId: M });
+    feed.register("meetings", { kind: "meetings" });
+    feed.register("record", { kind: "meeting-record", meetingId: M });
+    expect(feed.changed(change("meeting.kicked"))).toEqual([
+      { cacheKey: "active", action: "renew", meetingId: M, fromWrite: true },
+    ]);
+    expect(feed.changed(change("meeting.updated"))).toEqual([
+      { cacheKey: "meetings", action: "drop", meetingId: M, fromWrite: true },
+      { cacheKey: "record", action: "drop", meetingId: M, fromWrite: true },
+    ]);
+    expect(feed.lastChangeAt).toBeUndefined();
   });
 
   it("keeps what it knows across a restart, and forgets keys no one registered for two hours", () => {

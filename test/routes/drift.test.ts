@@ -36,20 +36,21 @@ function concrete(pattern: string): string {
 }
 
 describe("the route table is the single source of truth", () => {
-  it("every entry is in the router with its method, at its path and, when proxied, at its upstream-shaped path", () => {
+  it("every entry is in the router with its method, at its path and, when proxied or forwarded, at its upstream-shaped path", () => {
     const routes = registered();
     for (const route of ROUTES) {
       expect(routes, route.name).toContain(`${route.method} ${route.path}`);
-      if (route.kind === "proxied")
+      if (route.kind === "proxied" || route.kind === "forwarded")
         expect(routes, route.name).toContain(`${route.method} ${upstreamShapedPath(route)}`);
     }
   });
 
   it("every entry is in the OpenAPI document under its method, and the document has nothing else", () => {
     const expected = ROUTES.flatMap((route) =>
-      (route.kind === "proxied" ? [route.path, upstreamShapedPath(route)] : [route.path]).map(
-        (path) => `${route.method.toLowerCase()} ${toOpenApi(path)}`,
-      ),
+      (route.kind === "proxied" || route.kind === "forwarded"
+        ? [route.path, upstreamShapedPath(route)]
+        : [route.path]
+      ).map((path) => `${route.method.toLowerCase()} ${toOpenApi(path)}`),
     );
     const documented = Object.entries(openapi.paths).flatMap(([path, operations]) =>
       Object.keys(operations).map((method) => `${method} ${path}`),

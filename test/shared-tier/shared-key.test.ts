@@ -79,6 +79,21 @@ describe("the live-sessions index's key, told of changes", () => {
     expect(calls).toEqual({ whole: 2, patches: ["a"] });
   });
 
+  it("patches the proxy's own write in at once, even past the TTL's spending and within 2 s", async () => {
+    let now = 0;
+    const entry = new SharedKey({ now: () => now, register: registered });
+    const { calls, loaders } = countingLoaders(() => now, 50);
+    await entry.answer(INDEX_REQUEST, loaders);
+    now = 100;
+    await entry.notice({ cacheKey: "index", action: "patch", meetingId: "a", fromWrite: true }, loaders);
+    now = 200;
+    await entry.notice({ cacheKey: "index", action: "patch", meetingId: "a", fromWrite: true }, loaders);
+    expect(calls).toEqual({ whole: 1, patches: ["a", "a"] });
+    // A webhook's change at the same moment waits for the next TTL, as before.
+    await entry.notice({ cacheKey: "index", action: "patch", meetingId: "b" }, loaders);
+    expect(calls.patches).toEqual(["a", "a"]);
+  });
+
   it("patches a meeting at most once every 2 s, however many changes arrive", async () => {
     let now = 0;
     const entry = new SharedKey({ now: () => now, register: registered });
@@ -225,6 +240,50 @@ describe("one shared-tier entry, on its own", () => {
     now += 1_600;
     // Past the gap, the next ask renews it.
     expect(await entry.answer(MEETING_REQUEST, loaders)).toMatchObject({ kind: "answer", fetched: true });
+    expect(state.loads).toBe(3);
+  });
+
+  it("a write through the proxy renews at once, even within 2 s of the last load: its caller reads next", async () => {
+    let now = 1_000;
+    const { state, loaders } = meetingLoaders(() => now);
+    const entry = new SharedKey({ now: () => now, register: registered });
+    await entry.answer(MEETING_REQUEST, loaders);
+    now += 100;
+    const kicked = { cacheKey: "meeting", action: "renew", meetingId: "qwerty-asdfgh", fromWrite: true } as const;
+    await entry.notice(kicked, loaders);
+    expect(state.loads).toBe(2);
+    now += 100;
+    await entry.notice({ cacheKey: "meeting", action: "drop", meetingId: "qwerty-asdfgh", fromWrite: true }, loaders);
+    expect(answerOf(await entry.answer(MEETING_REQUEST, loaders)).body).toContain("session-3");
+  });
+
+  it("after a write, a load that began before it is not the answer: a new one begins once it settles", async () => {
+    let now = 1_000;
+    const { state, loaders } = meetingLoaders(() => now);
+    const entry = new SharedKey({ now: () => now, register: registered });
+    await entry.answer(MEETING_REQUEST, loaders);
+    // Past every window: a refresh is waited for, never answered by the old copy.
+    now += 400_000;
+    let release = () => {};
+    let began = () => {};
+    const loading = new Promise<void>((resolve) => (began = resolve));
+    const held: EntryLoaders = {
+      ...loaders,
+      load: async (request, demand, trace) => {
+        const answered = new Promise<void>((resolve) => (release = resolve));
+        began();
+        await answered;
+        return loaders.load(request, demand, trace);
+      },
+    };
+    // A refresh is under way (the copy expired) when the write's drop arrives.
+    const before = entry.answer(MEETING_REQUEST, held);
+    await loading;
+    await entry.notice({ cacheKey: "meeting", action: "drop", meetingId: "qwerty-asdfgh", fromWrite: true }, loaders);
+    const after = entry.answer(MEETING_REQUEST, loaders);
+    release();
+    expect(answerOf(await before).body).toContain("session-2");
+    expect(answerOf(await after).body).toContain("session-3");
     expect(state.loads).toBe(3);
   });
 

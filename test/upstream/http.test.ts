@@ -163,7 +163,7 @@ describe("X-Request-Id", () => {
 describe("routes and methods", () => {
   it("answers 404 in the envelope for an unknown path, without the upstream", async () => {
     const fake = useFakeUpstream();
-    const response = await callProxy("/meetings");
+    const response = await callProxy("/meetings/qwerty-asdfgh/recordings");
     expect(response.status).toBe(404);
     expect(await errorBody(response)).toMatchObject({ success: false, error: { code: 404, message: "no such route" } });
     expect(fake.requests).toHaveLength(0);
