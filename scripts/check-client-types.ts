@@ -1,11 +1,12 @@
 /**
- * @module `npm run check:client`: proves the typed client installs and works in another
+ * @module `npm run check:client`: proves the package's clients install and work in another
  * project. Packs the package as `npm pack` does for anyone (its `prepare` script builds
- * the declarations), unpacks the tarball into a temporary consumer's node_modules, and
- * type-checks a consumer that imports `realtimekit-proxy/client` as a dependency would:
- * strict, no `skipLibCheck`, no Workers types, no `Env`. Each route is called with
- * typed params and query; calls that must not compile are marked `@ts-expect-error`
- * (so a loosened type fails the check too).
+ * the declarations and the browser modules), unpacks the tarball into a temporary
+ * consumer's node_modules, and type-checks a consumer that imports
+ * `realtimekit-proxy/client`, `/browser` and `/react` as a dependency would: strict, no
+ * `skipLibCheck`, no Workers types, no `Env`. Each route is called with typed params and
+ * query; calls that must not compile are marked `@ts-expect-error` (so a loosened type
+ * fails the check too). Then the consumer imports `/browser` and `/react` at run time.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -18,6 +19,14 @@ const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
 const CONSUMER = `
 import { hc } from "hono/client";
 import type { AppType, SessionsEnvelope } from "realtimekit-proxy/client";
+import {
+  type ActiveSession,
+  type ActiveSessionState,
+  createProxyClient,
+  type JoinData,
+  type ProxyError,
+} from "realtimekit-proxy/browser";
+import { ProxyClientProvider, useActiveSession, useJoin } from "realtimekit-proxy/react";
 
 const proxy = hc<AppType>("https://proxy.example.com", { headers: { Authorization: "Bearer rkp_x" } });
 
@@ -42,7 +51,31 @@ export async function everyRoute(meetingId: string, sessionId: string): Promise<
   return page.data.sessions.length + names.length + health.version.length + status.data.budget.available;
 }
 
+const browser = createProxyClient({ baseUrl: "https://proxy.example.com", getToken: async () => "id-token" });
+
+export function watchAndJoin(meetingId: string): Promise<string> {
+  const stop = browser.watchActiveSession(meetingId, (state: ActiveSessionState<ActiveSession>) => {
+    const people: number | undefined = state.data?.live_participants;
+    const failed: ProxyError | null = state.error;
+    void people;
+    void failed;
+  });
+  stop();
+  return browser.join(meetingId, { name: "Ada" }).then((data: JoinData) => data.token);
+}
+
+export function useMeeting(meetingId: string) {
+  const { data, live, error } = useActiveSession(meetingId);
+  const { join, token, joining } = useJoin(meetingId);
+  const title: string | undefined = data?.meeting_display_name;
+  return { title, live, error, join, token, joining, provider: ProxyClientProvider };
+}
+
 export async function mistakes(sessionId: string) {
+  // @ts-expect-error: a join names no preset (the proxy chooses it)
+  await browser.join("m", { preset_name: "host" });
+  // @ts-expect-error: the watch is told a state, not a Response
+  browser.watchActiveSession("m", (state: Response) => state);
   // @ts-expect-error: an unknown query param
   await proxy.sessions.$get({ query: { colour: "red" } });
   // @ts-expect-error: active-session needs its meetingId
@@ -61,17 +94,25 @@ function run(args: string[], cwd: string): void {
 const consumer = mkdtempSync(join(tmpdir(), "realtimekit-proxy-consumer-"));
 try {
   // The package exactly as `npm pack` makes it (and as a git install gets it, through the same prepare script).
-  const [packed] = JSON.parse(
-    execFileSync("npm", ["pack", "--json", "--pack-destination", consumer], { cwd: root, encoding: "utf8" }),
-  ) as { filename: string; files: { path: string }[] }[];
-  if (!packed?.files.some((file) => file.path === "types/src/client.d.ts")) {
-    throw new Error("npm pack left out types/src/client.d.ts");
+  const output = execFileSync("npm", ["pack", "--json", "--pack-destination", consumer], {
+    cwd: root,
+    encoding: "utf8",
+  });
+  // The prepare scripts' own lines come first; npm's JSON is the last thing it prints.
+  const [packed] = JSON.parse(output.slice(output.lastIndexOf("\n[") + 1)) as {
+    filename: string;
+    files: { path: string }[];
+  }[];
+  for (const shipped of ["types/src/client.d.ts", "types/browser/index.d.ts", "lib/browser.js", "lib/react.js"]) {
+    if (!packed?.files.some((file) => file.path === shipped)) throw new Error(`npm pack left out ${shipped}`);
   }
   const installed = join(consumer, "node_modules", "realtimekit-proxy");
   mkdirSync(installed, { recursive: true });
   execFileSync("tar", ["-xzf", join(consumer, packed.filename), "-C", installed, "--strip-components=1"]);
   // The libraries its types name, as npm would install them beside it (they are its dependencies).
-  for (const library of ["hono", "zod"]) {
+  // React is the consumer's own (an optional peer dependency), with its types.
+  mkdirSync(join(consumer, "node_modules", "@types"));
+  for (const library of ["hono", "zod", "react", "@types/react", "csstype"]) {
     symlinkSync(join(root, "node_modules", library), join(consumer, "node_modules", library), "dir");
   }
   writeFileSync(join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
@@ -93,8 +134,20 @@ try {
   );
   writeFileSync(join(consumer, "consumer.ts"), CONSUMER);
   run(["-p", "tsconfig.json"], consumer);
+  // At run time too: the exports resolve to modules that load (React's is the consumer's).
+  const loaded = execFileSync(
+    process.execPath,
+    [
+      "--input-type=module",
+      "-e",
+      `const browser = await import("realtimekit-proxy/browser"); const react = await import("realtimekit-proxy/react");
+       console.log(typeof browser.createProxyClient, typeof react.useActiveSession, typeof react.useJoin);`,
+    ],
+    { cwd: consumer, encoding: "utf8" },
+  ).trim();
+  if (loaded !== "function function function") throw new Error(`the browser modules loaded as: ${loaded}`);
   console.log(
-    `${packed.filename} (${packed.files.length} files) installs, and a consumer project type-checks against realtimekit-proxy/client (strict, no skipLibCheck, no Env)`,
+    `${packed.filename} (${packed.files.length} files) installs, and a consumer project type-checks against realtimekit-proxy/client, /browser and /react (strict, no skipLibCheck, no Env), and loads /browser and /react`,
   );
 } finally {
   rmSync(consumer, { recursive: true, force: true });

@@ -1,9 +1,13 @@
 /**
- * The example frontend: shows a meeting's active session and its sessions through the
- * proxy with the typed client, polling politely. It holds no token and no API key.
+ * The example frontend: a meeting's active session, watched with the browser client
+ * (`realtimekit-proxy/browser`: it polls politely, and once for all tabs), the meeting's
+ * sessions with the typed client, and a signed-in user's join handed to RealtimeKit's
+ * browser SDK. It holds no API key; the only token it holds is the user's own.
  */
 import RealtimeKitClient from "@cloudflare/realtimekit";
 import { hc } from "hono/client";
+// In an app: import { createProxyClient } from "realtimekit-proxy/browser";
+import { type ActiveSession, type ActiveSessionState, createProxyClient } from "../../browser/index.ts";
 // Declarations emitted by `npm run typecheck` (tsconfig.types.json): the Worker's code
 // is checked against the Workers runtime, this page against the DOM.
 import type { AppType } from "../../types/src/client.d.ts";
@@ -14,23 +18,17 @@ declare const __IDENTITY_PROVIDER_URL__: string;
 
 const params = new URLSearchParams(location.search);
 const PROXY_URL = params.get("proxy") ?? __PROXY_URL__;
-const MIN_POLL_SECONDS = 5;
-const client = hc<AppType>(PROXY_URL, {
+const typed = hc<AppType>(PROXY_URL, {
   // A request id per call: it lets an operator find this request in the proxy's logs.
   headers: () => ({ "X-Request-Id": `web-${crypto.randomUUID()}` }),
 });
 
 const byId = (id: string) => document.getElementById(id) as HTMLElement;
 let meetingId = params.get("meeting") ?? "6bf2b8be-04dd-4191-b602-1128921a306b";
-let timers: number[] = [];
-
-/** Seconds until the next poll: what the answer allows, never less than MIN_POLL_SECONDS. */
-function nextPollSeconds(response: Response): number {
-  const retryAfter = Number(response.headers.get("Retry-After"));
-  if (Number.isFinite(retryAfter) && retryAfter > 0) return Math.max(retryAfter, MIN_POLL_SECONDS);
-  const maxAge = /max-age=(\d+)/.exec(response.headers.get("Cache-Control") ?? "")?.[1];
-  return Math.max(Number(maxAge ?? 0), MIN_POLL_SECONDS);
-}
+/** The signed-in user's ID token, once they signed in (the join below asks for it). */
+let userToken: string | undefined;
+const client = createProxyClient({ baseUrl: PROXY_URL, getToken: () => userToken });
+let watching: AbortController | undefined;
 
 function text(tag: string, content: string, className = ""): HTMLElement {
   const element = document.createElement(tag);
@@ -49,16 +47,16 @@ function showFailure(target: HTMLElement, message: string) {
   target.dataset.state = "error";
 }
 
-async function pollActiveSession(): Promise<number> {
+/** Shows what the watch tells: the live session, none, or why the last poll failed. */
+function showActiveSession({ data, error }: ActiveSessionState<ActiveSession>) {
   const target = byId("active-session");
-  const response = await client.meetings[":meetingId"]["active-session"].$get({ param: { meetingId } });
-  // The typed client knows the success status; errors arrive as other statuses.
-  const status: number = response.status;
-  if (status === 404) {
+  if (error) {
+    const hint = error.status === 0 ? " Is this origin in ALLOWED_ORIGINS?" : "";
+    showFailure(target, `The proxy could not be read from this page (${error.message}).${hint}`);
+  } else if (!data) {
     target.replaceChildren(text("p", "No live session right now.", "muted"));
     target.dataset.state = "idle";
-  } else if (response.ok) {
-    const { data } = await response.json();
+  } else {
     target.replaceChildren(
       text("p", data.meeting_display_name, "title"),
       text(
@@ -68,22 +66,21 @@ async function pollActiveSession(): Promise<number> {
       text("span", data.status, "live"),
     );
     target.dataset.state = "live";
-  } else {
-    showFailure(target, await errorMessage(response));
   }
-  return nextPollSeconds(response);
+  byId("status").textContent = `Updated ${new Date().toLocaleTimeString()}`;
 }
 
-async function pollSessions(): Promise<number> {
+/** The meeting's latest sessions, once (a list is read when asked for, not polled). */
+async function showSessions() {
   const target = byId("sessions");
-  const response = await client.sessions.$get({
+  const response = await typed.sessions.$get({
     query: { associated_id: meetingId, per_page: "10", sort_by: "createdAt", sort_order: "DESC" },
   });
   if (!response.ok) {
     const status: number = response.status;
     const hint = status === 401 ? " (/sessions needs a key: make it public with PUBLIC_ROUTES, see the README)" : "";
     showFailure(target, `${await errorMessage(response)}${hint}`);
-    return nextPollSeconds(response);
+    return;
   }
   const { data, paging } = await response.json();
   const rows = data.sessions.map((session) => {
@@ -102,25 +99,6 @@ async function pollSessions(): Promise<number> {
   table.append(head, ...rows);
   target.replaceChildren(table, text("p", `${paging?.total_count ?? rows.length} sessions in all`, "muted"));
   target.dataset.state = "loaded";
-  return nextPollSeconds(response);
-}
-
-/** Runs one poller forever; a network failure (CORS refusal included) is shown and retried later. */
-function schedule(poll: () => Promise<number>, target: HTMLElement) {
-  const run = async () => {
-    let seconds = MIN_POLL_SECONDS;
-    try {
-      seconds = await poll();
-      byId("status").textContent = `Updated ${new Date().toLocaleTimeString()}`;
-    } catch (error) {
-      showFailure(
-        target,
-        `The proxy could not be read from this page (${String(error)}). Is this origin in ALLOWED_ORIGINS?`,
-      );
-    }
-    timers.push(window.setTimeout(run, seconds * 1000));
-  };
-  void run();
 }
 
 /**
@@ -142,16 +120,14 @@ async function join(name: string, role: string) {
   const target = byId("join");
   target.dataset.state = "joining";
   target.replaceChildren(text("p", "Signing in…", "muted"));
-  const userToken = await signIn(name, role);
-  const response = await client.meetings[":meetingId"].join.$post(
-    { param: { meetingId } },
-    { headers: { Authorization: `Bearer ${userToken}` } },
-  );
-  if (!response.ok) {
-    showFailure(target, await errorMessage(response));
+  userToken = await signIn(name, role);
+  let data: Awaited<ReturnType<typeof client.join>>;
+  try {
+    data = await client.join(meetingId);
+  } catch (error) {
+    showFailure(target, `The join failed (${String(error)}).`);
     return;
   }
-  const { data } = await response.json();
   target.replaceChildren(
     text(
       "p",
@@ -179,12 +155,14 @@ byId("join-form").addEventListener("submit", (event) => {
 });
 
 function start() {
-  for (const timer of timers) clearTimeout(timer);
-  timers = [];
+  watching?.abort();
+  watching = new AbortController();
   byId("proxy-url").textContent = PROXY_URL;
   (byId("meeting-id") as HTMLInputElement).value = meetingId;
-  schedule(pollActiveSession, byId("active-session"));
-  schedule(pollSessions, byId("sessions"));
+  client.watchActiveSession(meetingId, showActiveSession, { signal: watching.signal });
+  showSessions().catch((error) =>
+    showFailure(byId("sessions"), `The proxy could not be read from this page (${String(error)}).`),
+  );
 }
 
 byId("meeting-form").addEventListener("submit", (event) => {

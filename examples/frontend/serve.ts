@@ -1,6 +1,7 @@
 /**
- * @module `npm run example`: bundles the example page with esbuild and serves it on its
- * own origin (http://localhost:5173 by default), apart from the proxy's.
+ * @module `npm run example`: bundles the example pages (plain, and React at /react/) with
+ * esbuild and serves them on their own origin (http://localhost:5173 by default), apart
+ * from the proxy's.
  */
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -14,19 +15,23 @@ const IDENTITY_PROVIDER_URL = `http://localhost:${PORTS.upstream.port}${LOCAL_SI
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
-/** The page, bundled, reading the proxy at `proxyUrl` (npm start's, which follows PORT). */
+/** A page's script, bundled, reading the proxy at `proxyUrl` (npm start's, which follows PORT). */
 export async function bundleExample(
+  entry = here("./main.ts"),
   proxyUrl = PROXY_URL,
   identityProviderUrl = IDENTITY_PROVIDER_URL,
 ): Promise<string> {
   const result = await build({
-    entryPoints: [here("./main.ts")],
+    entryPoints: [entry],
+    jsx: "automatic",
     bundle: true,
     format: "esm",
     target: "es2022",
     minify: true,
     write: false,
     define: {
+      // React reads it; a browser has no `process`.
+      "process.env.NODE_ENV": JSON.stringify("production"),
       __PROXY_URL__: JSON.stringify(proxyUrl),
       __IDENTITY_PROVIDER_URL__: JSON.stringify(identityProviderUrl),
     },
@@ -34,11 +39,15 @@ export async function bundleExample(
   return result.outputFiles[0]?.text ?? "";
 }
 
-/** Serves index.html and main.js on 127.0.0.1:port; resolves once listening. */
+/** Serves both pages (index.html and main.js; /react/ the same) on 127.0.0.1:port; resolves once listening. */
 export async function serveExample(port: number): Promise<Server> {
+  const html = "text/html; charset=utf-8";
+  const script = "text/javascript; charset=utf-8";
   const files: Record<string, [string, string]> = {
-    "/": ["text/html; charset=utf-8", readFileSync(here("./index.html"), "utf8")],
-    "/main.js": ["text/javascript; charset=utf-8", await bundleExample()],
+    "/": [html, readFileSync(here("./index.html"), "utf8")],
+    "/main.js": [script, await bundleExample()],
+    "/react/": [html, readFileSync(here("../react/index.html"), "utf8")],
+    "/react/main.js": [script, await bundleExample(here("../react/main.tsx"))],
   };
   const server = createServer((request, response) => {
     const file = files[new URL(request.url ?? "/", "http://x").pathname];
