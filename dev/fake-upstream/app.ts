@@ -2,10 +2,11 @@
  * @module A fake of the RealtimeKit API, used by `npm start`, the tests, the benchmark and
  * the simulation. It checks the bearer token like Cloudflare does, serves seeded sessions
  * with every documented filter, sort and paging, the participants of meetings, and can be
- * told to fail. Its meetings are records (listed, created, changed, with the recording
- * settings a real app has); they start and end (`POST /fake/meetings/:id/start|end`, or
- * someone joining), people are kicked out of them, and it delivers signed webhooks of each
- * change. Beside it, a local identity provider (`/idp/...`) issues user tokens.
+ * told to fail (`POST /fake/fail-next`; `GET /fake/requests` lists what it was asked). Its
+ * meetings are records (listed, created, changed, with the recording settings a real app
+ * has); they start and end (`POST /fake/meetings/:id/start|end`, or someone joining),
+ * people are kicked out of them, and it delivers signed webhooks of each change. Beside
+ * it, a local identity provider (`/idp/...`) issues user tokens.
  */
 import { type Context, Hono } from "hono";
 import {
@@ -199,6 +200,24 @@ export function createFakeUpstream(options: FakeUpstreamOptions = {}) {
       data: { events: changes.map(({ event, session }) => ({ event, session: session.id })) },
     });
   });
+
+  // Tried from outside (npm start): the next answers fail as told, and what the API was asked.
+  controlApp.post("/fake/fail-next", async (c) => {
+    const body = (await c.req.json().catch(() => ({}))) as { status?: unknown; times?: unknown };
+    const status = typeof body.status === "number" && body.status >= 400 && body.status <= 599 ? body.status : 503;
+    const times = typeof body.times === "number" && body.times >= 1 && body.times <= 10 ? body.times : 1;
+    faults.push(...Array.from({ length: times }, () => ({ status })));
+    return c.json({ success: true, data: { status, times } });
+  });
+  controlApp.get("/fake/requests", (c) =>
+    c.json({
+      success: true,
+      data: requests.slice(-100).map((request) => ({
+        method: request.method,
+        path: new URL(request.url).pathname.replace(/^.*\/realtime\/kit\/[^/]+/, ""),
+      })),
+    }),
+  );
 
   const app = new Hono().basePath("/client/v4/accounts/:account/realtime/kit/:app");
 

@@ -138,3 +138,19 @@ describe("the fake upstream's meetings", () => {
     expect(await send("POST", "/meetings/qwerty-asdfgh/active-session/kick", {})).toMatchObject({ status: 400 });
   });
 });
+
+describe("the fake upstream's control endpoints, for trying failures from outside", () => {
+  it("fails the next requests as told, and lists what the API was asked", async () => {
+    const upstream = createFakeUpstream();
+    const control = (path: string, init?: RequestInit) =>
+      upstream.fetch(new Request(`http://127.0.0.1:8788${path}`, init));
+    await control("/fake/fail-next", { method: "POST", body: JSON.stringify({ status: 502, times: 2 }) });
+    const ask = () =>
+      upstream.fetch(
+        new Request(`${UPSTREAM_APP_URL}/meetings`, { headers: { Authorization: `Bearer ${FAKE_API_TOKEN}` } }),
+      );
+    expect([(await ask()).status, (await ask()).status, (await ask()).status]).toEqual([502, 502, 200]);
+    const { data } = (await (await control("/fake/requests")).json()) as { data: unknown[] };
+    expect(data).toEqual(Array.from({ length: 3 }, () => ({ method: "GET", path: "/meetings" })));
+  });
+});
