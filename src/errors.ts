@@ -158,6 +158,13 @@ const ERRORS = {
   },
 } as const satisfies Record<string, ErrorSpec>;
 
+/**
+ * The header the official `cloudflare` SDK obeys before retrying (`false`: it does not):
+ * sent with every error the same request cannot get past, and with a create that may have
+ * been made, so the SDK's own retries never make a second meeting.
+ */
+export const NO_RETRY_HEADER = "X-Should-Retry";
+
 /** Every way a request can fail, as the proxy names it (the `type` of every error body). */
 export type ErrorKind = keyof typeof ERRORS;
 

@@ -1,7 +1,7 @@
 /** @module CORS for browsers on the listed origins: exact origins only, errors readable too. */
 import { cors } from "hono/cors";
 
-const CORS_EXPOSED_HEADERS = ["X-Request-Id", "Cache-Status", "Age", "ETag", "Retry-After"];
+const CORS_EXPOSED_HEADERS = ["X-Request-Id", "Cache-Status", "Age", "ETag", "Retry-After", "X-Should-Retry"];
 const CORS_ALLOWED_HEADERS = [
   "Authorization",
   "If-None-Match",

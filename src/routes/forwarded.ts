@@ -12,7 +12,7 @@ import type { MeetingChange } from "../changes/feed.ts";
 import type { Config } from "../config.ts";
 import type { AppEnv } from "../context.ts";
 import { sha256Hex } from "../digest.ts";
-import { ApiError, errorSpec, type Failure, fromFailure } from "../errors.ts";
+import { ApiError, errorSpec, type Failure, fromFailure, NO_RETRY_HEADER } from "../errors.ts";
 import { logger } from "../log.ts";
 import { entriesChangedBy } from "../reads/answer-read.ts";
 import type { TieredCache } from "../reads/tiers.ts";
@@ -101,12 +101,13 @@ async function outcomeOf(
   return { outcome: result.outcome, trace, replayed: result.kind === "repeat" };
 }
 
-/**
- * A create that reached the upstream and got no answer may have created the meeting: the
- * caller is told so, and how to find out, rather than to simply try again.
- */
-function honest(route: AnyForwardedRoute, outcome: WriteOutcome, failure: Failure): Failure {
-  if (!route.creates || !outcome.reachedUpstream || !errorSpec(failure.kind).outcomeUnknown) return failure;
+/** A create that reached the upstream and got no answer may have created the meeting. */
+function mayHaveCreated(route: AnyForwardedRoute, outcome: WriteOutcome, failure: Failure): boolean {
+  return route.creates === true && outcome.reachedUpstream && errorSpec(failure.kind).outcomeUnknown === true;
+}
+
+/** The caller is told the meeting may exist, and how to find out, rather than to simply try again. */
+function withAdvice(failure: Failure): Failure {
   const advice =
     "the meeting may have been created: repeat with the same Idempotency-Key, or look for it with GET /meetings before creating it again";
   return { ...failure, message: `${failure.message}; ${advice}` };
@@ -154,7 +155,11 @@ export function forwardedHandlers(
     const { outcome, trace, replayed } = await outcomeOf(c, route, context, call, writeContext);
     c.set("upstreamTrace", trace);
     const replay: Record<string, string> = replayed ? { "Idempotent-Replayed": "true" } : {};
-    if (outcome.failure) throw fromFailure(honest(route, outcome, outcome.failure), replay);
+    if (outcome.failure) {
+      const mayExist = mayHaveCreated(route, outcome, outcome.failure);
+      const noRetry: Record<string, string> = mayExist ? { [NO_RETRY_HEADER]: "false" } : {};
+      throw fromFailure(mayExist ? withAdvice(outcome.failure) : outcome.failure, { ...replay, ...noRetry });
+    }
     const meetingId = meetingOf(params, outcome);
     if (!replayed) {
       const { event } = route.change(params);

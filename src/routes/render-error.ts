@@ -6,7 +6,7 @@
  */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { ApiError, type ErrorEnvelope } from "../errors.ts";
+import { ApiError, type ErrorEnvelope, errorSpec, NO_RETRY_HEADER } from "../errors.ts";
 import { logger } from "../log.ts";
 import { credentialOf, type Secrets } from "../secrets.ts";
 
@@ -36,6 +36,11 @@ export function renderError(secrets: Secrets) {
       }));
     }
     for (const [name, value] of Object.entries(apiError.headers)) c.header(name, value);
+    // The official SDK retries 5xx, 408, 409 and 429 unless told not to: the same request
+    // cannot succeed later when the table says so.
+    if (!errorSpec(apiError.kind).retryable && !(NO_RETRY_HEADER in apiError.headers)) {
+      c.header(NO_RETRY_HEADER, "false");
+    }
     if (apiError.retryAfter !== undefined) c.header("Retry-After", String(apiError.retryAfter));
     c.header("Cache-Control", "no-store");
     return c.json(body, apiError.status);

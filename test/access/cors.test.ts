@@ -94,7 +94,7 @@ describe("CORS on answers", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("Access-Control-Allow-Origin")).toBe(APP_ORIGIN);
     expect(response.headers.get("Access-Control-Expose-Headers")).toBe(
-      "X-Request-Id,Cache-Status,Age,ETag,Retry-After",
+      "X-Request-Id,Cache-Status,Age,ETag,Retry-After,X-Should-Retry",
     );
     expect(response.headers.has("Access-Control-Allow-Credentials")).toBe(false);
     expect(varyOf(response)).toContain("origin");

@@ -438,11 +438,21 @@ describe("creating: never retried; an Idempotency-Key makes repeats safe", () =>
     fake.failNext({ status: 503 }, { status: 503 }, { status: 503 });
     const failed = await create({ title: "x" });
     expect(failed.status).toBe(502);
+    expect(failed.headers.get("X-Should-Retry")).toBe("false");
     expect((await errorBody(failed)).error.message).toContain("Idempotency-Key");
     expect(fake.requests).toHaveLength(1);
     fake.failNext({ network: true }, { network: true });
     expect((await create({ title: "x" })).status).toBe(502);
     expect(fake.requests).toHaveLength(2);
+  });
+
+  it("the official SDK's own retries (twice by default) never send a create again once it may have been made", async () => {
+    const fake = useFakeUpstream();
+    fake.failNext({ status: 503 }, { status: 503 }, { status: 503 });
+    const retrying = new Cloudflare({ apiToken: API_KEY, baseURL: "http://proxy.test/client/v4", fetch: proxyFetch });
+    const call = retrying.realtimeKit.meetings.create(FAKE_APP_ID, { account_id: FAKE_ACCOUNT_ID, title: "Once" });
+    await expect(call).rejects.toMatchObject({ status: 502 });
+    expect(fake.requests).toHaveLength(1);
   });
 
   it("an update is retried after an upstream 5xx (it changes nothing twice)", async () => {

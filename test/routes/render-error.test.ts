@@ -20,6 +20,8 @@ describe("every error is one envelope that names its kind", () => {
     const response = await callProxy(path, init);
     expect(response.status).toBe(status);
     expect(response.headers.get("Cache-Control")).toBe("no-store");
+    // None of these can succeed by being sent again: the official SDK is told not to retry.
+    expect(response.headers.get("X-Should-Retry")).toBe("false");
     expect(await response.json()).toEqual({
       success: false,
       error: {
@@ -29,6 +31,15 @@ describe("every error is one envelope that names its kind", () => {
         ...(status === 400 ? { issues: expect.any(Array) } : {}),
       },
     });
+  });
+
+  it("a failure that may pass later carries no X-Should-Retry: the SDK's own rules (and Retry-After) apply", async () => {
+    const fake = useFakeUpstream();
+    fake.failNext({ status: 503 }, { status: 503 }, { status: 503 });
+    const response = await proxyWith({ SESSIONS_CACHE_TTL_SECONDS: "0" })("/sessions?search=retry");
+    expect(response.status).toBe(502);
+    expect(errorSpec("upstream_unavailable").retryable).toBe(true);
+    expect(response.headers.get("X-Should-Retry")).toBeNull();
   });
 
   it("an upstream failure is typed by what failed, with the status of its kind", async () => {
