@@ -5,7 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import { FAKE_ACCOUNT_ID, FAKE_API_TOKEN, FAKE_APP_ID } from "../dev/fake-upstream/data.ts";
-import { type Config, parseConfig } from "../src/config.ts";
+import { type Config, DURABLE_OBJECTS, parseConfig } from "../src/config.ts";
+import { KEY_RATE_TIERS, keyRateBinding } from "../src/rate-tiers.ts";
 import { ROUTE_CATALOG } from "../src/routes/table.ts";
 import type { SyncKv } from "../src/sync-kv.ts";
 
@@ -72,6 +73,16 @@ export function busiestWindow(arrivals: number[]): number {
   return max;
 }
 
+/** Every binding the configuration checks for, doing nothing: the simulation drives the pure logic itself. */
+function inertBindings(): Record<string, unknown> {
+  const limiter = { limit: async () => ({ success: true }) };
+  const limiters = ["PUBLIC_RATE_LIMITER", "KEYED_RATE_LIMITER", ...KEY_RATE_TIERS.map(keyRateBinding)];
+  return {
+    ...Object.fromEntries(limiters.map((name) => [name, limiter])),
+    ...Object.fromEntries(Object.keys(DURABLE_OBJECTS).map((name) => [name, { getByName: () => ({}) }])),
+  };
+}
+
 /** The proxy's configuration as the simulation runs it: the fake's ids and token, these vars, bindings that do nothing. */
 export function configFor(vars: Record<string, string> = {}): Config {
   const parsed = parseConfig(
@@ -81,13 +92,7 @@ export function configFor(vars: Record<string, string> = {}): Config {
       REALTIMEKIT_APP_ID: FAKE_APP_ID,
       CLOUDFLARE_API_BASE_URL: "http://127.0.0.1:9/client/v4",
       ...vars,
-      PUBLIC_RATE_LIMITER: { limit: async () => ({ success: true }) },
-      KEYED_RATE_LIMITER: { limit: async () => ({ success: true }) },
-      BUDGET_GATE: { getByName: () => ({}) },
-      SHARED_CACHE: { getByName: () => ({}) },
-      MEETING_PARTICIPANTS: { getByName: () => ({}) },
-      CHANGE_FEED: { getByName: () => ({}) },
-      WEBHOOK_INBOX: { getByName: () => ({}) },
+      ...inertBindings(),
     },
     ROUTE_CATALOG,
   );

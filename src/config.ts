@@ -268,6 +268,18 @@ export interface AnalyticsBinding {
  * A Durable Object namespace binding is only checked to be there: the code that calls it
  * reads it from `Env`, typed by `wrangler types` with its class's own methods.
  */
+/** Every Durable Object binding the Worker needs, and its class (wrangler.toml declares each). */
+export const DURABLE_OBJECTS = {
+  BUDGET_GATE: "BudgetGateObject",
+  SHARED_CACHE: "SharedCacheObject",
+  MEETING_PARTICIPANTS: "MeetingParticipantsObject",
+  CHANGE_FEED: "ChangeFeedObject",
+  WEBHOOK_INBOX: "WebhookInboxObject",
+  KEY_STORE: "ManagedKeyObject",
+  KEY_DIRECTORY: "KeyDirectoryObject",
+  IDEMPOTENCY: "IdempotencyObject",
+} as const;
+
 function durableObjectBinding(className: string) {
   return documented(
     z.custom<object>(
@@ -511,14 +523,14 @@ export function configSchema(catalog: RouteCatalog) {
           rule: "optional: a Workers Analytics Engine dataset, one data point per request; absent, nothing is written",
         },
       ),
-      BUDGET_GATE: durableObjectBinding("BudgetGateObject"),
-      SHARED_CACHE: durableObjectBinding("SharedCacheObject"),
-      MEETING_PARTICIPANTS: durableObjectBinding("MeetingParticipantsObject"),
-      CHANGE_FEED: durableObjectBinding("ChangeFeedObject"),
-      WEBHOOK_INBOX: durableObjectBinding("WebhookInboxObject"),
-      KEY_STORE: durableObjectBinding("ManagedKeyObject"),
-      KEY_DIRECTORY: durableObjectBinding("KeyDirectoryObject"),
-      IDEMPOTENCY: durableObjectBinding("IdempotencyObject"),
+      BUDGET_GATE: durableObjectBinding(DURABLE_OBJECTS.BUDGET_GATE),
+      SHARED_CACHE: durableObjectBinding(DURABLE_OBJECTS.SHARED_CACHE),
+      MEETING_PARTICIPANTS: durableObjectBinding(DURABLE_OBJECTS.MEETING_PARTICIPANTS),
+      CHANGE_FEED: durableObjectBinding(DURABLE_OBJECTS.CHANGE_FEED),
+      WEBHOOK_INBOX: durableObjectBinding(DURABLE_OBJECTS.WEBHOOK_INBOX),
+      KEY_STORE: durableObjectBinding(DURABLE_OBJECTS.KEY_STORE),
+      KEY_DIRECTORY: durableObjectBinding(DURABLE_OBJECTS.KEY_DIRECTORY),
+      IDEMPOTENCY: durableObjectBinding(DURABLE_OBJECTS.IDEMPOTENCY),
     })
     .check((ctx) => {
       // User sign-in needs all of it: whose tokens, for whom, and what they may join as.
