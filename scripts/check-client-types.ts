@@ -46,9 +46,21 @@ export async function everyRoute(meetingId: string, sessionId: string): Promise<
   });
   const { data } = await people.json();
   const names: (string | undefined)[] = data.participants.map((participant) => participant.display_name);
+  const meetings = await (await proxy.meetings.$get({ query: { status: "ACTIVE", per_page: "10" } })).json();
+  const created = await proxy.meetings.$post({ json: { title: "Design review", persist_chat: true } });
+  if (created.ok) {
+    const id: string = (await created.json()).data.id;
+    await proxy.meetings[":meetingId"].$patch({ param: { meetingId: id }, json: { status: "INACTIVE" } });
+    await proxy.meetings[":meetingId"]["active-session"].kick.$post({
+      param: { meetingId: id },
+      json: { custom_participant_ids: ["crm-42"] },
+    });
+  }
   const health = await (await proxy.health.$get()).json();
   const status = await (await proxy.status.$get()).json();
-  return page.data.sessions.length + names.length + health.version.length + status.data.budget.available;
+  return (
+    page.data.sessions.length + names.length + health.version.length + status.data.budget.available + meetings.data.length
+  );
 }
 
 const browser = createProxyClient({ baseUrl: "https://proxy.example.com", getToken: async () => "id-token" });
@@ -72,6 +84,8 @@ export function useMeeting(meetingId: string) {
 }
 
 export async function mistakes(sessionId: string) {
+  // @ts-expect-error: recording settings stay with the Cloudflare token
+  await proxy.meetings.$post({ json: { title: "x", recording_config: {} } });
   // @ts-expect-error: a join names no preset (the proxy chooses it)
   await browser.join("m", { preset_name: "host" });
   // @ts-expect-error: the watch is told a state, not a Response
