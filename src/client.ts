@@ -31,10 +31,20 @@ type QueryInput<R> = R extends { query: (...args: never[]) => infer Q extends z.
       : { query: z.input<Q> }
   : Nothing;
 
-/** A JSON body: a builtin route's own, or a write's (the user's or the key's; optional when a user may send none). */
-type JsonInput<R> = R extends { json: (...args: never[]) => infer B extends z.ZodMiniType }
-  ? { json: z.input<B> }
-  : WriteJsonInput<R>;
+/**
+ * The schema of a route's own JSON body (a builtin or forwarded route's `json`), or never.
+ * `json` is optional in those entries, and one without it infers the bare schema type.
+ */
+type BodySchemaOf<R> = R extends { json?: (...args: never[]) => infer B }
+  ? B extends z.ZodMiniType
+    ? z.ZodMiniType extends B
+      ? never
+      : B
+    : never
+  : never;
+
+/** A JSON body: a builtin or forwarded route's own, or a write's (the user's or the key's; optional when a user may send none). */
+type JsonInput<R> = [BodySchemaOf<R>] extends [never] ? WriteJsonInput<R> : { json: z.input<BodySchemaOf<R>> };
 
 type WriteJsonInput<R> = R extends { requestBody: { user: infer U; key: infer K } }
   ? [U | K] extends [undefined]
