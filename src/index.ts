@@ -4,10 +4,10 @@ import { allowedOriginsOf, secretsOf } from "./config.ts";
 import { Secrets } from "./secrets.ts";
 
 export { BudgetGateObject } from "./budget/gate-object.ts";
+export { SharedCacheObject } from "./cache-objects/shared-key-object.ts";
 export { ChangeFeedObject } from "./changes/feed-object.ts";
 export { KeyDirectoryObject } from "./keys/directory-object.ts";
 export { ManagedKeyObject } from "./keys/key-object.ts";
-export { SharedCacheObject } from "./shared-tier/shared-key-object.ts";
 export { MeetingParticipantsObject } from "./users/participants-object.ts";
 export { WebhookInboxObject } from "./webhooks/inbox-object.ts";
 export { IdempotencyObject } from "./writes/idempotency-object.ts";

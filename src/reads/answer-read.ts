@@ -6,9 +6,9 @@
  */
 import type { Allowance } from "../budget/gate.ts";
 import { cacheKey, cacheKeyPrefix } from "../cache/answer.ts";
+import { LIVE_INDEX_NAME, LIVE_INDEX_REQUEST, type LiveSessionsView } from "../cache-objects/live-index.ts";
 import { type Coverage, concerns, type MeetingChange } from "../changes/feed.ts";
 import type { Config } from "../config.ts";
-import { LIVE_INDEX_NAME, LIVE_INDEX_REQUEST, type LiveSessionsView } from "../shared-tier/live-index.ts";
 import type { UpstreamTrace } from "../upstream/http.ts";
 import { type ParamValue, type UpstreamRequest, type UpstreamSettings, upstreamRequest } from "../upstream/request.ts";
 import type { PushedFreshness } from "./pushed.ts";

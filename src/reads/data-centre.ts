@@ -5,14 +5,14 @@
 import { RefusalMemory } from "../budget/refusals.ts";
 import { demandFor } from "../cache/answer.ts";
 import { type CacheStorageTier, LocalTier } from "../cache/local-tier.ts";
+import { entryLoaders } from "../cache-objects/loaders.ts";
+import type { SharedRequest, SharedResult } from "../cache-objects/shared-key.ts";
 import type { MeetingChange } from "../changes/feed.ts";
 import { CHANGE_FEED_NAME } from "../changes/feed-object.ts";
 import type { Config } from "../config.ts";
 import { toFailure } from "../errors.ts";
 import { logger } from "../log.ts";
 import { runtime } from "../runtime.ts";
-import { entryLoaders } from "../shared-tier/loaders.ts";
-import type { SharedRequest, SharedResult } from "../shared-tier/shared-key.ts";
 import { upstreamGateway } from "../upstream/gateway.ts";
 import { newTrace } from "../upstream/http.ts";
 import { PushedFreshness } from "./pushed.ts";

@@ -21,10 +21,10 @@ import {
 } from "../cache/answer.ts";
 import type { LocalTier } from "../cache/local-tier.ts";
 import { MemoryTier } from "../cache/memory-tier.ts";
+import { type SharedRequest, type SharedResult, slowError } from "../cache-objects/shared-key.ts";
 import { errorSpec, type Failure, fromFailure, toFailure } from "../errors.ts";
 import { logger } from "../log.ts";
 import { runtime } from "../runtime.ts";
-import { type SharedRequest, type SharedResult, slowError } from "../shared-tier/shared-key.ts";
 import type { UpstreamTrace } from "../upstream/http.ts";
 
 /** Cache keys this isolate has had answers for, and when the newest was produced: bytes, keys included. */

@@ -7,8 +7,8 @@ import { checkConfig } from "../../src/app.ts";
 import { BudgetGate, type Demand } from "../../src/budget/gate.ts";
 import { GATE_NAME } from "../../src/budget/gate-object.ts";
 import { cacheKey } from "../../src/cache/answer.ts";
+import { SharedKey } from "../../src/cache-objects/shared-key.ts";
 import { logger } from "../../src/log.ts";
-import { SharedKey } from "../../src/shared-tier/shared-key.ts";
 import { upstreamSettings } from "../../src/upstream/request.ts";
 import {
   callProxy,

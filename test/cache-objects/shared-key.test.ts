@@ -1,15 +1,15 @@
 import { describe, expect, it } from "vitest";
 import type { Demand } from "../../src/budget/gate.ts";
 import { type StoredAnswer, toStoredAnswer } from "../../src/cache/answer.ts";
-import { FORGOTTEN_AFTER_MS, REGISTRATION_MS } from "../../src/changes/feed.ts";
-import { ApiError } from "../../src/errors.ts";
-import { pagesOf } from "../../src/shared-tier/live-index.ts";
+import { pagesOf } from "../../src/cache-objects/live-index.ts";
 import {
   type EntryLoaders,
   SharedKey,
   type SharedRequest,
   type SharedResult,
-} from "../../src/shared-tier/shared-key.ts";
+} from "../../src/cache-objects/shared-key.ts";
+import { FORGOTTEN_AFTER_MS, REGISTRATION_MS } from "../../src/changes/feed.ts";
+import { ApiError } from "../../src/errors.ts";
 
 const INDEX_REQUEST: SharedRequest = {
   cacheKey: "index",

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { generatedMeetingId, MEETINGS } from "../../dev/fake-upstream/data.ts";
 import { toStoredAnswer } from "../../src/cache/answer.ts";
-import { LiveSessionsView } from "../../src/shared-tier/live-index.ts";
+import { LiveSessionsView } from "../../src/cache-objects/live-index.ts";
 import { dataCentre, errorBody, proxyWith, useFakeClock, useFakeUpstream } from "../support/proxy.ts";
 
 const FROM_INDEX = { ACTIVE_SESSION_SOURCE: "live-sessions" };
