@@ -167,21 +167,9 @@ function builtinOperation(route: BuiltinRoute): JsonObject {
       ...(route.params ? parameters(route.params, "path") : []),
       ...(route.query ? parameters(route.query(DOCUMENTED_LIMITS), "query") : []),
     ],
-    ...(body
-      ? {
-          requestBody: {
-            required: true,
-            description: "At most 4 KiB, `Content-Type: application/json`.",
-            content: { "application/json": { schema: ref(body) } },
-          },
-        }
-      : {}),
+    ...jsonRequestBody(body),
     responses: {
-      "200": {
-        description: route.summary,
-        headers: COMMON_HEADERS,
-        content: { "application/json": { schema: bodyRef(route) } },
-      },
+      ...successResponse(route),
       ...errorResponses(
         route.publicByDefault
           ? ["401", "429", "500"]
@@ -189,6 +177,29 @@ function builtinOperation(route: BuiltinRoute): JsonObject {
             ? ["400", "401", "403", "404", "409", "415", "429", "500", "503"]
             : ["401", "403", "429", "500", "503"],
       ),
+    },
+  };
+}
+
+/** A route's own JSON body, when it takes one (a builtin or forwarded route's). */
+function jsonRequestBody(body: z.ZodMiniType | undefined): JsonObject {
+  if (!body) return {};
+  return {
+    requestBody: {
+      required: true,
+      description: "At most 4 KiB, `Content-Type: application/json`.",
+      content: { "application/json": { schema: ref(body) } },
+    },
+  };
+}
+
+/** The success answer: its envelope, under the common headers. */
+function successResponse(route: AnyRoute): JsonObject {
+  return {
+    "200": {
+      description: route.summary,
+      headers: COMMON_HEADERS,
+      content: { "application/json": { schema: bodyRef(route) } },
     },
   };
 }
@@ -241,21 +252,9 @@ function forwardedOperation(route: ForwardedRoute, shape: "short" | "upstream"):
           ]
         : []),
     ],
-    ...(body
-      ? {
-          requestBody: {
-            required: true,
-            description: "At most 4 KiB, `Content-Type: application/json`.",
-            content: { "application/json": { schema: ref(body) } },
-          },
-        }
-      : {}),
+    ...jsonRequestBody(body),
     responses: {
-      "200": {
-        description: route.summary,
-        headers: COMMON_HEADERS,
-        content: { "application/json": { schema: bodyRef(route) } },
-      },
+      ...successResponse(route),
       ...errorResponses(["400", "401", "403", "404", "409", "415", "429", "500", "502", "503", "504"]),
     },
   };
@@ -271,11 +270,7 @@ function writeOperation(route: WriteRoute): JsonObject {
     parameters: parameters(route.params, "path"),
     ...(body ? { requestBody: body } : {}),
     responses: {
-      "200": {
-        description: route.summary,
-        headers: COMMON_HEADERS,
-        content: { "application/json": { schema: bodyRef(route) } },
-      },
+      ...successResponse(route),
       ...errorResponses(["400", "401", "403", "404", "415", "429", "500", "502", "503", "504"]),
     },
   };
@@ -310,11 +305,7 @@ function webhookOperation(route: WebhookRoute): JsonObject {
       content: { "application/json": { schema: { type: "object" } } },
     },
     responses: {
-      "200": {
-        description: route.summary,
-        headers: COMMON_HEADERS,
-        content: { "application/json": { schema: bodyRef(route) } },
-      },
+      ...successResponse(route),
       ...errorResponses(["400", "401", "404", "413", "429", "500", "503"]),
     },
   };

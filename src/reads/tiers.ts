@@ -30,7 +30,7 @@ import type { UpstreamTrace } from "../upstream/http.ts";
 /** Cache keys this isolate has had answers for, and when the newest was produced: bytes, keys included. */
 const KNOWN_KEYS_BYTES = 1024 * 1024;
 
-/** The writes remembered for forgetting copies: the oldest go first (their copies have long expired by then). */
+/** The prefixes remembered for forgetting copies: the least recently written go first (their copies have long expired by then). */
 const MAX_FORGETS = 1_000;
 
 /** The shared tier as a data centre reaches it; a rejection means it could not be reached. */
@@ -71,8 +71,12 @@ export class TieredCache {
    * a cold miss, so a flood of new ids cannot outbid it.
    */
   readonly #known = new MemoryTier<number>(KNOWN_KEYS_BYTES, (key) => key.length * 2 + 16);
-  /** What writes through the proxy made outdated here: copies of these entries produced before then are not used. */
-  readonly #forgets: { prefix: string; at: number }[] = [];
+  /**
+   * What writes through the proxy made outdated here, by cache key prefix, and when: copies
+   * produced before then are not used. One entry a prefix (every create drops the same
+   * lists), the most recent write last.
+   */
+  readonly #forgets = new Map<string, number>();
 
   constructor(options: TieredCacheOptions) {
     this.#options = options;
@@ -175,12 +179,15 @@ export class TieredCache {
    * too. Other isolates' copies live out their (short) TTL.
    */
   forget(prefix: string): void {
-    this.#forgets.push({ prefix, at: this.#options.now() });
-    if (this.#forgets.length > MAX_FORGETS) this.#forgets.shift();
+    this.#forgets.delete(prefix);
+    this.#forgets.set(prefix, this.#options.now());
+    const oldest = this.#forgets.keys().next();
+    if (this.#forgets.size > MAX_FORGETS && !oldest.done) this.#forgets.delete(oldest.value);
   }
 
   #forgotten(cacheKey: string, copy: StoredAnswer): boolean {
-    return this.#forgets.some(({ prefix, at }) => copy.producedAt <= at && cacheKey.startsWith(prefix));
+    for (const [prefix, at] of this.#forgets) if (copy.producedAt <= at && cacheKey.startsWith(prefix)) return true;
+    return false;
   }
 
   #know(key: string, answer: StoredAnswer): void {

@@ -39,7 +39,8 @@ export class IdempotencyObject extends DurableObject<Env> {
       trace = done.trace;
       return done.outcome;
     });
-    await this.#forgetWhenExpired();
+    // Only a first outcome is newly kept: a repeat or a conflict leaves the alarm as it was.
+    if (result.kind === "first") await this.#forgetWhenExpired();
     return { result, trace };
   }
 
